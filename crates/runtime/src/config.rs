@@ -1,0 +1,210 @@
+//! Layered configuration: built-in defaults, then an optional TOML file named
+//! by `CIVICGRID_CONFIG`, then `CIVICGRID_*` environment variables. Every
+//! value is checked before anything starts, and an error names its key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// `CIVICGRID_*` variables that belong to the scripts and the CLI, not to a
+/// service; any other unknown `CIVICGRID_*` variable is refused as a typo.
+const NOT_SERVICE_SETTINGS: &[&str] = &["CONFIG", "STATE_DIR", "TOKEN", "SIGNING_KEY_PATH", "TARGET_DIR", "PROFILE"];
+
+/// A configuration problem. Its message always names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The value could not be parsed into the expected type.
+    #[error("configuration error: {0}")]
+    Parse(String),
+    /// The value parsed but is not acceptable.
+    #[error("configuration error: key `{key}`: {reason}")]
+    Invalid {
+        /// The configuration key (as in the file; upper-case with `CIVICGRID_` in the environment).
+        key: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// Settings every civicgrid service reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The service's short name ("grid", "membership", ...): the producer in events and the queue prefix.
+    pub service_name: String,
+    /// Where gRPC listens. Port 0 picks a free port (tests).
+    pub grpc_addr: SocketAddr,
+    /// Where Prometheus `/metrics` is served; empty disables it.
+    pub metrics_addr: Option<SocketAddr>,
+    /// PostgreSQL URL of the service's own database, user name included.
+    pub database_url: String,
+    /// Upper bound of pooled connections.
+    pub database_max_connections: u32,
+    /// How long a caller waits for a pooled connection before UNAVAILABLE.
+    pub database_acquire_timeout_ms: u64,
+    /// AMQP URL of the broker, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    pub amqp_url: String,
+    /// The durable topic exchange every service publishes its events to.
+    pub events_exchange: String,
+    /// Prefix of every queue and dead-letter name this deployment owns.
+    pub queue_prefix: String,
+    /// Deliveries of one message before the broker dead-letters it.
+    pub delivery_limit: u32,
+    /// PEM file of the Ed25519 public key that verifies bearer tokens.
+    pub auth_public_key_path: PathBuf,
+    /// Expected `iss` claim of tokens.
+    pub auth_issuer: String,
+    /// Longest time one RPC may run before DEADLINE_EXCEEDED.
+    pub request_timeout_ms: u64,
+    /// RPCs handled at once across all connections; the rest wait.
+    pub concurrency_limit: usize,
+    /// How long shutdown waits for in-flight RPCs and workers.
+    pub shutdown_grace_ms: u64,
+    /// Log filter in `tracing_subscriber::EnvFilter` syntax.
+    pub log_filter: String,
+    /// Run the outbox relay and consumers in the background. Tests turn this
+    /// off and drive them one step at a time.
+    pub background_workers: bool,
+}
+
+impl Settings {
+    /// Defaults for `service`, listening on `grpc_port` and serving metrics on `metrics_port`.
+    pub fn defaults(service: &str, grpc_port: u16, metrics_port: u16) -> Self {
+        Settings {
+            service_name: service.to_owned(),
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], grpc_port)),
+            metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], metrics_port))),
+            database_url: format!("postgres://civicgrid_{service}@127.0.0.1:5432/civicgrid_{service}"),
+            database_max_connections: 16,
+            database_acquire_timeout_ms: 3_000,
+            amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+            events_exchange: "civicgrid.events".to_owned(),
+            queue_prefix: "civicgrid".to_owned(),
+            delivery_limit: 5,
+            auth_public_key_path: PathBuf::from(".state/keys/auth_public.pem"),
+            auth_issuer: "civicgrid".to_owned(),
+            request_timeout_ms: 10_000,
+            concurrency_limit: 256,
+            shutdown_grace_ms: 10_000,
+            log_filter: "info".to_owned(),
+            background_workers: true,
+        }
+    }
+
+    /// Loads settings over `defaults` from the file in `CIVICGRID_CONFIG`
+    /// (if set) and `CIVICGRID_*` variables, then validates them.
+    pub fn load(defaults: Settings) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(defaults));
+        if let Some(path) = std::env::var_os("CIVICGRID_CONFIG") {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(ConfigError::Invalid {
+                    key: "CIVICGRID_CONFIG",
+                    reason: format!("no such file: {}", path.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("CIVICGRID_").ignore(NOT_SERVICE_SETTINGS));
+        Self::from_figment(&figment)
+    }
+
+    /// Extracts and validates settings from an already layered figment.
+    pub fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Parse(describe(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| Err(ConfigError::Invalid { key, reason: reason.to_owned() });
+        if self.service_name.trim().is_empty() {
+            return invalid("service_name", "must not be empty");
+        }
+        if !(self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")) {
+            return invalid("database_url", "must be a postgres:// URL");
+        }
+        if !(self.amqp_url.starts_with("amqp://") || self.amqp_url.starts_with("amqps://")) {
+            return invalid("amqp_url", "must be an amqp:// or amqps:// URL");
+        }
+        if self.database_max_connections == 0 {
+            return invalid("database_max_connections", "must be at least 1");
+        }
+        if self.delivery_limit == 0 {
+            return invalid("delivery_limit", "must be at least 1");
+        }
+        if self.concurrency_limit == 0 {
+            return invalid("concurrency_limit", "must be at least 1");
+        }
+        if self.request_timeout_ms == 0 {
+            return invalid("request_timeout_ms", "must be at least 1");
+        }
+        if self.events_exchange.is_empty() || self.queue_prefix.is_empty() {
+            return invalid("events_exchange", "exchange and queue_prefix must not be empty");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
+            return invalid("log_filter", "not a valid tracing filter");
+        }
+        Ok(())
+    }
+
+    /// `database_acquire_timeout_ms` as a duration.
+    pub fn database_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_acquire_timeout_ms)
+    }
+
+    /// `request_timeout_ms` as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// `shutdown_grace_ms` as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+/// Figment's own message names the key and the source; keep every error of a
+/// multi-error report, one per line.
+fn describe(error: figment::Error) -> String {
+    error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn figment_with(key: &str, value: &str) -> Figment {
+        Figment::from(Serialized::defaults(Settings::defaults("grid", 50052, 9102)))
+            .merge(Serialized::default(key, value))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let figment = Figment::from(Serialized::defaults(Settings::defaults("grid", 50052, 9102)));
+        assert!(Settings::from_figment(&figment).is_ok());
+    }
+
+    #[test]
+    fn an_unparsable_address_names_its_key() {
+        let error = Settings::from_figment(&figment_with("grpc_addr", "not-an-address")).unwrap_err();
+        assert!(error.to_string().contains("grpc_addr"), "{error}");
+    }
+
+    #[test]
+    fn a_non_postgres_database_url_names_its_key() {
+        let error = Settings::from_figment(&figment_with("database_url", "mysql://x")).unwrap_err();
+        assert!(error.to_string().contains("database_url"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let error = Settings::from_figment(&figment_with("grpc_adr", "127.0.0.1:1")).unwrap_err();
+        assert!(error.to_string().contains("grpc_adr"), "{error}");
+    }
+}

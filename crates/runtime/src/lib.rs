@@ -1,0 +1,19 @@
+//! What every civicgrid service shares at run time: layered configuration,
+//! telemetry, the gRPC server with health and reflection, readiness probes,
+//! Prometheus metrics, the PostgreSQL pool with migrations, bearer-token
+//! authentication, precise statuses and pagination.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod grpc;
+pub mod health;
+pub mod metrics;
+pub mod paging;
+pub mod shutdown;
+pub mod status;
+pub mod telemetry;
+pub mod trace_context;
+
+pub use config::Settings;
+pub use tokio_util::sync::CancellationToken;
