@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let mut config = tonic_prost_build::Config::new();
+    // `prost::Name` gives every message its full name: the AMQP `type` of events.
+    config.enable_type_names();
     // `std::env::set_var` is unsafe in edition 2024 (and this crate forbids
     // unsafe), so the vendored protoc is handed to prost directly instead.
     if std::env::var_os("PROTOC").is_none() {

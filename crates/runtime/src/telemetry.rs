@@ -11,6 +11,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -52,9 +53,10 @@ pub fn init_for_tests() {
         global::set_tracer_provider(provider);
         global::set_text_map_propagator(TraceContextPropagator::new());
         let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("off"));
+        // The filter applies to printing only: spans must still reach the
+        // OpenTelemetry layer so trace context propagates.
         let _ignored_if_already_set = tracing_subscriber::registry()
-            .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_test_writer())
+            .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter))
             .with(tracing_opentelemetry::layer().with_tracer(tracer))
             .try_init();
     });

@@ -1,0 +1,21 @@
+//! civicgrid's event plumbing: a supervised broker connection, topology
+//! declared in code, the transactional outbox with its relay, and the inbox
+//! consumer that applies each event exactly once in effect.
+//!
+//! Delivery is at least once; effects are exactly once: the outbox row is
+//! committed with the change, the relay marks it published only after the
+//! broker's confirm, and a consumer records `(event_id, handler)` in the same
+//! transaction as the effect and acks only after that commit.
+
+pub mod backoff;
+pub mod broker;
+pub mod consumer;
+pub mod event;
+pub mod outbox;
+pub mod topology;
+
+pub use broker::Broker;
+pub use consumer::{Consumer, Handler, HandlerError, InboundEvent, Outcome, Subscription};
+pub use event::NewEvent;
+pub use outbox::Relay;
+pub use topology::Topology;

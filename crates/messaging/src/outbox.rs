@@ -1,0 +1,328 @@
+//! The transactional outbox and its relay.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::Confirmation;
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Channel};
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool, Row};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::backoff::Backoff;
+use crate::broker::{Broker, BrokerError};
+use crate::event::NewEvent;
+use crate::topology::Topology;
+
+/// The NOTIFY channel that wakes the relay when a row is written.
+pub const NOTIFY_CHANNEL: &str = "civicgrid_outbox";
+
+/// How long one batch of publishes may wait for the broker's confirms. A
+/// confirm in flight when the connection drops never resolves by itself.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Wakes the relay even without a notification: notifications sent while
+/// the listener was reconnecting are lost, the rows are not.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Published rows are kept this long for inspection and replay, then pruned.
+const RETENTION: &str = "7 days";
+
+/// Writes `event` into the outbox inside the caller's transaction, with the
+/// current trace context, and wakes the relay when that transaction commits.
+pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<()> {
+    let headers = serde_json::to_value(civicgrid_runtime::trace_context::current_headers()).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO outbox (event_id, routing_key, message_type, payload, headers) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event.event_id)
+    .bind(&event.routing_key)
+    .bind(&event.message_type)
+    .bind(&event.payload)
+    .bind(headers)
+    .execute(&mut *conn)
+    .await?;
+    // NOTIFY is transactional: it is delivered on commit, never on rollback.
+    sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Rows not yet confirmed by the broker.
+pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(pool).await
+}
+
+/// A relay failure; the relay retries with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The database failed.
+    #[error("outbox database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The broker failed.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+}
+
+struct OutboxRow {
+    id: i64,
+    event_id: Uuid,
+    routing_key: String,
+    message_type: String,
+    payload: Vec<u8>,
+    headers: serde_json::Value,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Publishes outbox rows to the events exchange, in commit order per replica.
+pub struct Relay {
+    pool: PgPool,
+    broker: Arc<Broker>,
+    topology: Topology,
+    producer: String,
+    batch_size: i64,
+    channel: Mutex<Option<Channel>>,
+}
+
+impl Relay {
+    /// A relay for `producer`'s outbox in `pool`.
+    pub fn new(pool: PgPool, broker: Arc<Broker>, topology: Topology, producer: &str) -> Relay {
+        Relay { pool, broker, topology, producer: producer.to_owned(), batch_size: 200, channel: Mutex::new(None) }
+    }
+
+    /// Claims up to one batch of unpublished rows (skipping rows another
+    /// replica holds), publishes them with confirms and marks the confirmed
+    /// ones published. Returns how many were published.
+    pub async fn relay_once(&self) -> Result<usize, RelayError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, event_id, routing_key, message_type, payload, headers, created_at FROM outbox \
+             WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                Ok(OutboxRow {
+                    id: row.try_get("id")?,
+                    event_id: row.try_get("event_id")?,
+                    routing_key: row.try_get("routing_key")?,
+                    message_type: row.try_get("message_type")?,
+                    payload: row.try_get("payload")?,
+                    headers: row.try_get("headers")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+        let confirmed = match self.publish_all(&rows).await {
+            Ok(confirmed) => confirmed,
+            Err(error) => {
+                // Drop the channel: it may be half-dead. The rows stay unpublished.
+                *self.channel.lock().await = None;
+                return Err(error);
+            }
+        };
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&confirmed)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        metrics::counter!("outbox_published_total").increment(confirmed.len() as u64);
+        if confirmed.len() < rows.len() {
+            return Err(BrokerError::Nacked(format!("{} of {} events", rows.len() - confirmed.len(), rows.len())).into());
+        }
+        Ok(confirmed.len())
+    }
+
+    /// Publishes every row, then waits for all confirms; returns the ids the
+    /// broker acknowledged. A nack or timeout leaves a row for the next pass.
+    async fn publish_all(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, RelayError> {
+        let channel = self.channel().await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let confirm = channel
+                .basic_publish(
+                    self.topology.exchange.as_str().into(),
+                    row.routing_key.as_str().into(),
+                    // mandatory: the broker tells us when no queue is bound.
+                    BasicPublishOptions { mandatory: true, immediate: false },
+                    &row.payload,
+                    self.properties(row),
+                )
+                .await
+                .map_err(BrokerError::Amqp)?;
+            pending.push((row, confirm));
+        }
+        let mut confirmed = Vec::with_capacity(rows.len());
+        let wait_all = async {
+            for (row, confirm) in pending {
+                match confirm.await? {
+                    Confirmation::Ack(None) | Confirmation::NotRequested => confirmed.push(row.id),
+                    Confirmation::Ack(Some(returned)) => {
+                        // No queue is bound for this key: nobody consumes it yet.
+                        // Retrying cannot help, so it counts as published.
+                        tracing::warn!(routing_key = %row.routing_key, reply = %returned.reply_text, "event unroutable");
+                        metrics::counter!("outbox_unroutable_total", "routing_key" => row.routing_key.clone()).increment(1);
+                        confirmed.push(row.id);
+                    }
+                    Confirmation::Nack(_) => {
+                        tracing::warn!(event_id = %row.event_id, "broker nacked event; will retry");
+                    }
+                }
+            }
+            Ok::<(), lapin::Error>(())
+        };
+        match tokio::time::timeout(CONFIRM_TIMEOUT, wait_all).await {
+            Ok(Ok(())) => Ok(confirmed),
+            Ok(Err(error)) => Err(BrokerError::Amqp(error).into()),
+            Err(_) => Err(BrokerError::Timeout("publisher confirms").into()),
+        }
+    }
+
+    fn properties(&self, row: &OutboxRow) -> BasicProperties {
+        let mut headers = FieldTable::default();
+        if let serde_json::Value::Object(map) = &row.headers {
+            for (key, value) in map {
+                if let Some(value) = value.as_str() {
+                    headers.insert(key.as_str().into(), AMQPValue::LongString(value.into()));
+                }
+            }
+        }
+        BasicProperties::default()
+            .with_message_id(row.event_id.to_string().into())
+            .with_type(row.message_type.as_str().into())
+            .with_content_type("application/x-protobuf".into())
+            .with_app_id(self.producer.as_str().into())
+            .with_timestamp(u64::try_from(row.created_at.timestamp()).unwrap_or_default())
+            // 2 = persistent: written to disk before the confirm.
+            .with_delivery_mode(2)
+            .with_headers(headers)
+    }
+
+    async fn channel(&self) -> Result<Channel, BrokerError> {
+        let mut slot = self.channel.lock().await;
+        if let Some(channel) = slot.as_ref()
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
+        }
+        let channel = self.broker.channel().await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        self.topology.declare_exchanges(&channel).await?;
+        *slot = Some(channel.clone());
+        Ok(channel)
+    }
+
+    /// Publishes until the outbox is empty; for tests and shutdown.
+    pub async fn drain(&self) -> Result<usize, RelayError> {
+        let mut total = 0;
+        loop {
+            let published = self.relay_once().await?;
+            total += published;
+            if published == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs until `shutdown`: relays whenever a commit notifies, at least
+    /// every second, and with backoff while the broker or database is down.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut listener: Option<PgListener> = None;
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+        let mut last_prune = tokio::time::Instant::now();
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            if listener.is_none() {
+                listener = self.listen().await;
+            }
+            match self.relay_once().await {
+                Ok(published) if published as i64 == self.batch_size => continue,
+                Ok(_) => {
+                    backoff.reset();
+                    self.record_backlog().await;
+                    if last_prune.elapsed() > Duration::from_secs(3600) {
+                        self.prune().await;
+                        last_prune = tokio::time::Instant::now();
+                    }
+                    let woke = match listener.as_mut() {
+                        Some(listener) => tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            received = tokio::time::timeout(POLL_INTERVAL, listener.recv()) => received,
+                        },
+                        None => tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            () = tokio::time::sleep(POLL_INTERVAL) => continue,
+                        },
+                    };
+                    if let Ok(Err(error)) = woke {
+                        tracing::warn!(%error, "outbox listener lost; polling until it is back");
+                        listener = None;
+                    }
+                }
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "outbox relay failed");
+                    self.record_backlog().await;
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(NOTIFY_CHANNEL).await.ok()?;
+        Some(listener)
+    }
+
+    async fn record_backlog(&self) {
+        if let Ok(count) = backlog(&self.pool).await {
+            metrics::gauge!("outbox_backlog").set(count as f64);
+        }
+    }
+
+    async fn prune(&self) {
+        let pruned = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
+            .bind(RETENTION)
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "pruning published outbox rows failed");
+        }
+    }
+}
+
+/// Header map of an AMQP field table (string values only).
+pub(crate) fn header_map(table: Option<&FieldTable>) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    if let Some(table) = table {
+        for (key, value) in table {
+            let text = match value {
+                AMQPValue::LongString(s) => Some(s.to_string()),
+                AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
+                _ => None,
+            };
+            if let Some(text) = text {
+                map.insert(key.as_str().to_owned(), text);
+            }
+        }
+    }
+    map
+}

@@ -1,0 +1,223 @@
+//! The outbox, relay and inbox consumer against the real PostgreSQL and
+//! RabbitMQ, each test with its own database and broker names.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use civicgrid_messaging::outbox::{backlog, enqueue};
+use civicgrid_messaging::{Broker, Consumer, Handler, HandlerError, InboundEvent, NewEvent, Outcome, Relay, Subscription, Topology};
+use civicgrid_proto::common::v1::EventMeta;
+use civicgrid_testkit::{FaultProxy, TestBroker, TestDatabase, eventually};
+use futures::future::BoxFuture;
+use lapin::BasicProperties;
+use lapin::options::{BasicGetOptions, BasicPublishOptions};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Records every applied event in `applied`; fails as told by `mode`.
+struct Recorder {
+    fail_transiently: bool,
+}
+
+impl Handler for Recorder {
+    fn name(&self) -> &'static str {
+        "test.recorder"
+    }
+
+    fn handle<'a>(&'a self, conn: &'a mut PgConnection, event: &'a InboundEvent) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let meta: EventMeta = event.decode()?;
+            if self.fail_transiently && meta.aggregate_id == "poison" {
+                return Err(HandlerError::Transient("this one always fails".into()));
+            }
+            sqlx::query("INSERT INTO applied (event_id, aggregate_id) VALUES ($1, $2)")
+                .bind(event.event_id)
+                .bind(&meta.aggregate_id)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+struct Harness {
+    db: TestDatabase,
+    broker: TestBroker,
+    topology: Topology,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        civicgrid_runtime::telemetry::init_for_tests();
+        let db = TestDatabase::create(&MIGRATOR).await.unwrap();
+        sqlx::query("CREATE TABLE applied (event_id UUID NOT NULL, aggregate_id TEXT NOT NULL)").execute(&db.pool).await.unwrap();
+        let broker = TestBroker::new();
+        let topology = Topology::new(&broker.exchange, &broker.queue_prefix, 3);
+        Harness { db, broker, topology }
+    }
+
+    fn consumer(&self, amqp_url: &str, fail_transiently: bool) -> Consumer {
+        let subscription = Subscription::new(&self.topology, "test", "things")
+            .on("test.thing.happened", Arc::new(Recorder { fail_transiently }));
+        self.broker.track_queue(&subscription.queue.name);
+        Consumer::new(self.db.pool.clone(), Broker::new(amqp_url, "test-consumer"), self.topology.clone(), subscription)
+            .with_retry(Duration::from_millis(1), Duration::from_millis(5))
+    }
+
+    fn relay(&self, amqp_url: &str) -> Relay {
+        Relay::new(self.db.pool.clone(), Broker::new(amqp_url, "test-relay"), self.topology.clone(), "test")
+    }
+}
+
+fn event(aggregate_id: &str) -> NewEvent {
+    let event_id = Uuid::now_v7();
+    let meta = EventMeta { event_id: event_id.to_string(), aggregate_id: aggregate_id.to_owned(), ..Default::default() };
+    NewEvent::encode(event_id, "test.thing.happened", &meta)
+}
+
+async fn commit_events(pool: &PgPool, events: &[NewEvent]) {
+    let mut tx = pool.begin().await.unwrap();
+    for event in events {
+        enqueue(&mut tx, event).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn applied(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT aggregate_id FROM applied ORDER BY aggregate_id").fetch_all(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_committed_event_is_published_once_and_applied_once_even_when_delivered_twice() {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, false);
+    consumer.declare().await.unwrap();
+    let relay = h.relay(&h.broker.url);
+    let first = event("a");
+    commit_events(&h.db.pool, std::slice::from_ref(&first)).await;
+
+    assert_eq!(relay.drain().await.unwrap(), 1);
+    assert_eq!(backlog(&h.db.pool).await.unwrap(), 0);
+
+    // The same event published a second time, as a relay that crashed
+    // between the broker's confirm and its own commit would do.
+    sqlx::query("UPDATE outbox SET published_at = NULL").execute(&h.db.pool).await.unwrap();
+    assert_eq!(relay.drain().await.unwrap(), 1);
+
+    assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied, Outcome::Duplicate]);
+    assert_eq!(applied(&h.db.pool).await, vec!["a"]);
+}
+
+#[tokio::test]
+async fn an_event_committed_while_the_broker_is_unreachable_is_delivered_once_it_is_back() {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, false);
+    consumer.declare().await.unwrap();
+    let proxy = FaultProxy::start("127.0.0.1:5672".parse().unwrap()).await.unwrap();
+    let relay = h.relay(&proxy.amqp_url());
+    // Connect once while the link is up, then lose the broker.
+    assert_eq!(relay.drain().await.unwrap(), 0);
+    commit_events(&h.db.pool, &[event("before-cut")]).await;
+    assert_eq!(relay.drain().await.unwrap(), 1);
+    proxy.cut();
+
+    commit_events(&h.db.pool, &[event("during-outage")]).await;
+    assert!(relay.relay_once().await.is_err(), "publishing through a cut link must fail");
+    assert_eq!(backlog(&h.db.pool).await.unwrap(), 1, "the event waits in the outbox");
+
+    // The running relay (the one a service runs) heals by itself.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(relay.run(shutdown.clone()));
+    proxy.restore();
+    let pool = h.db.pool.clone();
+    eventually(Duration::from_secs(30), "the outbox to drain after the broker is back", || {
+        let pool = pool.clone();
+        async move { (backlog(&pool).await.ok()? == 0).then_some(()) }
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap();
+
+    assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied, Outcome::Applied]);
+    assert_eq!(applied(&h.db.pool).await, vec!["before-cut", "during-outage"]);
+}
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_after_bounded_attempts_and_do_not_block_the_queue() {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, true);
+    consumer.declare().await.unwrap();
+    let relay = h.relay(&h.broker.url);
+
+    // An undecodable message, straight onto the exchange.
+    let broker = Broker::new(h.broker.url.clone(), "test-raw");
+    let channel = broker.channel().await.unwrap();
+    channel
+        .basic_publish(
+            h.broker.exchange.as_str().into(),
+            "test.thing.happened".into(),
+            BasicPublishOptions::default(),
+            b"\xff\xff not protobuf",
+            BasicProperties::default().with_message_id(Uuid::now_v7().to_string().into()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // One that always fails transiently, then a good one behind both.
+    commit_events(&h.db.pool, &[event("poison"), event("good")]).await;
+    relay.drain().await.unwrap();
+
+    let outcomes = consumer.drain().await.unwrap();
+    assert_eq!(outcomes.first(), Some(&Outcome::DeadLettered), "undecodable: dead-lettered at once");
+    let requeues = outcomes.iter().filter(|o| **o == Outcome::Requeued).count();
+    assert!((1..=4).contains(&requeues), "bounded retries of the failing event, got {outcomes:?}");
+    assert!(outcomes.contains(&Outcome::Applied));
+    assert_eq!(applied(&h.db.pool).await, vec!["good"]);
+
+    // Both bad messages wait in the dead-letter queue; nothing is left behind.
+    let dlq = Topology::dead_letter_queue(consumer.queue_name());
+    let mut dead = 0;
+    for _ in 0..200 {
+        match channel.basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap() {
+            Some(_) => dead += 1,
+            None if dead >= 2 => break,
+            // Dead-lettering is asynchronous inside the broker.
+            None => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
+    assert_eq!(dead, 2, "both poison messages in the dead-letter queue");
+    let pool = &h.db.pool;
+    assert_eq!(consumer.drain().await.unwrap(), vec![]);
+    assert_eq!(applied(pool).await, vec!["good"]);
+}
+
+#[tokio::test]
+async fn the_trace_context_of_the_committing_span_travels_with_the_message() {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, false);
+    consumer.declare().await.unwrap();
+    let span = tracing::info_span!("request");
+    let trace_id = {
+        let _entered = span.enter();
+        commit_events(&h.db.pool, &[event("traced")]).await;
+        civicgrid_runtime::trace_context::current_trace_id().expect("a trace id")
+    };
+    let headers: serde_json::Value = sqlx::query_scalar("SELECT headers FROM outbox").fetch_one(&h.db.pool).await.unwrap();
+    let traceparent = headers["traceparent"].as_str().expect("traceparent header");
+    assert!(traceparent.contains(&trace_id), "{traceparent} carries {trace_id}");
+
+    h.relay(&h.broker.url).drain().await.unwrap();
+    let broker = Broker::new(h.broker.url.clone(), "test-peek");
+    let channel = broker.channel().await.unwrap();
+    let message = channel.basic_get(consumer.queue_name().into(), BasicGetOptions { no_ack: true }).await.unwrap().unwrap();
+    let carried = match message.delivery.properties.headers().as_ref().and_then(|h| h.inner().get("traceparent")) {
+        Some(lapin::types::AMQPValue::LongString(value)) => value.to_string(),
+        other => panic!("no traceparent header: {other:?}"),
+    };
+    assert!(carried.contains(&trace_id), "message header {carried} carries {trace_id}");
+}

@@ -1,0 +1,19 @@
+//! Test support shared by every crate's tests: each test gets its own
+//! database and broker names and removes them, so tests run in parallel and
+//! beside a running stack.
+
+#![allow(clippy::unwrap_used)]
+
+pub mod broker;
+pub mod database;
+pub mod eventually;
+pub mod proxy;
+pub mod settings;
+pub mod tokens;
+
+pub use broker::TestBroker;
+pub use database::TestDatabase;
+pub use eventually::eventually;
+pub use proxy::FaultProxy;
+pub use settings::test_settings;
+pub use tokens::TestKeys;

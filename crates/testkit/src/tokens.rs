@@ -1,0 +1,48 @@
+//! A key pair per test process and tokens signed with it.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use civicgrid_runtime::auth::{Claims, Role, Signer, generate_key_pair};
+
+/// The process's test signing key and the file holding its public half.
+pub struct TestKeys {
+    signer: Signer,
+    /// The PEM file services under test verify tokens with.
+    pub public_key_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestKeys {
+    /// The shared test keys, created on first use.
+    pub fn get() -> &'static TestKeys {
+        static KEYS: OnceLock<TestKeys> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let (private, public) = generate_key_pair().expect("test key pair");
+            let dir = tempfile::tempdir().expect("temp dir");
+            let public_key_path = dir.path().join("auth_public.pem");
+            std::fs::write(&public_key_path, public).expect("write public key");
+            TestKeys { signer: Signer::from_pem(private.as_bytes()).expect("signer"), public_key_path, _dir: dir }
+        })
+    }
+
+    /// A token for `roles` seeing `scope` (`*` or resource names).
+    pub fn token(&self, roles: &[Role], scope: &[&str], department: Option<&str>) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: format!("test-{}", roles.first().map(|r| r.as_str()).unwrap_or("nobody")),
+            iss: "civicgrid".to_owned(),
+            iat: now,
+            exp: now + 3600,
+            roles: roles.to_vec(),
+            scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+            department: department.map(str::to_owned),
+        };
+        self.signer.mint(&claims).expect("mint test token")
+    }
+
+    /// A county administrator's token seeing everything.
+    pub fn county_admin(&self) -> String {
+        self.token(&[Role::CountyAdmin], &["*"], None)
+    }
+}
