@@ -81,6 +81,7 @@ if ! can_login; then
     cat "$hba"
   } >"$tmp"
   as_root cp -p "$hba" "$hba.civicgrid.bak"
+  # shellcheck disable=SC2016 # $1/$2 belong to the inner sh
   as_root sh -c 'cat "$1" > "$2"' _ "$tmp" "$hba"
   rm -f "$tmp"
   as_root pg_ctlcluster --skip-systemctl-redirect "$pg_version" "$pg_name" reload

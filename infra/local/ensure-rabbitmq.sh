@@ -44,6 +44,7 @@ if [ "$installed_now" -eq 1 ] && ! node_up && ! getent hosts "$(hostname -s)" >/
   env_conf=/etc/rabbitmq/rabbitmq-env.conf
   if ! grep -qs '^NODENAME=' "$env_conf"; then
     log "host name $(hostname -s) does not resolve: setting NODENAME=rabbit@localhost in $env_conf"
+    # shellcheck disable=SC2016 # $1 belongs to the inner sh
     as_root sh -c 'echo "NODENAME=rabbit@localhost" >> "$1"' _ "$env_conf"
   fi
 fi

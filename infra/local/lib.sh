@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # Shared helpers for the infra/local scripts. Source it, do not run it.
 #
 # Variables it defines (all overridable from the environment):
@@ -82,7 +82,8 @@ _apt_updated=0
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* by hand"
   export DEBIAN_FRONTEND=noninteractive
-  if [ "$_apt_updated" -eq 0 ] && [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
+  if [ "$_apt_updated" -eq 0 ] \
+    && [ -z "$(find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' 2>/dev/null | head -n 1)" ]; then
     log "apt-get update"
     as_root apt-get update -q
     _apt_updated=1

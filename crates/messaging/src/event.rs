@@ -27,3 +27,35 @@ impl NewEvent {
         }
     }
 }
+
+/// The `EventMeta` of a new event with a fresh id, and that id.
+///
+/// The correlation id is the current trace id when there is one, so an
+/// event can be found from the request's logs and the other way round.
+pub fn meta(
+    producer: &str,
+    routing_key: &str,
+    aggregate_id: &str,
+    aggregate_version: i64,
+    actor: &str,
+    causation_id: &str,
+) -> (Uuid, civicgrid_proto::common::v1::EventMeta) {
+    let event_id = Uuid::now_v7();
+    let now = chrono::Utc::now();
+    let correlation_id = civicgrid_runtime::trace_context::current_trace_id().unwrap_or_else(|| event_id.to_string());
+    let meta = civicgrid_proto::common::v1::EventMeta {
+        event_id: event_id.to_string(),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+        }),
+        correlation_id,
+        causation_id: causation_id.to_owned(),
+        producer: producer.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        aggregate_version,
+        event_type: routing_key.to_owned(),
+        actor: actor.to_owned(),
+    };
+    (event_id, meta)
+}

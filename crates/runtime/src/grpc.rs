@@ -34,19 +34,32 @@ pub fn health() -> (HealthReporter, tonic_health::pb::health_server::HealthServe
     tonic_health::server::health_reporter()
 }
 
-/// Serves `routes` plus health and reflection on `listener` until `shutdown`
-/// is cancelled, then reports NOT_SERVING, stops accepting and waits up to
+pub use tonic_health::ServingStatus;
+
+/// What one process serves over gRPC.
+pub struct Endpoints<'a, H> {
+    /// The service's own routes (already wrapped in authentication).
+    pub routes: Routes,
+    /// The grpc.health.v1 service.
+    pub health: tonic_health::pb::health_server::HealthServer<H>,
+    /// The handle that flips health statuses.
+    pub reporter: HealthReporter,
+    /// Full names of the service's own gRPC services.
+    pub service_names: &'a [&'static str],
+    /// Descriptor sets reflection serves.
+    pub descriptor_sets: &'a [&'static [u8]],
+}
+
+/// Serves the endpoints plus reflection on `listener` until `shutdown` is
+/// cancelled, then reports NOT_SERVING, stops accepting and waits up to
 /// `shutdown_grace` for in-flight calls.
-pub async fn serve(
+pub async fn serve<H: tonic_health::pb::health_server::Health>(
     settings: &Settings,
     listener: TcpListener,
-    routes: Routes,
-    health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
-    reporter: HealthReporter,
-    service_names: &[&'static str],
-    descriptor_sets: &[&'static [u8]],
+    endpoints: Endpoints<'_, H>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let Endpoints { routes, health, reporter, service_names, descriptor_sets } = endpoints;
     let mut reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
     let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()

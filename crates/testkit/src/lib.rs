@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod database;
 pub mod eventually;
+pub mod grpc;
 pub mod proxy;
 pub mod settings;
 pub mod tokens;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub use broker::TestBroker;
 pub use database::TestDatabase;
 pub use eventually::eventually;
+pub use grpc::{endpoint, with_token};
 pub use proxy::FaultProxy;
 pub use settings::test_settings;
 pub use tokens::TestKeys;

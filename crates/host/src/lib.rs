@@ -1,0 +1,193 @@
+//! Service defaults: everything a civicgrid service runs besides its own
+//! domain. A service describes itself with [`Service`]; `main` is one call
+//! to [`main`], and tests call the service's `build` with test settings.
+//!
+//! [`Host::build`] loads the verifying key, opens the pool, applies the
+//! migrations (under sqlx's advisory lock), and binds the gRPC port.
+//! [`Host::run`] serves gRPC with health and reflection, reports readiness
+//! from the database and broker, runs the outbox relay and consumers, and
+//! on shutdown reports NOT_SERVING, drains calls and stops the workers.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use civicgrid_messaging::broker::BrokerProbe;
+use civicgrid_messaging::{Broker, Consumer, Relay, Subscription, Topology};
+use civicgrid_runtime::auth::{Authenticator, Verifier};
+use civicgrid_runtime::health::{DatabaseProbe, Probe};
+use civicgrid_runtime::{CancellationToken, Settings, db, grpc, metrics, shutdown, telemetry};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+/// How long a starting service waits for its database before giving up.
+const MIGRATION_PATIENCE: Duration = Duration::from_secs(60);
+/// How often readiness is re-checked.
+const READINESS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A civicgrid service as its `main` sees it.
+pub trait Service: Sized + Send + 'static {
+    /// Short name: "grid", "membership", ...
+    const NAME: &'static str;
+    /// Default gRPC port.
+    const GRPC_PORT: u16;
+    /// Default metrics port.
+    const METRICS_PORT: u16;
+    /// Builds the service from validated settings.
+    fn build(settings: Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
+    /// Runs until `shutdown` is cancelled.
+    fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// The whole of a service's `main`: settings (a bad value exits with code 2
+/// and a message naming the key), telemetry, build, run until SIGTERM/SIGINT.
+pub fn main<S: Service>() -> ExitCode {
+    let settings = match Settings::load(Settings::defaults(S::NAME, S::GRPC_PORT, S::METRICS_PORT)) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("civicgrid-{}: {error}", S::NAME);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("civicgrid-{}: cannot start the async runtime: {error}", S::NAME);
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let _telemetry = match telemetry::init(S::NAME, &settings.log_filter) {
+            Ok(guard) => guard,
+            Err(error) => {
+                eprintln!("civicgrid-{}: cannot start telemetry: {error}", S::NAME);
+                return ExitCode::FAILURE;
+            }
+        };
+        let shutdown = CancellationToken::new();
+        tokio::spawn(shutdown::cancel_on_signal(shutdown.clone()));
+        let outcome = async {
+            let service = S::build(settings).await?;
+            service.run(shutdown).await
+        }
+        .await;
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "service failed");
+                eprintln!("civicgrid-{}: {error:#}", S::NAME);
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// What [`Host::run`] serves besides the service's own routes.
+pub struct Workers {
+    /// Whether this service publishes events (runs an outbox relay).
+    pub relay: bool,
+    /// The queues it consumes.
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// A service's infrastructure, built and ready to run.
+pub struct Host {
+    /// The validated settings.
+    pub settings: Settings,
+    /// The service's database.
+    pub pool: PgPool,
+    /// The broker connection.
+    pub broker: Arc<Broker>,
+    /// Exchange and queue names.
+    pub topology: Topology,
+    /// The bearer-token interceptor for the service's own routes.
+    pub authenticator: Authenticator,
+    listener: TcpListener,
+    grpc_addr: SocketAddr,
+}
+
+impl Host {
+    /// Loads the key, opens the pool, migrates, binds the port.
+    pub async fn build(settings: Settings, migrator: &'static Migrator) -> anyhow::Result<Host> {
+        if let Some(addr) = settings.metrics_addr {
+            metrics::install(addr)?;
+        }
+        let key = std::fs::read(&settings.auth_public_key_path).map_err(|e| {
+            anyhow::anyhow!("configuration error: key `auth_public_key_path` ({}): {e}", settings.auth_public_key_path.display())
+        })?;
+        let verifier = Verifier::from_pem(&key, &settings.auth_issuer)
+            .map_err(|e| anyhow::anyhow!("configuration error: key `auth_public_key_path`: {e}"))?;
+        let pool = db::pool(&settings)?;
+        db::migrate(&pool, migrator, MIGRATION_PATIENCE).await?;
+        let broker = Broker::new(settings.amqp_url.clone(), format!("civicgrid-{}", settings.service_name));
+        let topology = Topology::new(&settings.events_exchange, &settings.queue_prefix, settings.delivery_limit);
+        let (listener, grpc_addr) = grpc::bind(settings.grpc_addr).await?;
+        Ok(Host { settings, pool, broker, topology, authenticator: Authenticator::new(verifier), listener, grpc_addr })
+    }
+
+    /// The address gRPC listens on (the real port when configured as 0).
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// An outbox relay over this service's database.
+    pub fn relay(&self) -> Relay {
+        Relay::new(self.pool.clone(), self.broker.clone(), self.topology.clone(), &self.settings.service_name)
+    }
+
+    /// A consumer of `subscription` into this service's database.
+    pub fn consumer(&self, subscription: Subscription) -> Consumer {
+        Consumer::new(self.pool.clone(), self.broker.clone(), self.topology.clone(), subscription)
+    }
+
+    /// Serves `routes` (plus health and reflection) and runs `workers` until `shutdown`.
+    pub async fn run(
+        self,
+        routes: Routes,
+        service_names: &[&'static str],
+        descriptor_sets: &[&'static [u8]],
+        workers: Workers,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let (reporter, health) = grpc::health();
+        // tonic-health starts "" as SERVING; nothing is ready until probed.
+        reporter.set_service_status("", grpc::ServingStatus::NotServing).await;
+        let probes: Vec<Box<dyn Probe>> =
+            vec![Box::new(DatabaseProbe(self.pool.clone())), Box::new(BrokerProbe(self.broker.clone()))];
+        let workers_stop = CancellationToken::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(civicgrid_runtime::health::report_readiness(
+            reporter.clone(),
+            service_names.to_vec(),
+            probes,
+            READINESS_INTERVAL,
+            workers_stop.clone(),
+        ));
+        if self.settings.background_workers {
+            if workers.relay {
+                tasks.spawn(self.relay().run(workers_stop.clone()));
+            }
+            for subscription in workers.subscriptions {
+                tasks.spawn(self.consumer(subscription).run(workers_stop.clone()));
+            }
+        }
+        tracing::info!(grpc_addr = %self.grpc_addr, service = %self.settings.service_name, "serving");
+        let endpoints = grpc::Endpoints { routes, health, reporter, service_names, descriptor_sets };
+        let served = grpc::serve(&self.settings, self.listener, endpoints, shutdown).await;
+
+        // Calls have drained; now stop the workers, each finishing its current message.
+        workers_stop.cancel();
+        if tokio::time::timeout(self.settings.shutdown_grace(), async { while tasks.join_next().await.is_some() {} }).await.is_err() {
+            tracing::warn!("workers did not stop in time");
+            tasks.abort_all();
+        }
+        self.broker.close().await;
+        self.pool.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}

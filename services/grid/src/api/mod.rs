@@ -1,0 +1,69 @@
+//! The gRPC API: parse the request once, run the command, answer.
+
+pub mod parse;
+
+use civicgrid_cell_tree::{ListRequest, list_page, visible};
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::grid_service_server::GridService;
+use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::status::{self, FieldViolations};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+use crate::commands::create_cell::create_cell;
+use crate::commands::update_cell::update_cell;
+use crate::domain::cell::CellId;
+
+/// Implements `civicgrid.grid.v1.GridService`.
+pub struct GridApi {
+    pool: PgPool,
+}
+
+impl GridApi {
+    /// The API over the grid's database.
+    pub fn new(pool: PgPool) -> Self {
+        GridApi { pool }
+    }
+}
+
+#[tonic::async_trait]
+impl GridService for GridApi {
+    async fn create_cell(&self, request: Request<pb::CreateCellRequest>) -> Result<Response<pb::CreateCellResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let input = parse::create_cell(request.get_ref())?;
+        let row = create_cell(&self.pool, &caller, input).await?;
+        Ok(Response::new(pb::CreateCellResponse { cell: Some(row.to_proto()) }))
+    }
+
+    async fn get_cell(&self, request: Request<pb::GetCellRequest>) -> Result<Response<pb::GetCellResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let name = &request.get_ref().name;
+        let Some(id) = CellId::parse_name(name) else {
+            let mut violations = FieldViolations::new();
+            violations.add("name", "must be a cell name `cells/{cell_id}`");
+            return Err(violations.into_status());
+        };
+        let row = civicgrid_cell_tree::get(&self.pool, id.as_str())
+            .await
+            .map_err(status::database)?
+            // Outside the caller's scope is indistinguishable from absent.
+            .filter(|row| visible(row, caller.scope_roots("cells").as_deref()))
+            .ok_or_else(|| Status::not_found(format!("{name} not found")))?;
+        Ok(Response::new(pb::GetCellResponse { cell: Some(row.to_proto()) }))
+    }
+
+    async fn list_cells(&self, request: Request<pb::ListCellsRequest>) -> Result<Response<pb::ListCellsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let body = request.get_ref();
+        let list = ListRequest { ancestor: &body.ancestor, level: body.level, page_size: body.page_size, page_token: &body.page_token };
+        let (cells, next_page_token) = list_page(&self.pool, caller, list).await?;
+        Ok(Response::new(pb::ListCellsResponse { cells, next_page_token }))
+    }
+
+    async fn update_cell(&self, request: Request<pb::UpdateCellRequest>) -> Result<Response<pb::UpdateCellResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let input = parse::update_cell(request.get_ref())?;
+        let row = update_cell(&self.pool, &caller, input).await?;
+        Ok(Response::new(pb::UpdateCellResponse { cell: Some(row.to_proto()) }))
+    }
+}

@@ -1,0 +1,53 @@
+//! Use cases. Each begins a transaction, applies domain rules, stores the
+//! change and its event in the outbox, and commits; the gRPC API and (later)
+//! event handlers both call them.
+
+pub mod create_cell;
+pub mod update_cell;
+
+use tonic::Status;
+
+use crate::domain::cell::CellRuleError;
+
+/// Why a command did not happen. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The resource does not exist or is outside the caller's scope.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The id is taken.
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The etag was stale.
+    #[error("{0}")]
+    Aborted(String),
+    /// A domain rule refused the change.
+    #[error(transparent)]
+    Rule(#[from] CellRuleError),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<CommandError> for Status {
+    fn from(error: CommandError) -> Status {
+        match error {
+            CommandError::NotFound(what) => Status::not_found(format!("{what} not found")),
+            CommandError::AlreadyExists(what) => Status::already_exists(format!("{what} already exists")),
+            CommandError::PermissionDenied(why) => Status::permission_denied(why),
+            CommandError::Aborted(why) => Status::aborted(why),
+            CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Database(error) => civicgrid_runtime::status::database(error),
+        }
+    }
+}
+
+/// Microsecond precision, as PostgreSQL stores it, so an event carries
+/// exactly the times a later read returns.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}

@@ -1,0 +1,4 @@
+//! Grid domain: no I/O, no proto, no SQL.
+
+pub mod access;
+pub mod cell;

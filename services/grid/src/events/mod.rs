@@ -1,0 +1,3 @@
+//! What the grid publishes.
+
+pub mod publish;

@@ -1,0 +1,24 @@
+//! Domain changes into versioned protobuf events for the outbox.
+
+use civicgrid_cell_tree::{CELL_CREATED, CELL_UPDATED, CellRow, resource_name};
+use civicgrid_messaging::NewEvent;
+use civicgrid_messaging::event::meta;
+use civicgrid_proto::grid::v1 as pb;
+
+const PRODUCER: &str = "grid";
+
+/// `grid.cell.created` for a new cell.
+pub fn cell_created(row: &CellRow, actor: &str, causation_id: &str) -> NewEvent {
+    let (event_id, meta) = meta(PRODUCER, CELL_CREATED, &resource_name(&row.id), row.version, actor, causation_id);
+    NewEvent::encode(event_id, CELL_CREATED, &pb::CellCreated { meta: Some(meta), cell: Some(row.to_proto()) })
+}
+
+/// `grid.cell.updated` for a changed cell and the paths that changed.
+pub fn cell_updated(row: &CellRow, paths: Vec<String>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(PRODUCER, CELL_UPDATED, &resource_name(&row.id), row.version, actor, "");
+    NewEvent::encode(
+        event_id,
+        CELL_UPDATED,
+        &pb::CellUpdated { meta: Some(meta), cell: Some(row.to_proto()), update_mask: Some(prost_types::FieldMask { paths }) },
+    )
+}

@@ -1,0 +1,56 @@
+//! The grid service assembled: gRPC API, outbox relay, no consumers yet.
+
+use civicgrid_host::{Host, Service, Workers};
+use civicgrid_messaging::Relay;
+use civicgrid_proto::grid::v1::grid_service_server::{GridServiceServer, SERVICE_NAME};
+use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
+use civicgrid_runtime::{CancellationToken, Settings};
+use sqlx::PgPool;
+use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
+
+use crate::api::GridApi;
+
+/// The grid's migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The running grid service.
+pub struct Application {
+    host: Host,
+}
+
+impl Application {
+    /// The address gRPC listens on.
+    pub fn grpc_addr(&self) -> std::net::SocketAddr {
+        self.host.grpc_addr()
+    }
+
+    /// The service's database.
+    pub fn pool(&self) -> &PgPool {
+        &self.host.pool
+    }
+
+    /// A relay over the outbox, for tests that drive delivery themselves.
+    pub fn relay(&self) -> Relay {
+        self.host.relay()
+    }
+}
+
+impl Service for Application {
+    const NAME: &'static str = "grid";
+    const GRPC_PORT: u16 = 50052;
+    const METRICS_PORT: u16 = 9102;
+
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Ok(Application { host: Host::build(settings, &MIGRATOR).await? })
+    }
+
+    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let routes = Routes::new(InterceptedService::new(api, self.host.authenticator.clone()));
+        let workers = Workers { relay: true, subscriptions: Vec::new() };
+        self.host.run(routes, &[SERVICE_NAME], &[civicgrid_proto::FILE_DESCRIPTOR_SET], workers, shutdown).await
+    }
+}

@@ -1,0 +1,3 @@
+//! The grid's SQL. Writes take the caller's transaction; the command commits.
+
+pub mod cells;
