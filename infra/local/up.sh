@@ -99,8 +99,9 @@ health() { timeout 10 "$CLI" health --addr "http://127.0.0.1:$(grpc_port "$1")" 
 
 fail_service() {
   local svc="$1" why="$2"
-  warn "$svc: $why; last lines of $(show "$(log_file "$svc")"):"
-  tail -n 40 "$(log_file "$svc")" >&2 || true
+  warn "$svc: $why; its log since the last start ($(show "$(log_file "$svc")")):"
+  awk '/^===== .*: starting civicgrid-/ { n = 0 } { line[n++] = $0 }
+       END { for (i = (n > 60 ? n - 60 : 0); i < n; i++) print line[i] }' "$(log_file "$svc")" >&2 || true
   die "$svc is not healthy (stop the rest with: make down)"
 }
 

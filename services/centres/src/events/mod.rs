@@ -1,0 +1,9 @@
+//! What the centres service consumes.
+
+use civicgrid_cell_tree::CellReplica;
+use civicgrid_messaging::{Subscription, Topology};
+
+/// Every queue the service consumes, with its handlers.
+pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
+    vec![CellReplica::subscription(topology, "centres")]
+}

@@ -1,0 +1,5 @@
+//! civicgrid-membership: settings -> Application::build -> run until stopped.
+
+fn main() -> std::process::ExitCode {
+    civicgrid_host::main::<civicgrid_membership::Application>()
+}

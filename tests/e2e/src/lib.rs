@@ -1,0 +1,111 @@
+//! The four services in one test process, each with its own database, all
+//! on one set of broker names: a county in miniature.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+
+use civicgrid_host::Service;
+use civicgrid_messaging::{Consumer, Relay};
+use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::{TestBroker, TestDatabase, test_settings};
+use sqlx::PgPool;
+
+/// One running service.
+pub struct Running {
+    /// Its short name.
+    pub name: &'static str,
+    /// Where its gRPC listens.
+    pub addr: SocketAddr,
+    /// Its database.
+    pub pool: PgPool,
+    /// Its consumers (replica services), for driven delivery.
+    pub consumers: Vec<Consumer>,
+    _db: TestDatabase,
+}
+
+/// All four services.
+pub struct County {
+    /// The grid service.
+    pub grid: Running,
+    /// The grid's outbox relay, for driven delivery.
+    pub grid_relay: Relay,
+    /// membership, centres and assessment, in that order.
+    pub replicas: Vec<Running>,
+    /// The broker names they share.
+    pub broker: TestBroker,
+    shutdown: CancellationToken,
+}
+
+/// How the county runs its background work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    /// The test drives relay and consumers one step at a time.
+    Driven,
+    /// Relay and consumers run by themselves, as in production.
+    Background,
+}
+
+impl County {
+    /// Starts all four services.
+    pub async fn start(workers: Workers) -> County {
+        Self::start_with(workers, |_| {}).await
+    }
+
+    /// Starts all four, letting `adjust` change each service's settings.
+    pub async fn start_with(workers: Workers, adjust: impl Fn(&mut civicgrid_runtime::Settings)) -> County {
+        civicgrid_runtime::telemetry::init_for_tests();
+        let broker = TestBroker::new();
+        let shutdown = CancellationToken::new();
+        let settings = |name: &str, db: &TestDatabase| {
+            let mut settings = test_settings(name, db, &broker);
+            settings.background_workers = workers == Workers::Background;
+            adjust(&mut settings);
+            settings
+        };
+
+        let db = TestDatabase::create_empty().await.unwrap();
+        let grid = civicgrid_grid::Application::build(settings("grid", &db)).await.unwrap();
+        let grid_relay = grid.relay();
+        let grid_running = Running { name: "grid", addr: grid.grpc_addr(), pool: grid.pool().clone(), consumers: Vec::new(), _db: db };
+        tokio::spawn(grid.run(shutdown.clone()));
+
+        let mut replicas = Vec::new();
+        macro_rules! replica {
+            ($name:literal, $app:ty) => {{
+                let db = TestDatabase::create_empty().await.unwrap();
+                let app = <$app>::build(settings($name, &db)).await.unwrap();
+                let consumers = app.consumers();
+                for consumer in &consumers {
+                    broker.track_queue(consumer.queue_name());
+                    consumer.declare().await.unwrap();
+                }
+                replicas.push(Running { name: $name, addr: app.grpc_addr(), pool: app.pool().clone(), consumers, _db: db });
+                tokio::spawn(app.run(shutdown.clone()));
+            }};
+        }
+        replica!("membership", civicgrid_membership::Application);
+        replica!("centres", civicgrid_centres::Application);
+        replica!("assessment", civicgrid_assessment::Application);
+
+        County { grid: grid_running, grid_relay, replicas, broker, shutdown }
+    }
+
+    /// Every service, grid first.
+    pub fn all(&self) -> impl Iterator<Item = &Running> {
+        std::iter::once(&self.grid).chain(self.replicas.iter())
+    }
+}
+
+impl Drop for County {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// How many times the replica in `pool` holds cell `id` (0 or 1), and its version.
+pub async fn replica_copies(pool: &PgPool, id: &str) -> (i64, Option<i64>) {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cells WHERE id = $1").bind(id).fetch_one(pool).await.unwrap();
+    let version: Option<i64> = sqlx::query_scalar("SELECT version FROM cells WHERE id = $1").bind(id).fetch_optional(pool).await.unwrap();
+    (count, version)
+}

@@ -1,0 +1,158 @@
+//! Cross-service flows with all four services running.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use civicgrid_e2e::{County, Workers, replica_copies};
+use civicgrid_messaging::Outcome;
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
+use civicgrid_proto::membership::v1::ListKnownCellsRequest;
+use civicgrid_proto::membership::v1::membership_service_client::MembershipServiceClient;
+use civicgrid_runtime::auth::Role;
+use civicgrid_testkit::{FaultProxy, TestKeys, endpoint, eventually, with_token};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+fn create(id: &str, parent: &str, level: pb::CellLevel) -> pb::CreateCellRequest {
+    pb::CreateCellRequest {
+        cell_id: id.to_owned(),
+        cell: Some(pb::Cell { parent: parent.to_owned(), level: level as i32, display_name: format!("Cell {id}"), ..Default::default() }),
+        request_id: String::new(),
+    }
+}
+
+async fn create_county_and_street(county: &County) {
+    let admin = TestKeys::get().county_admin();
+    let mut grid = GridServiceClient::connect(endpoint(county.grid.addr)).await.unwrap();
+    grid.create_cell(with_token(create("c", "", pb::CellLevel::County), &admin)).await.unwrap();
+    grid.create_cell(with_token(create("s1", "cells/c", pb::CellLevel::Street), &admin)).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_service_reports_serving_and_lists_its_services_over_reflection() {
+    let county = County::start(Workers::Driven).await;
+    let expected = [
+        ("grid", "civicgrid.grid.v1.GridService"),
+        ("membership", "civicgrid.membership.v1.MembershipService"),
+        ("centres", "civicgrid.centres.v1.CentresService"),
+        ("assessment", "civicgrid.assessment.v1.AssessmentService"),
+    ];
+    for (service, (name, full_name)) in county.all().zip(expected) {
+        assert_eq!(service.name, name);
+        let channel = tonic::transport::Endpoint::from_shared(endpoint(service.addr)).unwrap().connect().await.unwrap();
+        let mut health = HealthClient::new(channel.clone());
+        eventually(Duration::from_secs(10), &format!("{name} to report SERVING"), || {
+            let mut health = health.clone();
+            async move {
+                let status = health.check(tonic_health::pb::HealthCheckRequest { service: full_name.to_owned() }).await.ok()?;
+                (status.into_inner().status == ServingStatus::Serving as i32).then_some(())
+            }
+        })
+        .await;
+        let overall = health.check(tonic_health::pb::HealthCheckRequest::default()).await.unwrap().into_inner();
+        assert_eq!(overall.status, ServingStatus::Serving as i32, "{name} overall");
+
+        let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+        let mut responses = ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) = responses.message().await.unwrap().unwrap().message_response else {
+            panic!("{name}: no service list");
+        };
+        let mut listed: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        listed.sort();
+        assert_eq!(listed, vec![full_name.to_owned(), "grpc.health.v1.Health".to_owned()], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_cell_created_through_the_grid_appears_in_every_replica_once_even_when_delivered_twice() {
+    let county = County::start(Workers::Driven).await;
+    create_county_and_street(&county).await;
+    assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
+    for replica in &county.replicas {
+        for consumer in &replica.consumers {
+            assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied, Outcome::Applied], "{}", replica.name);
+        }
+    }
+
+    // The same two events again, as after a relay crash between confirm and commit.
+    sqlx::query("UPDATE outbox SET published_at = NULL").execute(&county.grid.pool).await.unwrap();
+    assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
+    for replica in &county.replicas {
+        for consumer in &replica.consumers {
+            assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Duplicate, Outcome::Duplicate], "{}", replica.name);
+        }
+        assert_eq!(replica_copies(&replica.pool, "s1").await, (1, Some(1)), "{}", replica.name);
+        assert_eq!(replica_copies(&replica.pool, "c").await, (1, Some(1)), "{}", replica.name);
+    }
+
+    // What a replica knows is served to callers within their scope.
+    let street = TestKeys::get().token(&[Role::StreetAdmin], &["cells/s1"], None);
+    let mut membership = MembershipServiceClient::connect(endpoint(county.replicas[0].addr)).await.unwrap();
+    let known = membership.list_known_cells(with_token(ListKnownCellsRequest::default(), &street)).await.unwrap().into_inner();
+    let names: Vec<String> = known.cells.into_iter().map(|c| c.name).collect();
+    assert_eq!(names, vec!["cells/s1"]);
+}
+
+#[tokio::test]
+async fn in_background_mode_changes_reach_every_replica_by_themselves() {
+    let county = County::start(Workers::Background).await;
+    create_county_and_street(&county).await;
+    let admin = TestKeys::get().county_admin();
+    let mut grid = GridServiceClient::connect(endpoint(county.grid.addr)).await.unwrap();
+    let renamed = pb::UpdateCellRequest {
+        cell: Some(pb::Cell { name: "cells/s1".into(), display_name: "Qingshan Street".into(), ..Default::default() }),
+        update_mask: Some(prost_types_mask(&["display_name"])),
+    };
+    grid.update_cell(with_token(renamed, &admin)).await.unwrap();
+    for replica in &county.replicas {
+        let pool = replica.pool.clone();
+        eventually(Duration::from_secs(30), &format!("{} to apply the rename", replica.name), || {
+            let pool = pool.clone();
+            async move { (replica_copies(&pool, "s1").await == (1, Some(2))).then_some(()) }
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_cell_committed_while_the_broker_is_unreachable_reaches_the_replicas_without_a_restart() {
+    let proxy = FaultProxy::start("127.0.0.1:5672".parse().unwrap()).await.unwrap();
+    let grid_amqp = proxy.amqp_url();
+    // Only the grid talks to the broker through the proxy.
+    let county = County::start_with(Workers::Background, |settings| {
+        if settings.service_name == "grid" {
+            settings.amqp_url = grid_amqp.clone();
+        }
+    })
+    .await;
+    proxy.cut();
+    create_county_and_street(&county).await;
+    let backlog: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(&county.grid.pool).await.unwrap();
+    assert_eq!(backlog, 2, "both events wait in the outbox while the broker is away");
+
+    proxy.restore();
+    for replica in &county.replicas {
+        let pool = replica.pool.clone();
+        eventually(Duration::from_secs(60), &format!("{} to receive the cells", replica.name), || {
+            let pool = pool.clone();
+            async move { (replica_copies(&pool, "s1").await == (1, Some(1))).then_some(()) }
+        })
+        .await;
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events").fetch_one(&replica.pool).await.unwrap();
+        assert_eq!(applied, 2, "{}: each event applied once", replica.name);
+    }
+}
+
+fn prost_types_mask(paths: &[&str]) -> prost_types::FieldMask {
+    prost_types::FieldMask { paths: paths.iter().map(|p| (*p).to_owned()).collect() }
+}
