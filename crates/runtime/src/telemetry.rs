@@ -43,12 +43,13 @@ pub fn init(service_name: &str, log_filter: &str) -> anyhow::Result<TelemetryGua
     Ok(TelemetryGuard { provider })
 }
 
-/// For tests: the tracer provider and W3C propagator without exporting or
-/// printing, installed once per process, so trace context really travels.
+/// For tests: the tracer provider and W3C propagator, installed once per
+/// process, so trace context really travels; finished spans are kept in
+/// memory for [`recorded_spans`] instead of being exported.
 pub fn init_for_tests() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let provider = SdkTracerProvider::builder().build();
+        let provider = SdkTracerProvider::builder().with_simple_exporter(SpanRecorder).build();
         let tracer = provider.tracer("civicgrid-test");
         global::set_tracer_provider(provider);
         global::set_text_map_propagator(TraceContextPropagator::new());
@@ -72,4 +73,42 @@ fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
         builder = builder.with_batch_exporter(exporter);
     }
     Ok(builder.build())
+}
+
+/// A finished span as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedSpan {
+    /// Hex trace id.
+    pub trace_id: String,
+    /// The span's name (`otel.name`).
+    pub name: String,
+}
+
+fn recorded() -> &'static std::sync::Mutex<Vec<RecordedSpan>> {
+    static SPANS: OnceLock<std::sync::Mutex<Vec<RecordedSpan>>> = OnceLock::new();
+    SPANS.get_or_init(Default::default)
+}
+
+/// Every span finished in this test process with trace id `trace_id`.
+pub fn recorded_spans(trace_id: &str) -> Vec<RecordedSpan> {
+    recorded().lock().map(|spans| spans.iter().filter(|s| s.trace_id == trace_id).cloned().collect()).unwrap_or_default()
+}
+
+/// Keeps finished spans in memory (tests only).
+#[derive(Debug)]
+struct SpanRecorder;
+
+impl opentelemetry_sdk::trace::SpanExporter for SpanRecorder {
+    fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> impl std::future::Future<Output = opentelemetry_sdk::error::OTelSdkResult> + Send {
+        if let Ok(mut spans) = recorded().lock() {
+            spans.extend(batch.into_iter().map(|span| RecordedSpan {
+                trace_id: span.span_context.trace_id().to_string(),
+                name: span.name.into_owned(),
+            }));
+        }
+        std::future::ready(Ok(()))
+    }
 }

@@ -156,3 +156,25 @@ async fn a_cell_committed_while_the_broker_is_unreachable_reaches_the_replicas_w
 fn prost_types_mask(paths: &[&str]) -> prost_types::FieldMask {
     prost_types::FieldMask { paths: paths.iter().map(|p| (*p).to_owned()).collect() }
 }
+
+#[tokio::test]
+async fn one_trace_runs_from_the_grpc_call_through_the_broker_into_every_consumer() {
+    let county = County::start(Workers::Driven).await;
+    let admin = TestKeys::get().county_admin();
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let mut grid = GridServiceClient::connect(endpoint(county.grid.addr)).await.unwrap();
+    let mut request = with_token(create("c", "", pb::CellLevel::County), &admin);
+    request.metadata_mut().insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
+    grid.create_cell(request).await.unwrap();
+
+    county.grid_relay.drain().await.unwrap();
+    for replica in &county.replicas {
+        for consumer in &replica.consumers {
+            assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied]);
+        }
+    }
+    let names: Vec<String> = civicgrid_runtime::telemetry::recorded_spans(&trace_id).into_iter().map(|s| s.name).collect();
+    assert!(names.contains(&"/civicgrid.grid.v1.GridService/CreateCell".to_owned()), "{names:?}");
+    let consumed = names.iter().filter(|n| *n == "grid.cell.created process").count();
+    assert_eq!(consumed, 3, "one consumer span per replica in the caller's trace: {names:?}");
+}
