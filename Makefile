@@ -21,7 +21,7 @@ BREAKING_BRANCH ?= main
         proto-lint proto-breaking tools deploy-check infra databases reset-databases clean-state
 
 help: ## List the targets
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # ---------------------------------------------------------------- local stack
 
@@ -95,7 +95,7 @@ proto-lint: $(BUF) ## buf lint proto/
 	$(BUF) lint proto
 	@echo "proto-lint: ok"
 
-proto-breaking: $(BUF) ## buf breaking proto/ against the $(BREAKING_BRANCH) branch
+proto-breaking: $(BUF) ## buf breaking proto/ against branch main (BREAKING_BRANCH=...)
 	@if git rev-parse --verify -q "refs/heads/$(BREAKING_BRANCH)" >/dev/null \
 	    && git cat-file -e "$(BREAKING_BRANCH):proto/buf.yaml" 2>/dev/null; then \
 	  against='.git#branch=$(BREAKING_BRANCH),subdir=proto'; \

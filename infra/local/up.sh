@@ -57,6 +57,8 @@ if [ ! -f "$KEY_DIR/auth_public.pem" ] || [ ! -f "$KEY_DIR/auth_private.pem" ]; 
 fi
 
 # ---------------------------------------------------------------- services
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 start_service() {
   local svc="$1" pid pidf logf
   if pid="$(service_pid "$svc")"; then
@@ -66,6 +68,14 @@ start_service() {
   pidf="$(pid_file "$svc")"
   logf="$(log_file "$svc")"
   rm -f "$pidf"
+  # Another process on our port (e.g. a stack started from another clone) would
+  # answer the health checks in our place: refuse instead.
+  local port
+  for port in "$(grpc_port "$svc")" "$(metrics_port "$svc")"; do
+    if port_busy "$port"; then
+      die "port 127.0.0.1:$port ($svc) is already in use by a process this state dir did not start (another civicgrid stack? stop it, or set $(upper "$svc")_PORT / $(upper "$svc")_METRICS_PORT)"
+    fi
+  done
   printf '\n===== %s: starting civicgrid-%s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$svc" >>"$logf"
   # Own session (setsid) so a Ctrl-C in this terminal does not reach it; the
   # inner shell records its pid and then becomes the service (exec).
@@ -108,7 +118,7 @@ fail_service() {
 log "waiting for every service to report SERVING (up to ${UP_TIMEOUT}s)"
 deadline=$((SECONDS + UP_TIMEOUT))
 for svc in "${SERVICES[@]}"; do
-  until health "$svc"; do
+  until health "$svc" && service_pid "$svc" >/dev/null; do
     service_pid "$svc" >/dev/null || fail_service "$svc" "process exited"
     [ "$SECONDS" -lt "$deadline" ] || fail_service "$svc" "not SERVING after ${UP_TIMEOUT}s"
     sleep 1
