@@ -156,10 +156,16 @@ impl Host {
         let (reporter, health) = grpc::health();
         // tonic-health starts "" as SERVING; nothing is ready until probed.
         reporter.set_service_status("", grpc::ServingStatus::NotServing).await;
-        let probes: Vec<Box<dyn Probe>> =
-            vec![Box::new(DatabaseProbe(self.pool.clone())), Box::new(BrokerProbe(self.broker.clone()))];
         let workers_stop = CancellationToken::new();
         let mut tasks = tokio::task::JoinSet::new();
+        // A queue must exist before the events it binds are published, or
+        // the broker drops them as unroutable: stay NOT_SERVING until every
+        // queue is declared, so `make up` and deployments wait for it.
+        let queues = QueuesDeclared::default();
+        let declaring: Vec<Consumer> = workers.subscriptions.iter().cloned().map(|s| self.consumer(s)).collect();
+        tasks.spawn(queues.clone().declare(declaring, workers_stop.clone()));
+        let probes: Vec<Box<dyn Probe>> =
+            vec![Box::new(DatabaseProbe(self.pool.clone())), Box::new(BrokerProbe(self.broker.clone())), Box::new(queues)];
         tasks.spawn(civicgrid_runtime::health::report_readiness(
             reporter.clone(),
             service_names.to_vec(),
@@ -189,5 +195,45 @@ impl Host {
         self.pool.close().await;
         tracing::info!("stopped");
         served
+    }
+}
+
+/// Readiness: every queue the service consumes has been declared.
+#[derive(Clone, Default)]
+struct QueuesDeclared(Arc<std::sync::atomic::AtomicBool>);
+
+impl QueuesDeclared {
+    /// Declares each consumer's queues, retrying with backoff until all exist.
+    async fn declare(self, consumers: Vec<Consumer>, stop: CancellationToken) {
+        let mut backoff = civicgrid_messaging::backoff::Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+        let mut pending = consumers;
+        while !pending.is_empty() {
+            let mut failed = Vec::new();
+            for consumer in pending {
+                if let Err(error) = consumer.declare().await {
+                    tracing::warn!(queue = consumer.queue_name(), %error, "cannot declare queue yet");
+                    failed.push(consumer);
+                }
+            }
+            pending = failed;
+            if !pending.is_empty() {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(backoff.next_delay()) => {}
+                }
+            }
+        }
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Probe for QueuesDeclared {
+    fn name(&self) -> &'static str {
+        "queues"
+    }
+
+    fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        let declared = self.0.load(std::sync::atomic::Ordering::Acquire);
+        Box::pin(async move { if declared { Ok(()) } else { Err("queues not declared yet".to_owned()) } })
     }
 }
