@@ -9,7 +9,8 @@ use tonic::Status;
 
 use crate::row::CellRow;
 
-const COLUMNS: &str = "id, parent_id, level, display_name, newly_built, path, version, create_time, update_time";
+const COLUMNS: &str =
+    "id, parent_id, level, display_name, newly_built, path, version, create_time, update_time";
 
 /// A page of cells in a subtree and a scope.
 #[derive(Debug, Clone, Default)]
@@ -28,24 +29,33 @@ pub struct CellQuery {
 
 /// The cell `id`, if stored.
 pub async fn get<'e>(executor: impl PgExecutor<'e>, id: &str) -> sqlx::Result<Option<CellRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM cells WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM cells WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
 }
 
 /// Whether a caller whose scope roots are `roots` (`None`: everything) sees `row`.
 pub fn visible(row: &CellRow, roots: Option<&[String]>) -> bool {
     match roots {
         None => true,
-        Some(roots) => roots.iter().any(|root| row.path.contains(&format!("/{root}/"))),
+        Some(roots) => roots
+            .iter()
+            .any(|root| row.path.contains(&format!("/{root}/"))),
     }
 }
 
 /// Cells matching `query`, ordered by id.
-pub async fn list<'e>(executor: impl PgExecutor<'e>, query: &CellQuery) -> sqlx::Result<Vec<CellRow>> {
-    let patterns: Option<Vec<String>> =
-        query.scope_roots.as_ref().map(|roots| roots.iter().map(|root| format!("%/{root}/%")).collect());
+pub async fn list<'e>(
+    executor: impl PgExecutor<'e>,
+    query: &CellQuery,
+) -> sqlx::Result<Vec<CellRow>> {
+    let patterns: Option<Vec<String>> = query
+        .scope_roots
+        .as_ref()
+        .map(|roots| roots.iter().map(|root| format!("%/{root}/%")).collect());
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM cells \
          WHERE ($1::text IS NULL OR (path LIKE $1 || '%' AND path <> $1)) \
@@ -71,16 +81,20 @@ pub async fn path_of_visible_ancestor(
     ancestor_id: &str,
     roots: Option<&[String]>,
 ) -> sqlx::Result<Option<String>> {
-    let Some(row) = get(pool, ancestor_id).await? else { return Ok(None) };
+    let Some(row) = get(pool, ancestor_id).await? else {
+        return Ok(None);
+    };
     if visible(&row, roots) {
         return Ok(Some(row.path));
     }
     let roots = roots.unwrap_or_default();
-    let above_a_root: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cells WHERE id = ANY($1) AND path LIKE $2)")
-        .bind(roots)
-        .bind(format!("%/{ancestor_id}/%"))
-        .fetch_one(pool)
-        .await?;
+    let above_a_root: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM cells WHERE id = ANY($1) AND path LIKE $2)",
+    )
+    .bind(roots)
+    .bind(format!("%/{ancestor_id}/%"))
+    .fetch_one(pool)
+    .await?;
     Ok(above_a_root.then_some(row.path))
 }
 
@@ -100,7 +114,11 @@ pub struct ListRequest<'a> {
 /// One page of cells for `caller`, with the next page's token (empty at the end).
 /// Validates the request (INVALID_ARGUMENT with field violations) and hides
 /// everything outside the caller's scope.
-pub async fn list_page(pool: &sqlx::PgPool, caller: &Caller, request: ListRequest<'_>) -> Result<(Vec<pb::Cell>, String), Status> {
+pub async fn list_page(
+    pool: &sqlx::PgPool,
+    caller: &Caller,
+    request: ListRequest<'_>,
+) -> Result<(Vec<pb::Cell>, String), Status> {
     let mut violations = FieldViolations::new();
     let ancestor_id = match request.ancestor {
         "" => None,
@@ -132,14 +150,24 @@ pub async fn list_page(pool: &sqlx::PgPool, caller: &Caller, request: ListReques
             path_of_visible_ancestor(pool, id, roots.as_deref())
                 .await
                 .map_err(status::database)?
-                .ok_or_else(|| Status::not_found(format!("cell `{}` not found", request.ancestor)))?,
+                .ok_or_else(|| {
+                    Status::not_found(format!("cell `{}` not found", request.ancestor))
+                })?,
         ),
     };
-    let query = CellQuery { ancestor_path, level, scope_roots: roots, after, limit: limit as i64 + 1 };
+    let query = CellQuery {
+        ancestor_path,
+        level,
+        scope_roots: roots,
+        after,
+        limit: limit as i64 + 1,
+    };
     let mut rows = list(pool, &query).await.map_err(status::database)?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(|row| paging::encode(&row.id, &fingerprint)).unwrap_or_default()
+        rows.last()
+            .map(|row| paging::encode(&row.id, &fingerprint))
+            .unwrap_or_default()
     } else {
         String::new()
     };

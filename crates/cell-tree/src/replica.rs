@@ -21,7 +21,9 @@ impl CellReplica {
     /// The subscription `service` consumes the grid through.
     pub fn subscription(topology: &Topology, service: &str) -> Subscription {
         let handler = Arc::new(CellReplica);
-        Subscription::new(topology, service, "grid-cells").on(CELL_CREATED, handler.clone()).on(CELL_UPDATED, handler)
+        Subscription::new(topology, service, "grid-cells")
+            .on(CELL_CREATED, handler.clone())
+            .on(CELL_UPDATED, handler)
     }
 }
 
@@ -30,14 +32,23 @@ impl Handler for CellReplica {
         "cell-replica"
     }
 
-    fn handle<'a>(&'a self, conn: &'a mut PgConnection, event: &'a InboundEvent) -> BoxFuture<'a, Result<(), HandlerError>> {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let cell = match event.routing_key.as_str() {
                 CELL_CREATED => event.decode::<pb::CellCreated>()?.cell,
                 CELL_UPDATED => event.decode::<pb::CellUpdated>()?.cell,
-                other => return Err(HandlerError::Permanent(format!("not a cell event: {other}"))),
+                other => {
+                    return Err(HandlerError::Permanent(format!(
+                        "not a cell event: {other}"
+                    )));
+                }
             };
-            let cell = cell.ok_or_else(|| HandlerError::Permanent("event without a cell".to_owned()))?;
+            let cell =
+                cell.ok_or_else(|| HandlerError::Permanent("event without a cell".to_owned()))?;
             let row = row_from_event(&cell)?;
             upsert(conn, &row).await?;
             Ok(())
@@ -47,10 +58,16 @@ impl Handler for CellReplica {
 
 fn row_from_event(cell: &pb::Cell) -> Result<CellRow, HandlerError> {
     let bad = |what: &str| HandlerError::Permanent(format!("cell event with {what}"));
-    let id = parse_name(&cell.name).ok_or_else(|| bad("a bad name"))?.to_owned();
+    let id = parse_name(&cell.name)
+        .ok_or_else(|| bad("a bad name"))?
+        .to_owned();
     let parent_id = match cell.parent.as_str() {
         "" => None,
-        parent => Some(parse_name(parent).ok_or_else(|| bad("a bad parent"))?.to_owned()),
+        parent => Some(
+            parse_name(parent)
+                .ok_or_else(|| bad("a bad parent"))?
+                .to_owned(),
+        ),
     };
     let mut path = String::from("/");
     for ancestor in &cell.ancestors {
@@ -59,7 +76,10 @@ fn row_from_event(cell: &pb::Cell) -> Result<CellRow, HandlerError> {
     }
     path.push_str(&id);
     path.push('/');
-    let level = i16::try_from(cell.level).ok().filter(|l| (1..=6).contains(l)).ok_or_else(|| bad("a bad level"))?;
+    let level = i16::try_from(cell.level)
+        .ok()
+        .filter(|l| (1..=6).contains(l))
+        .ok_or_else(|| bad("a bad level"))?;
     Ok(CellRow {
         id,
         parent_id,

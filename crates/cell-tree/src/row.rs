@@ -45,7 +45,11 @@ impl CellRow {
     pub fn to_proto(&self) -> pb::Cell {
         pb::Cell {
             name: resource_name(&self.id),
-            parent: self.parent_id.as_deref().map(resource_name).unwrap_or_default(),
+            parent: self
+                .parent_id
+                .as_deref()
+                .map(resource_name)
+                .unwrap_or_default(),
             level: i32::from(self.level),
             display_name: self.display_name.clone(),
             newly_built: self.newly_built,
@@ -65,10 +69,14 @@ pub fn etag(version: i64) -> String {
 
 /// A protobuf timestamp.
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) }
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
 }
 
 /// A chrono time from a protobuf timestamp (the epoch when absent or invalid).
 pub fn from_timestamp(at: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    at.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))).unwrap_or_default()
+    at.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+        .unwrap_or_default()
 }

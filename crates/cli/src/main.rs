@@ -43,7 +43,11 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         ttl_hours: i64,
         /// The private key.
-        #[arg(long, env = "CIVICGRID_SIGNING_KEY_PATH", default_value = ".state/keys/auth_private.pem")]
+        #[arg(
+            long,
+            env = "CIVICGRID_SIGNING_KEY_PATH",
+            default_value = ".state/keys/auth_private.pem"
+        )]
         key: PathBuf,
         /// Issuer; must match the services' `auth_issuer`.
         #[arg(long, default_value = "civicgrid")]
@@ -64,14 +68,21 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:50052")]
         grid: String,
         /// The private key to mint the loader's token with.
-        #[arg(long, env = "CIVICGRID_SIGNING_KEY_PATH", default_value = ".state/keys/auth_private.pem")]
+        #[arg(
+            long,
+            env = "CIVICGRID_SIGNING_KEY_PATH",
+            default_value = ".state/keys/auth_private.pem"
+        )]
         key: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("civicgrid: {error}");
@@ -90,14 +101,30 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Keygen { dir } => keygen(&dir),
-        Command::Token { roles, scopes, subject, department, ttl_hours, key, issuer } => {
+        Command::Token {
+            roles,
+            scopes,
+            subject,
+            department,
+            ttl_hours,
+            key,
+            issuer,
+        } => {
             let roles = roles
                 .iter()
                 .map(|name| Role::parse(name).with_context(|| format!("unknown role `{name}`")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let signer = signer(&key)?;
             let now = chrono::Utc::now().timestamp();
-            let claims = Claims { sub: subject, iss: issuer, iat: now, exp: now + ttl_hours * 3600, roles, scope: scopes, department };
+            let claims = Claims {
+                sub: subject,
+                iss: issuer,
+                iat: now,
+                exp: now + ttl_hours * 3600,
+                roles,
+                scope: scopes,
+                department,
+            };
             println!("{}", signer.mint(&claims)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -121,7 +148,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn signer(key: &Path) -> anyhow::Result<Signer> {
-    let pem = std::fs::read(key).with_context(|| format!("cannot read the signing key {} (run `civicgrid keygen`)", key.display()))?;
+    let pem = std::fs::read(key).with_context(|| {
+        format!(
+            "cannot read the signing key {} (run `civicgrid keygen`)",
+            key.display()
+        )
+    })?;
     Ok(Signer::from_pem(&pem)?)
 }
 
@@ -155,8 +187,17 @@ async fn health(addr: &str, service: &str) -> anyhow::Result<ExitCode> {
         .connect()
         .await
         .with_context(|| format!("cannot reach {addr}"))?;
-    let response = HealthClient::new(channel).check(HealthCheckRequest { service: service.to_owned() }).await?;
-    let status = ServingStatus::try_from(response.into_inner().status).unwrap_or(ServingStatus::Unknown);
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await?;
+    let status =
+        ServingStatus::try_from(response.into_inner().status).unwrap_or(ServingStatus::Unknown);
     println!("{addr}: {}", status.as_str_name());
-    Ok(if status == ServingStatus::Serving { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status == ServingStatus::Serving {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

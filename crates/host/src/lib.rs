@@ -46,17 +46,24 @@ pub trait Service: Sized + Send + 'static {
 /// The whole of a service's `main`: settings (a bad value exits with code 2
 /// and a message naming the key), telemetry, build, run until SIGTERM/SIGINT.
 pub fn main<S: Service>() -> ExitCode {
-    let settings = match Settings::load(Settings::defaults(S::NAME, S::GRPC_PORT, S::METRICS_PORT)) {
+    let settings = match Settings::load(Settings::defaults(S::NAME, S::GRPC_PORT, S::METRICS_PORT))
+    {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("civicgrid-{}: {error}", S::NAME);
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("civicgrid-{}: cannot start the async runtime: {error}", S::NAME);
+            eprintln!(
+                "civicgrid-{}: cannot start the async runtime: {error}",
+                S::NAME
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -117,16 +124,34 @@ impl Host {
             metrics::install(addr)?;
         }
         let key = std::fs::read(&settings.auth_public_key_path).map_err(|e| {
-            anyhow::anyhow!("configuration error: key `auth_public_key_path` ({}): {e}", settings.auth_public_key_path.display())
+            anyhow::anyhow!(
+                "configuration error: key `auth_public_key_path` ({}): {e}",
+                settings.auth_public_key_path.display()
+            )
         })?;
         let verifier = Verifier::from_pem(&key, &settings.auth_issuer)
             .map_err(|e| anyhow::anyhow!("configuration error: key `auth_public_key_path`: {e}"))?;
         let pool = db::pool(&settings)?;
         db::migrate(&pool, migrator, MIGRATION_PATIENCE).await?;
-        let broker = Broker::new(settings.amqp_url.clone(), format!("civicgrid-{}", settings.service_name));
-        let topology = Topology::new(&settings.events_exchange, &settings.queue_prefix, settings.delivery_limit);
+        let broker = Broker::new(
+            settings.amqp_url.clone(),
+            format!("civicgrid-{}", settings.service_name),
+        );
+        let topology = Topology::new(
+            &settings.events_exchange,
+            &settings.queue_prefix,
+            settings.delivery_limit,
+        );
         let (listener, grpc_addr) = grpc::bind(settings.grpc_addr).await?;
-        Ok(Host { settings, pool, broker, topology, authenticator: Authenticator::new(verifier), listener, grpc_addr })
+        Ok(Host {
+            settings,
+            pool,
+            broker,
+            topology,
+            authenticator: Authenticator::new(verifier),
+            listener,
+            grpc_addr,
+        })
     }
 
     /// The address gRPC listens on (the real port when configured as 0).
@@ -136,12 +161,22 @@ impl Host {
 
     /// An outbox relay over this service's database.
     pub fn relay(&self) -> Relay {
-        Relay::new(self.pool.clone(), self.broker.clone(), self.topology.clone(), &self.settings.service_name)
+        Relay::new(
+            self.pool.clone(),
+            self.broker.clone(),
+            self.topology.clone(),
+            &self.settings.service_name,
+        )
     }
 
     /// A consumer of `subscription` into this service's database.
     pub fn consumer(&self, subscription: Subscription) -> Consumer {
-        Consumer::new(self.pool.clone(), self.broker.clone(), self.topology.clone(), subscription)
+        Consumer::new(
+            self.pool.clone(),
+            self.broker.clone(),
+            self.topology.clone(),
+            subscription,
+        )
     }
 
     /// Serves `routes` (plus health and reflection) and runs `workers` until `shutdown`.
@@ -155,17 +190,27 @@ impl Host {
     ) -> anyhow::Result<()> {
         let (reporter, health) = grpc::health();
         // tonic-health starts "" as SERVING; nothing is ready until probed.
-        reporter.set_service_status("", grpc::ServingStatus::NotServing).await;
+        reporter
+            .set_service_status("", grpc::ServingStatus::NotServing)
+            .await;
         let workers_stop = CancellationToken::new();
         let mut tasks = tokio::task::JoinSet::new();
         // A queue must exist before the events it binds are published, or
         // the broker drops them as unroutable: stay NOT_SERVING until every
         // queue is declared, so `make up` and deployments wait for it.
         let queues = QueuesDeclared::default();
-        let declaring: Vec<Consumer> = workers.subscriptions.iter().cloned().map(|s| self.consumer(s)).collect();
+        let declaring: Vec<Consumer> = workers
+            .subscriptions
+            .iter()
+            .cloned()
+            .map(|s| self.consumer(s))
+            .collect();
         tasks.spawn(queues.clone().declare(declaring, workers_stop.clone()));
-        let probes: Vec<Box<dyn Probe>> =
-            vec![Box::new(DatabaseProbe(self.pool.clone())), Box::new(BrokerProbe(self.broker.clone())), Box::new(queues)];
+        let probes: Vec<Box<dyn Probe>> = vec![
+            Box::new(DatabaseProbe(self.pool.clone())),
+            Box::new(BrokerProbe(self.broker.clone())),
+            Box::new(queues),
+        ];
         tasks.spawn(civicgrid_runtime::health::report_readiness(
             reporter.clone(),
             service_names.to_vec(),
@@ -182,12 +227,23 @@ impl Host {
             }
         }
         tracing::info!(grpc_addr = %self.grpc_addr, service = %self.settings.service_name, "serving");
-        let endpoints = grpc::Endpoints { routes, health, reporter, service_names, descriptor_sets };
+        let endpoints = grpc::Endpoints {
+            routes,
+            health,
+            reporter,
+            service_names,
+            descriptor_sets,
+        };
         let served = grpc::serve(&self.settings, self.listener, endpoints, shutdown).await;
 
         // Calls have drained; now stop the workers, each finishing its current message.
         workers_stop.cancel();
-        if tokio::time::timeout(self.settings.shutdown_grace(), async { while tasks.join_next().await.is_some() {} }).await.is_err() {
+        if tokio::time::timeout(self.settings.shutdown_grace(), async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
             tracing::warn!("workers did not stop in time");
             tasks.abort_all();
         }
@@ -205,7 +261,10 @@ struct QueuesDeclared(Arc<std::sync::atomic::AtomicBool>);
 impl QueuesDeclared {
     /// Declares each consumer's queues, retrying with backoff until all exist.
     async fn declare(self, consumers: Vec<Consumer>, stop: CancellationToken) {
-        let mut backoff = civicgrid_messaging::backoff::Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+        let mut backoff = civicgrid_messaging::backoff::Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_secs(5),
+        );
         let mut pending = consumers;
         while !pending.is_empty() {
             let mut failed = Vec::new();
@@ -234,6 +293,12 @@ impl Probe for QueuesDeclared {
 
     fn check(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
         let declared = self.0.load(std::sync::atomic::Ordering::Acquire);
-        Box::pin(async move { if declared { Ok(()) } else { Err("queues not declared yet".to_owned()) } })
+        Box::pin(async move {
+            if declared {
+                Ok(())
+            } else {
+                Err("queues not declared yet".to_owned())
+            }
+        })
     }
 }

@@ -13,7 +13,11 @@ pub struct Backoff {
 impl Backoff {
     /// A backoff starting at `initial`, never above `max`.
     pub fn new(initial: Duration, max: Duration) -> Self {
-        Backoff { initial, max, next: initial }
+        Backoff {
+            initial,
+            max,
+            next: initial,
+        }
     }
 
     /// The delay to wait now; the following one is twice as long.
@@ -46,7 +50,13 @@ mod tests {
         assert_eq!(delays, vec![100, 200, 350, 350]);
         backoff.reset();
         assert_eq!(backoff.next_delay().as_millis(), 100);
-        assert_eq!(Backoff::for_attempt(Duration::from_millis(10), Duration::from_secs(1), 3).as_millis(), 40);
-        assert_eq!(Backoff::for_attempt(Duration::from_millis(10), Duration::from_secs(1), 99).as_millis(), 1000);
+        assert_eq!(
+            Backoff::for_attempt(Duration::from_millis(10), Duration::from_secs(1), 3).as_millis(),
+            40
+        );
+        assert_eq!(
+            Backoff::for_attempt(Duration::from_millis(10), Duration::from_secs(1), 99).as_millis(),
+            1000
+        );
     }
 }

@@ -45,7 +45,11 @@ impl Broker {
     /// A broker at `url`; nothing connects until a channel is asked for.
     /// `name` shows up in the management UI's connection list.
     pub fn new(url: impl Into<String>, name: impl Into<String>) -> Arc<Broker> {
-        Arc::new(Broker { url: url.into(), name: name.into(), connection: Mutex::new(None) })
+        Arc::new(Broker {
+            url: url.into(),
+            name: name.into(),
+            connection: Mutex::new(None),
+        })
     }
 
     /// A fresh channel on a live connection, reconnecting when needed.
@@ -78,11 +82,13 @@ impl Broker {
             tracing::warn!("broker connection lost; reconnecting");
         }
         *slot = None;
-        let properties = ConnectionProperties::default().with_connection_name(self.name.clone().into());
-        let connection = tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.url, properties))
-            .await
-            .map_err(|_| BrokerError::Timeout("connection.open"))?
-            .map_err(|e| BrokerError::Unreachable(e.to_string()))?;
+        let properties =
+            ConnectionProperties::default().with_connection_name(self.name.clone().into());
+        let connection =
+            tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.url, properties))
+                .await
+                .map_err(|_| BrokerError::Timeout("connection.open"))?
+                .map_err(|e| BrokerError::Unreachable(e.to_string()))?;
         tracing::info!("connected to broker");
         let connection = Arc::new(connection);
         *slot = Some(connection.clone());
@@ -92,7 +98,10 @@ impl Broker {
     /// Drops `connection` if it is still the current one, so the next caller reconnects.
     pub(crate) async fn forget(&self, connection: &Arc<Connection>) {
         let mut slot = self.connection.lock().await;
-        if slot.as_ref().is_some_and(|current| Arc::ptr_eq(current, connection)) {
+        if slot
+            .as_ref()
+            .is_some_and(|current| Arc::ptr_eq(current, connection))
+        {
             *slot = None;
         }
     }
@@ -115,7 +124,11 @@ impl civicgrid_runtime::health::Probe for BrokerProbe {
 
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            if self.0.is_reachable().await { Ok(()) } else { Err("cannot connect".to_owned()) }
+            if self.0.is_reachable().await {
+                Ok(())
+            } else {
+                Err("cannot connect".to_owned())
+            }
         })
     }
 }

@@ -14,7 +14,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicQosOptions,
+    BasicRejectOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -46,7 +49,8 @@ pub struct InboundEvent {
 impl InboundEvent {
     /// Decodes the payload; an undecodable payload is permanent (poison).
     pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
-        M::decode(self.payload.as_slice()).map_err(|e| HandlerError::Permanent(format!("undecodable payload: {e}")))
+        M::decode(self.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(format!("undecodable payload: {e}")))
     }
 }
 
@@ -72,7 +76,11 @@ pub trait Handler: Send + Sync {
     /// Stable name recorded in `processed_events`; renaming it re-applies history.
     fn name(&self) -> &'static str;
     /// Applies `event` using `conn`, which is inside the inbox transaction.
-    fn handle<'a>(&'a self, conn: &'a mut PgConnection, event: &'a InboundEvent) -> BoxFuture<'a, Result<(), HandlerError>>;
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
 }
 
 /// A queue and the handler for each routing key bound to it.
@@ -86,7 +94,10 @@ pub struct Subscription {
 impl Subscription {
     /// A subscription on `queue` with no handlers yet.
     pub fn new(topology: &Topology, service: &str, purpose: &str) -> Subscription {
-        Subscription { queue: topology.queue(service, purpose, &[]), handlers: HashMap::new() }
+        Subscription {
+            queue: topology.queue(service, purpose, &[]),
+            handlers: HashMap::new(),
+        }
     }
 
     /// Binds `routing_key` and applies its events with `handler`.
@@ -136,7 +147,12 @@ pub struct Consumer {
 
 impl Consumer {
     /// A consumer applying `subscription` into `pool`.
-    pub fn new(pool: PgPool, broker: Arc<Broker>, topology: Topology, subscription: Subscription) -> Consumer {
+    pub fn new(
+        pool: PgPool,
+        broker: Arc<Broker>,
+        topology: Topology,
+        subscription: Subscription,
+    ) -> Consumer {
         Consumer {
             pool,
             broker,
@@ -162,7 +178,9 @@ impl Consumer {
     /// Declares the exchanges, the queue, its dead-letter queue and bindings.
     pub async fn declare(&self) -> Result<(), BrokerError> {
         let channel = self.broker.channel().await?;
-        self.topology.declare_queue(&channel, &self.subscription.queue).await?;
+        self.topology
+            .declare_queue(&channel, &self.subscription.queue)
+            .await?;
         let _ = channel.close(200, "declared".into()).await;
         Ok(())
     }
@@ -171,7 +189,9 @@ impl Consumer {
     /// and tools that drive delivery one step at a time.
     pub async fn consume_once(&self) -> Result<Option<Outcome>, BrokerError> {
         let channel = self.broker.channel().await?;
-        let message = channel.basic_get(self.queue_name().into(), BasicGetOptions { no_ack: false }).await?;
+        let message = channel
+            .basic_get(self.queue_name().into(), BasicGetOptions { no_ack: false })
+            .await?;
         let outcome = match message {
             Some(message) => Some(self.process(&message.delivery).await?),
             None => None,
@@ -209,13 +229,26 @@ impl Consumer {
         tracing::info!(queue = self.queue_name(), "consumer stopped");
     }
 
-    async fn consume_until_broken(&self, shutdown: &CancellationToken, backoff: &mut Backoff) -> Result<(), BrokerError> {
+    async fn consume_until_broken(
+        &self,
+        shutdown: &CancellationToken,
+        backoff: &mut Backoff,
+    ) -> Result<(), BrokerError> {
         let channel = self.broker.channel().await?;
-        self.topology.declare_queue(&channel, &self.subscription.queue).await?;
-        channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
+        self.topology
+            .declare_queue(&channel, &self.subscription.queue)
+            .await?;
+        channel
+            .basic_qos(PREFETCH, BasicQosOptions::default())
+            .await?;
         let tag = format!("{}-{}", self.queue_name(), Uuid::new_v4());
         let mut deliveries = channel
-            .basic_consume(self.queue_name().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                self.queue_name().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await?;
         backoff.reset();
         tracing::info!(queue = self.queue_name(), "consuming");
@@ -253,7 +286,10 @@ impl Consumer {
             messaging.rabbitmq.routing_key = %delivery.routing_key.as_str(),
             messaging.message.id = tracing::field::Empty,
         );
-        civicgrid_runtime::trace_context::set_parent(&span, civicgrid_runtime::trace_context::from_map(&headers));
+        civicgrid_runtime::trace_context::set_parent(
+            &span,
+            civicgrid_runtime::trace_context::from_map(&headers),
+        );
         let outcome = self.apply(delivery).instrument(span).await;
         match outcome {
             Outcome::Applied | Outcome::Duplicate | Outcome::Ignored => {
@@ -261,11 +297,21 @@ impl Consumer {
             }
             Outcome::DeadLettered => {
                 // requeue=false sends it to the queue's dead-letter exchange.
-                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
-                metrics::counter!("consumer_dead_letters_total", "queue" => queue.clone()).increment(1);
+                delivery
+                    .acker
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+                metrics::counter!("consumer_dead_letters_total", "queue" => queue.clone())
+                    .increment(1);
             }
             Outcome::Requeued => {
-                delivery.acker.nack(BasicNackOptions { multiple: false, requeue: true }).await?;
+                delivery
+                    .acker
+                    .nack(BasicNackOptions {
+                        multiple: false,
+                        requeue: true,
+                    })
+                    .await?;
             }
         }
         metrics::counter!("consumer_deliveries_total", "queue" => queue, "outcome" => outcome.label()).increment(1);
@@ -278,9 +324,16 @@ impl Consumer {
             tracing::debug!(routing_key, "no handler for routing key; acked");
             return Outcome::Ignored;
         };
-        let event_id = delivery.properties.message_id().as_ref().and_then(|id| Uuid::parse_str(id.as_str()).ok());
+        let event_id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .and_then(|id| Uuid::parse_str(id.as_str()).ok());
         let Some(event_id) = event_id else {
-            tracing::error!(routing_key, "message without a UUID message_id; dead-lettering");
+            tracing::error!(
+                routing_key,
+                "message without a UUID message_id; dead-lettering"
+            );
             return Outcome::DeadLettered;
         };
         tracing::Span::current().record("messaging.message.id", event_id.to_string());
@@ -298,7 +351,11 @@ impl Consumer {
                 Outcome::DeadLettered
             }
             Err(HandlerError::Transient(reason)) => {
-                let delay = Backoff::for_attempt(self.retry_initial, self.retry_max, event.previous_deliveries + 1);
+                let delay = Backoff::for_attempt(
+                    self.retry_initial,
+                    self.retry_max,
+                    event.previous_deliveries + 1,
+                );
                 tracing::warn!(%event_id, routing_key, %reason, attempt = event.previous_deliveries + 1, retry_in_ms = delay.as_millis() as u64, "event failed; requeueing");
                 // Waiting before the nack spaces out retries; the broker
                 // dead-letters the message once its delivery limit is reached.
@@ -309,7 +366,11 @@ impl Consumer {
     }
 
     /// `Ok(true)` when applied now, `Ok(false)` when it had been applied before.
-    async fn apply_once(&self, handler: &dyn Handler, event: &InboundEvent) -> Result<bool, HandlerError> {
+    async fn apply_once(
+        &self,
+        handler: &dyn Handler,
+        event: &InboundEvent,
+    ) -> Result<bool, HandlerError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query("INSERT INTO processed_events (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(event.event_id)

@@ -42,7 +42,8 @@ pub fn meta(
 ) -> (Uuid, civicgrid_proto::common::v1::EventMeta) {
     let event_id = Uuid::now_v7();
     let now = chrono::Utc::now();
-    let correlation_id = civicgrid_runtime::trace_context::current_trace_id().unwrap_or_else(|| event_id.to_string());
+    let correlation_id = civicgrid_runtime::trace_context::current_trace_id()
+        .unwrap_or_else(|| event_id.to_string());
     let meta = civicgrid_proto::common::v1::EventMeta {
         event_id: event_id.to_string(),
         occurred_at: Some(prost_types::Timestamp {

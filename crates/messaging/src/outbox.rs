@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::Confirmation;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel};
 use sqlx::postgres::PgListener;
@@ -36,7 +36,8 @@ const RETENTION: &str = "7 days";
 /// Writes `event` into the outbox inside the caller's transaction, with the
 /// current trace context, and wakes the relay when that transaction commits.
 pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<()> {
-    let headers = serde_json::to_value(civicgrid_runtime::trace_context::current_headers()).unwrap_or_default();
+    let headers = serde_json::to_value(civicgrid_runtime::trace_context::current_headers())
+        .unwrap_or_default();
     sqlx::query(
         "INSERT INTO outbox (event_id, routing_key, message_type, payload, headers) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -48,13 +49,18 @@ pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<
     .execute(&mut *conn)
     .await?;
     // NOTIFY is transactional: it is delivered on commit, never on rollback.
-    sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *conn).await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 /// Rows not yet confirmed by the broker.
 pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetch_one(pool).await
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await
 }
 
 /// A relay failure; the relay retries with backoff.
@@ -91,7 +97,14 @@ pub struct Relay {
 impl Relay {
     /// A relay for `producer`'s outbox in `pool`.
     pub fn new(pool: PgPool, broker: Arc<Broker>, topology: Topology, producer: &str) -> Relay {
-        Relay { pool, broker, topology, producer: producer.to_owned(), batch_size: 200, channel: Mutex::new(None) }
+        Relay {
+            pool,
+            broker,
+            topology,
+            producer: producer.to_owned(),
+            batch_size: 200,
+            channel: Mutex::new(None),
+        }
     }
 
     /// Claims up to one batch of unpublished rows (skipping rows another
@@ -139,7 +152,12 @@ impl Relay {
         tx.commit().await?;
         metrics::counter!("outbox_published_total").increment(confirmed.len() as u64);
         if confirmed.len() < rows.len() {
-            return Err(BrokerError::Nacked(format!("{} of {} events", rows.len() - confirmed.len(), rows.len())).into());
+            return Err(BrokerError::Nacked(format!(
+                "{} of {} events",
+                rows.len() - confirmed.len(),
+                rows.len()
+            ))
+            .into());
         }
         Ok(confirmed.len())
     }
@@ -155,7 +173,10 @@ impl Relay {
                     self.topology.exchange.as_str().into(),
                     row.routing_key.as_str().into(),
                     // mandatory: the broker tells us when no queue is bound.
-                    BasicPublishOptions { mandatory: true, immediate: false },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        immediate: false,
+                    },
                     &row.payload,
                     self.properties(row),
                 )
@@ -217,7 +238,9 @@ impl Relay {
             return Ok(channel.clone());
         }
         let channel = self.broker.channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         self.topology.declare_exchanges(&channel).await?;
         *slot = Some(channel.clone());
         Ok(channel)

@@ -67,16 +67,32 @@ impl Topology {
             nowait: false,
         };
         // Topic: consumers bind `grid.cell.*` and the like.
-        channel.exchange_declare(self.exchange.as_str().into(), ExchangeKind::Topic, durable, FieldTable::default()).await?;
+        channel
+            .exchange_declare(
+                self.exchange.as_str().into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
+            .await?;
         // Direct: each dead-letter queue binds its source queue's name.
         channel
-            .exchange_declare(self.dead_letter_exchange.as_str().into(), ExchangeKind::Direct, durable, FieldTable::default())
+            .exchange_declare(
+                self.dead_letter_exchange.as_str().into(),
+                ExchangeKind::Direct,
+                durable,
+                FieldTable::default(),
+            )
             .await?;
         Ok(())
     }
 
     /// Declares `spec`'s queue, its dead-letter queue and its bindings (idempotent).
-    pub async fn declare_queue(&self, channel: &Channel, spec: &QueueSpec) -> Result<(), BrokerError> {
+    pub async fn declare_queue(
+        &self,
+        channel: &Channel,
+        spec: &QueueSpec,
+    ) -> Result<(), BrokerError> {
         self.declare_exchanges(channel).await?;
         let options = QueueDeclareOptions {
             // Messages and the queue survive broker restarts (quorum queues are always durable).
@@ -92,8 +108,13 @@ impl Topology {
         let dead_letters = Self::dead_letter_queue(&spec.name);
         let mut dlq_args = FieldTable::default();
         // Replicated and fsynced, like the main queue.
-        dlq_args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-        channel.queue_declare(dead_letters.as_str().into(), options, dlq_args).await?;
+        dlq_args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        channel
+            .queue_declare(dead_letters.as_str().into(), options, dlq_args)
+            .await?;
         channel
             .queue_bind(
                 dead_letters.as_str().into(),
@@ -106,14 +127,28 @@ impl Topology {
 
         let mut args = FieldTable::default();
         // Quorum: replicated, and it counts deliveries, which classic queues do not.
-        args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
         // A message requeued this many times is poison: dead-letter it rather than loop forever.
-        args.insert("x-delivery-limit".into(), AMQPValue::LongUInt(self.delivery_limit));
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongUInt(self.delivery_limit),
+        );
         // Dead letters go to this deployment's dead-letter exchange...
-        args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(self.dead_letter_exchange.as_str().into()));
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(self.dead_letter_exchange.as_str().into()),
+        );
         // ...under the queue's own name, so each queue has its own dead-letter queue.
-        args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(spec.name.as_str().into()));
-        channel.queue_declare(spec.name.as_str().into(), options, args).await?;
+        args.insert(
+            "x-dead-letter-routing-key".into(),
+            AMQPValue::LongString(spec.name.as_str().into()),
+        );
+        channel
+            .queue_declare(spec.name.as_str().into(), options, args)
+            .await?;
         for binding in &spec.bindings {
             channel
                 .queue_bind(

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use civicgrid_messaging::outbox::{backlog, enqueue};
-use civicgrid_messaging::{Broker, Consumer, Handler, HandlerError, InboundEvent, NewEvent, Outcome, Relay, Subscription, Topology};
+use civicgrid_messaging::{
+    Broker, Consumer, Handler, HandlerError, InboundEvent, NewEvent, Outcome, Relay, Subscription,
+    Topology,
+};
 use civicgrid_proto::common::v1::EventMeta;
 use civicgrid_testkit::{FaultProxy, TestBroker, TestDatabase, eventually};
 use futures::future::BoxFuture;
@@ -28,7 +31,11 @@ impl Handler for Recorder {
         "test.recorder"
     }
 
-    fn handle<'a>(&'a self, conn: &'a mut PgConnection, event: &'a InboundEvent) -> BoxFuture<'a, Result<(), HandlerError>> {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let meta: EventMeta = event.decode()?;
             if self.fail_transiently && meta.aggregate_id == "poison" {
@@ -54,28 +61,51 @@ impl Harness {
     async fn new() -> Harness {
         civicgrid_runtime::telemetry::init_for_tests();
         let db = TestDatabase::create(&MIGRATOR).await.unwrap();
-        sqlx::query("CREATE TABLE applied (event_id UUID NOT NULL, aggregate_id TEXT NOT NULL)").execute(&db.pool).await.unwrap();
+        sqlx::query("CREATE TABLE applied (event_id UUID NOT NULL, aggregate_id TEXT NOT NULL)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
         let broker = TestBroker::new();
         let topology = Topology::new(&broker.exchange, &broker.queue_prefix, 3);
-        Harness { db, broker, topology }
+        Harness {
+            db,
+            broker,
+            topology,
+        }
     }
 
     fn consumer(&self, amqp_url: &str, fail_transiently: bool) -> Consumer {
-        let subscription = Subscription::new(&self.topology, "test", "things")
-            .on("test.thing.happened", Arc::new(Recorder { fail_transiently }));
+        let subscription = Subscription::new(&self.topology, "test", "things").on(
+            "test.thing.happened",
+            Arc::new(Recorder { fail_transiently }),
+        );
         self.broker.track_queue(&subscription.queue.name);
-        Consumer::new(self.db.pool.clone(), Broker::new(amqp_url, "test-consumer"), self.topology.clone(), subscription)
-            .with_retry(Duration::from_millis(1), Duration::from_millis(5))
+        Consumer::new(
+            self.db.pool.clone(),
+            Broker::new(amqp_url, "test-consumer"),
+            self.topology.clone(),
+            subscription,
+        )
+        .with_retry(Duration::from_millis(1), Duration::from_millis(5))
     }
 
     fn relay(&self, amqp_url: &str) -> Relay {
-        Relay::new(self.db.pool.clone(), Broker::new(amqp_url, "test-relay"), self.topology.clone(), "test")
+        Relay::new(
+            self.db.pool.clone(),
+            Broker::new(amqp_url, "test-relay"),
+            self.topology.clone(),
+            "test",
+        )
     }
 }
 
 fn event(aggregate_id: &str) -> NewEvent {
     let event_id = Uuid::now_v7();
-    let meta = EventMeta { event_id: event_id.to_string(), aggregate_id: aggregate_id.to_owned(), ..Default::default() };
+    let meta = EventMeta {
+        event_id: event_id.to_string(),
+        aggregate_id: aggregate_id.to_owned(),
+        ..Default::default()
+    };
     NewEvent::encode(event_id, "test.thing.happened", &meta)
 }
 
@@ -88,7 +118,10 @@ async fn commit_events(pool: &PgPool, events: &[NewEvent]) {
 }
 
 async fn applied(pool: &PgPool) -> Vec<String> {
-    sqlx::query_scalar("SELECT aggregate_id FROM applied ORDER BY aggregate_id").fetch_all(pool).await.unwrap()
+    sqlx::query_scalar("SELECT aggregate_id FROM applied ORDER BY aggregate_id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -105,10 +138,16 @@ async fn a_committed_event_is_published_once_and_applied_once_even_when_delivere
 
     // The same event published a second time, as a relay that crashed
     // between the broker's confirm and its own commit would do.
-    sqlx::query("UPDATE outbox SET published_at = NULL").execute(&h.db.pool).await.unwrap();
+    sqlx::query("UPDATE outbox SET published_at = NULL")
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
     assert_eq!(relay.drain().await.unwrap(), 1);
 
-    assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied, Outcome::Duplicate]);
+    assert_eq!(
+        consumer.drain().await.unwrap(),
+        vec![Outcome::Applied, Outcome::Duplicate]
+    );
     assert_eq!(applied(&h.db.pool).await, vec!["a"]);
 }
 
@@ -117,7 +156,9 @@ async fn an_event_committed_while_the_broker_is_unreachable_is_delivered_once_it
     let h = Harness::new().await;
     let consumer = h.consumer(&h.broker.url, false);
     consumer.declare().await.unwrap();
-    let proxy = FaultProxy::start("127.0.0.1:5672".parse().unwrap()).await.unwrap();
+    let proxy = FaultProxy::start("127.0.0.1:5672".parse().unwrap())
+        .await
+        .unwrap();
     let relay = h.relay(&proxy.amqp_url());
     // Connect once while the link is up, then lose the broker.
     assert_eq!(relay.drain().await.unwrap(), 0);
@@ -126,24 +167,41 @@ async fn an_event_committed_while_the_broker_is_unreachable_is_delivered_once_it
     proxy.cut();
 
     commit_events(&h.db.pool, &[event("during-outage")]).await;
-    assert!(relay.relay_once().await.is_err(), "publishing through a cut link must fail");
-    assert_eq!(backlog(&h.db.pool).await.unwrap(), 1, "the event waits in the outbox");
+    assert!(
+        relay.relay_once().await.is_err(),
+        "publishing through a cut link must fail"
+    );
+    assert_eq!(
+        backlog(&h.db.pool).await.unwrap(),
+        1,
+        "the event waits in the outbox"
+    );
 
     // The running relay (the one a service runs) heals by itself.
     let shutdown = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(relay.run(shutdown.clone()));
     proxy.restore();
     let pool = h.db.pool.clone();
-    eventually(Duration::from_secs(30), "the outbox to drain after the broker is back", || {
-        let pool = pool.clone();
-        async move { (backlog(&pool).await.ok()? == 0).then_some(()) }
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the outbox to drain after the broker is back",
+        || {
+            let pool = pool.clone();
+            async move { (backlog(&pool).await.ok()? == 0).then_some(()) }
+        },
+    )
     .await;
     shutdown.cancel();
     running.await.unwrap();
 
-    assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied, Outcome::Applied]);
-    assert_eq!(applied(&h.db.pool).await, vec!["before-cut", "during-outage"]);
+    assert_eq!(
+        consumer.drain().await.unwrap(),
+        vec![Outcome::Applied, Outcome::Applied]
+    );
+    assert_eq!(
+        applied(&h.db.pool).await,
+        vec!["before-cut", "during-outage"]
+    );
 }
 
 #[tokio::test]
@@ -173,9 +231,16 @@ async fn poison_messages_are_dead_lettered_after_bounded_attempts_and_do_not_blo
     relay.drain().await.unwrap();
 
     let outcomes = consumer.drain().await.unwrap();
-    assert_eq!(outcomes.first(), Some(&Outcome::DeadLettered), "undecodable: dead-lettered at once");
+    assert_eq!(
+        outcomes.first(),
+        Some(&Outcome::DeadLettered),
+        "undecodable: dead-lettered at once"
+    );
     let requeues = outcomes.iter().filter(|o| **o == Outcome::Requeued).count();
-    assert!((1..=4).contains(&requeues), "bounded retries of the failing event, got {outcomes:?}");
+    assert!(
+        (1..=4).contains(&requeues),
+        "bounded retries of the failing event, got {outcomes:?}"
+    );
     assert!(outcomes.contains(&Outcome::Applied));
     assert_eq!(applied(&h.db.pool).await, vec!["good"]);
 
@@ -183,7 +248,11 @@ async fn poison_messages_are_dead_lettered_after_bounded_attempts_and_do_not_blo
     let dlq = Topology::dead_letter_queue(consumer.queue_name());
     let mut dead = 0;
     for _ in 0..200 {
-        match channel.basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap() {
+        match channel
+            .basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+        {
             Some(_) => dead += 1,
             None if dead >= 2 => break,
             // Dead-lettering is asynchronous inside the broker.
@@ -207,17 +276,39 @@ async fn the_trace_context_of_the_committing_span_travels_with_the_message() {
         commit_events(&h.db.pool, &[event("traced")]).await;
         civicgrid_runtime::trace_context::current_trace_id().expect("a trace id")
     };
-    let headers: serde_json::Value = sqlx::query_scalar("SELECT headers FROM outbox").fetch_one(&h.db.pool).await.unwrap();
+    let headers: serde_json::Value = sqlx::query_scalar("SELECT headers FROM outbox")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
     let traceparent = headers["traceparent"].as_str().expect("traceparent header");
-    assert!(traceparent.contains(&trace_id), "{traceparent} carries {trace_id}");
+    assert!(
+        traceparent.contains(&trace_id),
+        "{traceparent} carries {trace_id}"
+    );
 
     h.relay(&h.broker.url).drain().await.unwrap();
     let broker = Broker::new(h.broker.url.clone(), "test-peek");
     let channel = broker.channel().await.unwrap();
-    let message = channel.basic_get(consumer.queue_name().into(), BasicGetOptions { no_ack: true }).await.unwrap().unwrap();
-    let carried = match message.delivery.properties.headers().as_ref().and_then(|h| h.inner().get("traceparent")) {
+    let message = channel
+        .basic_get(
+            consumer.queue_name().into(),
+            BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let carried = match message
+        .delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get("traceparent"))
+    {
         Some(lapin::types::AMQPValue::LongString(value)) => value.to_string(),
         other => panic!("no traceparent header: {other:?}"),
     };
-    assert!(carried.contains(&trace_id), "message header {carried} carries {trace_id}");
+    assert!(
+        carried.contains(&trace_id),
+        "message header {carried} carries {trace_id}"
+    );
 }

@@ -125,13 +125,22 @@ impl Caller {
             return None;
         }
         let prefix = format!("{collection}/");
-        Some(self.scope.iter().filter_map(|entry| entry.strip_prefix(&prefix)).map(str::to_owned).collect())
+        Some(
+            self.scope
+                .iter()
+                .filter_map(|entry| entry.strip_prefix(&prefix))
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     /// The caller from a request's extensions; UNAUTHENTICATED if the
     /// authentication interceptor did not run (a wiring bug, never a client's fault).
     pub fn of<T>(request: &Request<T>) -> Result<&Caller, Status> {
-        request.extensions().get::<Caller>().ok_or_else(|| Status::unauthenticated("no authenticated caller"))
+        request
+            .extensions()
+            .get::<Caller>()
+            .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
     }
 }
 
@@ -156,12 +165,16 @@ pub struct Verifier {
 impl Verifier {
     /// From an Ed25519 public key in PEM (SubjectPublicKeyInfo) and the expected issuer.
     pub fn from_pem(public_pem: &[u8], issuer: &str) -> Result<Verifier, AuthError> {
-        let key = DecodingKey::from_ed_pem(public_pem).map_err(|e| AuthError::Key(e.to_string()))?;
+        let key =
+            DecodingKey::from_ed_pem(public_pem).map_err(|e| AuthError::Key(e.to_string()))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 30;
-        Ok(Verifier { key: Arc::new(key), validation: Arc::new(validation) })
+        Ok(Verifier {
+            key: Arc::new(key),
+            validation: Arc::new(validation),
+        })
     }
 
     /// The verified claims of `token`.
@@ -188,15 +201,20 @@ impl Authenticator {
 
 impl tonic::service::Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| Status::unauthenticated("missing `authorization: Bearer <token>` metadata"))?;
+        let header = request.metadata().get("authorization").ok_or_else(|| {
+            Status::unauthenticated("missing `authorization: Bearer <token>` metadata")
+        })?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .ok_or_else(|| Status::unauthenticated("authorization metadata must be `Bearer <token>`"))?;
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .ok_or_else(|| {
+                Status::unauthenticated("authorization metadata must be `Bearer <token>`")
+            })?;
         let claims = self.verifier.verify(token.trim())?;
         if claims.roles.is_empty() {
             return Err(Status::unauthenticated("token carries no roles"));
@@ -219,21 +237,28 @@ pub struct Signer {
 impl Signer {
     /// From an Ed25519 private key in PKCS#8 PEM.
     pub fn from_pem(private_pem: &[u8]) -> Result<Signer, AuthError> {
-        let key = EncodingKey::from_ed_pem(private_pem).map_err(|e| AuthError::Key(e.to_string()))?;
+        let key =
+            EncodingKey::from_ed_pem(private_pem).map_err(|e| AuthError::Key(e.to_string()))?;
         Ok(Signer { key })
     }
 
     /// A signed token carrying `claims`.
     pub fn mint(&self, claims: &Claims) -> Result<String, AuthError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.key).map_err(|e| AuthError::Sign(e.to_string()))
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.key)
+            .map_err(|e| AuthError::Sign(e.to_string()))
     }
 }
 
 /// A fresh Ed25519 key pair as (private PKCS#8 PEM, public SPKI PEM).
 pub fn generate_key_pair() -> Result<(String, String), AuthError> {
     let signing = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-    let private = signing.to_pkcs8_pem(LineEnding::LF).map_err(|e| AuthError::Key(e.to_string()))?;
-    let public = signing.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| AuthError::Key(e.to_string()))?;
+    let private = signing
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| AuthError::Key(e.to_string()))?;
+    let public = signing
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| AuthError::Key(e.to_string()))?;
     Ok((private.to_string(), public))
 }
 
@@ -257,15 +282,23 @@ mod tests {
 
     fn request_with(token: &str) -> Request<()> {
         let mut request = Request::new(());
-        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("ascii"));
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ascii"),
+        );
         request
     }
 
     #[test]
     fn a_token_signed_with_the_pair_authenticates_with_its_claims() {
         let (private, public) = generate_key_pair().expect("keys");
-        let token = Signer::from_pem(private.as_bytes()).expect("signer").mint(&claims(vec![Role::StreetAdmin], 600)).expect("mint");
-        let mut auth = Authenticator::new(Verifier::from_pem(public.as_bytes(), "civicgrid").expect("verifier"));
+        let token = Signer::from_pem(private.as_bytes())
+            .expect("signer")
+            .mint(&claims(vec![Role::StreetAdmin], 600))
+            .expect("mint");
+        let mut auth = Authenticator::new(
+            Verifier::from_pem(public.as_bytes(), "civicgrid").expect("verifier"),
+        );
         let request = auth.call(request_with(&token)).expect("authenticated");
         let caller = Caller::of(&request).expect("caller");
         assert_eq!(caller.roles, vec![Role::StreetAdmin]);
@@ -276,10 +309,23 @@ mod tests {
     fn expired_foreign_and_missing_tokens_are_unauthenticated() {
         let (private, public) = generate_key_pair().expect("keys");
         let (other_private, _) = generate_key_pair().expect("keys");
-        let mut auth = Authenticator::new(Verifier::from_pem(public.as_bytes(), "civicgrid").expect("verifier"));
-        let expired = Signer::from_pem(private.as_bytes()).expect("signer").mint(&claims(vec![Role::CountyAdmin], -3600)).expect("mint");
-        let foreign = Signer::from_pem(other_private.as_bytes()).expect("signer").mint(&claims(vec![Role::CountyAdmin], 600)).expect("mint");
-        for request in [request_with(&expired), request_with(&foreign), request_with("garbage"), Request::new(())] {
+        let mut auth = Authenticator::new(
+            Verifier::from_pem(public.as_bytes(), "civicgrid").expect("verifier"),
+        );
+        let expired = Signer::from_pem(private.as_bytes())
+            .expect("signer")
+            .mint(&claims(vec![Role::CountyAdmin], -3600))
+            .expect("mint");
+        let foreign = Signer::from_pem(other_private.as_bytes())
+            .expect("signer")
+            .mint(&claims(vec![Role::CountyAdmin], 600))
+            .expect("mint");
+        for request in [
+            request_with(&expired),
+            request_with(&foreign),
+            request_with("garbage"),
+            Request::new(()),
+        ] {
             let status = auth.call(request).expect_err("must be refused");
             assert_eq!(status.code(), tonic::Code::Unauthenticated);
         }

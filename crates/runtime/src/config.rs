@@ -12,7 +12,14 @@ use serde::{Deserialize, Serialize};
 
 /// `CIVICGRID_*` variables that belong to the scripts and the CLI, not to a
 /// service; any other unknown `CIVICGRID_*` variable is refused as a typo.
-const NOT_SERVICE_SETTINGS: &[&str] = &["CONFIG", "STATE_DIR", "TOKEN", "SIGNING_KEY_PATH", "TARGET_DIR", "PROFILE"];
+const NOT_SERVICE_SETTINGS: &[&str] = &[
+    "CONFIG",
+    "STATE_DIR",
+    "TOKEN",
+    "SIGNING_KEY_PATH",
+    "TARGET_DIR",
+    "PROFILE",
+];
 
 /// A configuration problem. Its message always names the offending key.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +85,9 @@ impl Settings {
             service_name: service.to_owned(),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], grpc_port)),
             metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], metrics_port))),
-            database_url: format!("postgres://civicgrid_{service}@127.0.0.1:5432/civicgrid_{service}"),
+            database_url: format!(
+                "postgres://civicgrid_{service}@127.0.0.1:5432/civicgrid_{service}"
+            ),
             database_max_connections: 16,
             database_acquire_timeout_ms: 3_000,
             amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
@@ -115,17 +124,26 @@ impl Settings {
 
     /// Extracts and validates settings from an already layered figment.
     pub fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
-        let settings: Settings = figment.extract().map_err(|e| ConfigError::Parse(describe(e)))?;
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe(e)))?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: &str| Err(ConfigError::Invalid { key, reason: reason.to_owned() });
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
         if self.service_name.trim().is_empty() {
             return invalid("service_name", "must not be empty");
         }
-        if !(self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")) {
+        if !(self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
             return invalid("database_url", "must be a postgres:// URL");
         }
         if !(self.amqp_url.starts_with("amqp://") || self.amqp_url.starts_with("amqps://")) {
@@ -144,7 +162,10 @@ impl Settings {
             return invalid("request_timeout_ms", "must be at least 1");
         }
         if self.events_exchange.is_empty() || self.queue_prefix.is_empty() {
-            return invalid("events_exchange", "exchange and queue_prefix must not be empty");
+            return invalid(
+                "events_exchange",
+                "exchange and queue_prefix must not be empty",
+            );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
             return invalid("log_filter", "not a valid tracing filter");
@@ -171,7 +192,11 @@ impl Settings {
 /// Figment's own message names the key and the source; keep every error of a
 /// multi-error report, one per line.
 fn describe(error: figment::Error) -> String {
-    error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    error
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -180,19 +205,24 @@ mod tests {
     use figment::providers::Serialized;
 
     fn figment_with(key: &str, value: &str) -> Figment {
-        Figment::from(Serialized::defaults(Settings::defaults("grid", 50052, 9102)))
-            .merge(Serialized::default(key, value))
+        Figment::from(Serialized::defaults(Settings::defaults(
+            "grid", 50052, 9102,
+        )))
+        .merge(Serialized::default(key, value))
     }
 
     #[test]
     fn defaults_are_valid() {
-        let figment = Figment::from(Serialized::defaults(Settings::defaults("grid", 50052, 9102)));
+        let figment = Figment::from(Serialized::defaults(Settings::defaults(
+            "grid", 50052, 9102,
+        )));
         assert!(Settings::from_figment(&figment).is_ok());
     }
 
     #[test]
     fn an_unparsable_address_names_its_key() {
-        let error = Settings::from_figment(&figment_with("grpc_addr", "not-an-address")).unwrap_err();
+        let error =
+            Settings::from_figment(&figment_with("grpc_addr", "not-an-address")).unwrap_err();
         assert!(error.to_string().contains("grpc_addr"), "{error}");
     }
 

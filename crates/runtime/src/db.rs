@@ -43,6 +43,8 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator, patience: Duration) -> 
 fn is_unreachable(error: &sqlx::migrate::MigrateError) -> bool {
     matches!(
         error,
-        sqlx::migrate::MigrateError::Execute(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
+        sqlx::migrate::MigrateError::Execute(
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_)
+        )
     )
 }

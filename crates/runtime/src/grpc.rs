@@ -24,13 +24,18 @@ pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Binds the configured gRPC address; port 0 picks a free port.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
-    let listener = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on grpc_addr {addr}: {e}"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on grpc_addr {addr}: {e}"))?;
     let local = listener.local_addr()?;
     Ok((listener, local))
 }
 
 /// Health service and the reporter that flips its status.
-pub fn health() -> (HealthReporter, tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>) {
+pub fn health() -> (
+    HealthReporter,
+    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) {
     tonic_health::server::health_reporter()
 }
 
@@ -59,7 +64,13 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
     endpoints: Endpoints<'_, H>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let Endpoints { routes, health, reporter, service_names, descriptor_sets } = endpoints;
+    let Endpoints {
+        routes,
+        health,
+        reporter,
+        service_names,
+        descriptor_sets,
+    } = endpoints;
     let mut reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
     let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
@@ -80,7 +91,9 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
 
     let layers = ServiceBuilder::new()
         .layer(RpcObserveLayer)
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.concurrency_limit))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            settings.concurrency_limit,
+        ))
         .into_inner();
 
     let stop = CancellationToken::new();
@@ -89,7 +102,10 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(layers)
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop.clone().cancelled_owned());
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            stop.clone().cancelled_owned(),
+        );
     let mut server = tokio::spawn(server);
 
     tokio::select! {
@@ -97,15 +113,22 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
         () = shutdown.cancelled() => {}
     }
     // Load balancers stop routing here before the listener closes.
-    reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
     for name in service_names {
-        reporter.set_service_status(*name, tonic_health::ServingStatus::NotServing).await;
+        reporter
+            .set_service_status(*name, tonic_health::ServingStatus::NotServing)
+            .await;
     }
     stop.cancel();
     match tokio::time::timeout(settings.shutdown_grace(), &mut server).await {
         Ok(finished) => Ok(finished??),
         Err(_) => {
-            tracing::warn!(grace_ms = settings.shutdown_grace_ms, "in-flight calls did not finish in time; closing them");
+            tracing::warn!(
+                grace_ms = settings.shutdown_grace_ms,
+                "in-flight calls did not finish in time; closing them"
+            );
             server.abort();
             Ok(())
         }

@@ -26,7 +26,11 @@ impl Probe for DatabaseProbe {
 
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            sqlx::query("SELECT 1").execute(&self.0).await.map(|_| ()).map_err(|e| e.to_string())
+            sqlx::query("SELECT 1")
+                .execute(&self.0)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -44,14 +48,19 @@ pub async fn report_readiness(
     loop {
         let mut failures = Vec::new();
         for probe in &probes {
-            let outcome = tokio::time::timeout(interval.max(Duration::from_secs(1)), probe.check()).await;
+            let outcome =
+                tokio::time::timeout(interval.max(Duration::from_secs(1)), probe.check()).await;
             match outcome {
                 Ok(Ok(())) => {}
                 Ok(Err(reason)) => failures.push(format!("{}: {reason}", probe.name())),
                 Err(_) => failures.push(format!("{}: timed out", probe.name())),
             }
         }
-        let status = if failures.is_empty() { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let status = if failures.is_empty() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
         if last != Some(status) {
             if failures.is_empty() {
                 tracing::info!("all dependencies reachable: SERVING");

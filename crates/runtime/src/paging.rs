@@ -57,7 +57,10 @@ pub fn decode(token: &str, query: &str, violations: &mut FieldViolations) -> Opt
 
 /// The token that continues after `after` for `query`.
 pub fn encode(after: &str, query: &str) -> String {
-    let token = Token { after: after.to_owned(), query: query.to_owned() };
+    let token = Token {
+        after: after.to_owned(),
+        query: query.to_owned(),
+    };
     // Serializing two strings cannot fail.
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
@@ -70,7 +73,10 @@ mod tests {
     fn a_token_round_trips_for_its_own_query_only() {
         let token = encode("cells/b", "ancestor=cells/a");
         let mut violations = FieldViolations::new();
-        assert_eq!(decode(&token, "ancestor=cells/a", &mut violations), Some("cells/b".to_owned()));
+        assert_eq!(
+            decode(&token, "ancestor=cells/a", &mut violations),
+            Some("cells/b".to_owned())
+        );
         assert!(violations.is_empty());
         assert_eq!(decode(&token, "ancestor=cells/x", &mut violations), None);
         assert_eq!(violations.violations()[0].0, "page_token");

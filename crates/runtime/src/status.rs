@@ -31,7 +31,11 @@ impl FieldViolations {
 
     /// `Ok(value)` when nothing was recorded, INVALID_ARGUMENT otherwise.
     pub fn check<T>(self, value: T) -> Result<T, Status> {
-        if self.0.is_empty() { Ok(value) } else { Err(self.into_status()) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.into_status())
+        }
     }
 
     /// INVALID_ARGUMENT naming every violated field.
@@ -50,7 +54,12 @@ impl FieldViolations {
 pub fn field_violations(status: &Status) -> Vec<(String, String)> {
     status
         .get_details_bad_request()
-        .map(|bad| bad.field_violations.into_iter().map(|v| (v.field, v.description)).collect())
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

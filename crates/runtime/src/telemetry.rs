@@ -37,7 +37,12 @@ pub fn init(service_name: &str, log_filter: &str) -> anyhow::Result<TelemetryGua
     global::set_text_map_propagator(TraceContextPropagator::new());
     tracing_subscriber::registry()
         .with(EnvFilter::try_new(log_filter)?)
-        .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false),
+        )
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
         .try_init()?;
     Ok(TelemetryGuard { provider })
@@ -49,7 +54,9 @@ pub fn init(service_name: &str, log_filter: &str) -> anyhow::Result<TelemetryGua
 pub fn init_for_tests() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let provider = SdkTracerProvider::builder().with_simple_exporter(SpanRecorder).build();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(SpanRecorder)
+            .build();
         let tracer = provider.tracer("civicgrid-test");
         global::set_tracer_provider(provider);
         global::set_text_map_propagator(TraceContextPropagator::new());
@@ -57,19 +64,27 @@ pub fn init_for_tests() {
         // The filter applies to printing only: spans must still reach the
         // OpenTelemetry layer so trace context propagates.
         let _ignored_if_already_set = tracing_subscriber::registry()
-            .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(filter),
+            )
             .with(tracing_opentelemetry::layer().with_tracer(tracer))
             .try_init();
     });
 }
 
 fn tracer_provider(service_name: &str) -> anyhow::Result<SdkTracerProvider> {
-    let resource = Resource::builder().with_service_name(format!("civicgrid-{service_name}")).build();
+    let resource = Resource::builder()
+        .with_service_name(format!("civicgrid-{service_name}"))
+        .build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
         // The exporter reads the endpoint and headers from the standard
         // OTEL_EXPORTER_OTLP_* variables itself.
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()?;
         builder = builder.with_batch_exporter(exporter);
     }
     Ok(builder.build())
@@ -91,7 +106,16 @@ fn recorded() -> &'static std::sync::Mutex<Vec<RecordedSpan>> {
 
 /// Every span finished in this test process with trace id `trace_id`.
 pub fn recorded_spans(trace_id: &str) -> Vec<RecordedSpan> {
-    recorded().lock().map(|spans| spans.iter().filter(|s| s.trace_id == trace_id).cloned().collect()).unwrap_or_default()
+    recorded()
+        .lock()
+        .map(|spans| {
+            spans
+                .iter()
+                .filter(|s| s.trace_id == trace_id)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Keeps finished spans in memory (tests only).

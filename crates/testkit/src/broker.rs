@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// The broker tests use (`TEST_AMQP_URL`).
 pub fn amqp_url() -> String {
-    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+    std::env::var("TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
 }
 
 /// An exchange name and queue prefix no other test uses. Queues the test
@@ -53,18 +54,27 @@ impl Default for TestBroker {
 impl Drop for TestBroker {
     fn drop(&mut self) {
         let url = self.url.clone();
-        let exchanges = vec![self.exchange.clone(), format!("{}.dead-letter", self.exchange)];
+        let exchanges = vec![
+            self.exchange.clone(),
+            format!("{}.dead-letter", self.exchange),
+        ];
         let queues = self.queues.lock().map(|q| q.clone()).unwrap_or_default();
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
                 let connection = Connection::connect(&url, ConnectionProperties::default()).await?;
                 let channel = connection.create_channel().await?;
                 for queue in queues {
-                    let _ = channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
+                    let _ = channel
+                        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                        .await;
                 }
                 for exchange in exchanges {
-                    let _ = channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await;
+                    let _ = channel
+                        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                        .await;
                 }
                 let _ = connection.close(200, "test done".into()).await;
                 anyhow::Ok(())

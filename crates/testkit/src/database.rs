@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 /// The server tests create their databases on (`TEST_POSTGRES_URL`).
 pub fn server_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 /// A database that exists for one test.
@@ -32,10 +33,15 @@ impl TestDatabase {
     pub async fn create_empty() -> anyhow::Result<TestDatabase> {
         let name = format!("test_{}", Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await?;
         admin.close().await?;
         let url = format!("{}/{name}", server_url());
-        let pool = PgPoolOptions::new().max_connections(8).connect(&url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&url)
+            .await?;
         Ok(TestDatabase { name, url, pool })
     }
 }
@@ -46,12 +52,17 @@ impl Drop for TestDatabase {
         // thread removes the database (FORCE ends the pool's connections).
         let name = self.name.clone();
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
-                let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut admin)
-                    .await?;
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await?;
                 anyhow::Ok(())
             })
         })

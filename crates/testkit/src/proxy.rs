@@ -36,7 +36,9 @@ impl FaultProxy {
         let (mode, watcher) = watch::channel(Mode::Pass);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((client, _)) = listener.accept().await else { continue };
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
                 let current = *watcher.borrow();
                 match current {
                     Mode::Cut => drop(client),

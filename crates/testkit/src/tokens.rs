@@ -22,7 +22,11 @@ impl TestKeys {
             let dir = tempfile::tempdir().expect("temp dir");
             let public_key_path = dir.path().join("auth_public.pem");
             std::fs::write(&public_key_path, public).expect("write public key");
-            TestKeys { signer: Signer::from_pem(private.as_bytes()).expect("signer"), public_key_path, _dir: dir }
+            TestKeys {
+                signer: Signer::from_pem(private.as_bytes()).expect("signer"),
+                public_key_path,
+                _dir: dir,
+            }
         })
     }
 
@@ -30,7 +34,10 @@ impl TestKeys {
     pub fn token(&self, roles: &[Role], scope: &[&str], department: Option<&str>) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: format!("test-{}", roles.first().map(|r| r.as_str()).unwrap_or("nobody")),
+            sub: format!(
+                "test-{}",
+                roles.first().map(|r| r.as_str()).unwrap_or("nobody")
+            ),
             iss: "civicgrid".to_owned(),
             iat: now,
             exp: now + 3600,

@@ -33,7 +33,10 @@ impl Application {
 
     /// One consumer per subscription, for tests that drive delivery themselves.
     pub fn consumers(&self) -> Vec<Consumer> {
-        subscriptions(&self.host.topology).into_iter().map(|s| self.host.consumer(s)).collect()
+        subscriptions(&self.host.topology)
+            .into_iter()
+            .map(|s| self.host.consumer(s))
+            .collect()
     }
 }
 
@@ -43,15 +46,31 @@ impl Service for Application {
     const METRICS_PORT: u16 = 9103;
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Ok(Application { host: Host::build(settings, &MIGRATOR).await? })
+        Ok(Application {
+            host: Host::build(settings, &MIGRATOR).await?,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = CentresServiceServer::new(CentresApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let routes = Routes::new(InterceptedService::new(api, self.host.authenticator.clone()));
-        let workers = Workers { relay: true, subscriptions: subscriptions(&self.host.topology) };
-        self.host.run(routes, &[SERVICE_NAME], &[civicgrid_proto::FILE_DESCRIPTOR_SET], workers, shutdown).await
+        let routes = Routes::new(InterceptedService::new(
+            api,
+            self.host.authenticator.clone(),
+        ));
+        let workers = Workers {
+            relay: true,
+            subscriptions: subscriptions(&self.host.topology),
+        };
+        self.host
+            .run(
+                routes,
+                &[SERVICE_NAME],
+                &[civicgrid_proto::FILE_DESCRIPTOR_SET],
+                workers,
+                shutdown,
+            )
+            .await
     }
 }

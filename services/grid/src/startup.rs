@@ -42,15 +42,31 @@ impl Service for Application {
     const METRICS_PORT: u16 = 9102;
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Ok(Application { host: Host::build(settings, &MIGRATOR).await? })
+        Ok(Application {
+            host: Host::build(settings, &MIGRATOR).await?,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let routes = Routes::new(InterceptedService::new(api, self.host.authenticator.clone()));
-        let workers = Workers { relay: true, subscriptions: Vec::new() };
-        self.host.run(routes, &[SERVICE_NAME], &[civicgrid_proto::FILE_DESCRIPTOR_SET], workers, shutdown).await
+        let routes = Routes::new(InterceptedService::new(
+            api,
+            self.host.authenticator.clone(),
+        ));
+        let workers = Workers {
+            relay: true,
+            subscriptions: Vec::new(),
+        };
+        self.host
+            .run(
+                routes,
+                &[SERVICE_NAME],
+                &[civicgrid_proto::FILE_DESCRIPTOR_SET],
+                workers,
+                shutdown,
+            )
+            .await
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use civicgrid_grid::Application;
 use civicgrid_host::Service;
 use civicgrid_runtime::CancellationToken;
-use civicgrid_testkit::{FaultProxy, TestBroker, TestDatabase, endpoint, eventually, test_settings};
+use civicgrid_testkit::{
+    FaultProxy, TestBroker, TestDatabase, endpoint, eventually, test_settings,
+};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -21,8 +23,14 @@ async fn replicas_starting_together_apply_each_migration_exactly_once() {
     // join_all polls them together: all start before any finishes migrating.
     let apps = futures::future::join_all(starts).await;
     assert!(apps.iter().all(Result::is_ok), "every replica started");
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&db.pool).await.unwrap();
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count();
     assert_eq!(applied.len(), files);
 }
 
@@ -31,7 +39,9 @@ async fn health_follows_the_database_not_serving_while_it_is_unreachable_and_ser
     civicgrid_runtime::telemetry::init_for_tests();
     let db = TestDatabase::create_empty().await.unwrap();
     let broker = TestBroker::new();
-    let proxy = FaultProxy::start("127.0.0.1:5432".parse().unwrap()).await.unwrap();
+    let proxy = FaultProxy::start("127.0.0.1:5432".parse().unwrap())
+        .await
+        .unwrap();
     let mut settings = test_settings("grid", &db, &broker);
     settings.database_url = format!("postgres://postgres@{}/{}", proxy.addr, db.name);
     settings.database_acquire_timeout_ms = 500;
@@ -39,23 +49,47 @@ async fn health_follows_the_database_not_serving_while_it_is_unreachable_and_ser
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run(shutdown.clone()));
-    let channel = tonic::transport::Endpoint::from_shared(endpoint(addr)).unwrap().connect().await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(endpoint(addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let health = HealthClient::new(channel);
     let status_is = |wanted: ServingStatus| {
         let health = health.clone();
         move || {
             let mut health = health.clone();
             async move {
-                let status = health.check(HealthCheckRequest::default()).await.ok()?.into_inner().status;
+                let status = health
+                    .check(HealthCheckRequest::default())
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .status;
                 (status == wanted as i32).then_some(())
             }
         }
     };
 
-    eventually(Duration::from_secs(15), "SERVING at start", status_is(ServingStatus::Serving)).await;
+    eventually(
+        Duration::from_secs(15),
+        "SERVING at start",
+        status_is(ServingStatus::Serving),
+    )
+    .await;
     proxy.cut();
-    eventually(Duration::from_secs(15), "NOT_SERVING without the database", status_is(ServingStatus::NotServing)).await;
+    eventually(
+        Duration::from_secs(15),
+        "NOT_SERVING without the database",
+        status_is(ServingStatus::NotServing),
+    )
+    .await;
     proxy.restore();
-    eventually(Duration::from_secs(15), "SERVING once the database is back", status_is(ServingStatus::Serving)).await;
+    eventually(
+        Duration::from_secs(15),
+        "SERVING once the database is back",
+        status_is(ServingStatus::Serving),
+    )
+    .await;
     shutdown.cancel();
 }

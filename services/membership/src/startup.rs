@@ -2,7 +2,9 @@
 
 use civicgrid_host::{Host, Service, Workers};
 use civicgrid_messaging::Consumer;
-use civicgrid_proto::membership::v1::membership_service_server::{MembershipServiceServer, SERVICE_NAME};
+use civicgrid_proto::membership::v1::membership_service_server::{
+    MembershipServiceServer, SERVICE_NAME,
+};
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
@@ -33,7 +35,10 @@ impl Application {
 
     /// One consumer per subscription, for tests that drive delivery themselves.
     pub fn consumers(&self) -> Vec<Consumer> {
-        subscriptions(&self.host.topology).into_iter().map(|s| self.host.consumer(s)).collect()
+        subscriptions(&self.host.topology)
+            .into_iter()
+            .map(|s| self.host.consumer(s))
+            .collect()
     }
 }
 
@@ -43,15 +48,31 @@ impl Service for Application {
     const METRICS_PORT: u16 = 9101;
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Ok(Application { host: Host::build(settings, &MIGRATOR).await? })
+        Ok(Application {
+            host: Host::build(settings, &MIGRATOR).await?,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = MembershipServiceServer::new(MembershipApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let routes = Routes::new(InterceptedService::new(api, self.host.authenticator.clone()));
-        let workers = Workers { relay: true, subscriptions: subscriptions(&self.host.topology) };
-        self.host.run(routes, &[SERVICE_NAME], &[civicgrid_proto::FILE_DESCRIPTOR_SET], workers, shutdown).await
+        let routes = Routes::new(InterceptedService::new(
+            api,
+            self.host.authenticator.clone(),
+        ));
+        let workers = Workers {
+            relay: true,
+            subscriptions: subscriptions(&self.host.topology),
+        };
+        self.host
+            .run(
+                routes,
+                &[SERVICE_NAME],
+                &[civicgrid_proto::FILE_DESCRIPTOR_SET],
+                workers,
+                shutdown,
+            )
+            .await
     }
 }

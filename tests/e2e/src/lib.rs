@@ -53,7 +53,10 @@ impl County {
     }
 
     /// Starts all four, letting `adjust` change each service's settings.
-    pub async fn start_with(workers: Workers, adjust: impl Fn(&mut civicgrid_runtime::Settings)) -> County {
+    pub async fn start_with(
+        workers: Workers,
+        adjust: impl Fn(&mut civicgrid_runtime::Settings),
+    ) -> County {
         civicgrid_runtime::telemetry::init_for_tests();
         let broker = TestBroker::new();
         let shutdown = CancellationToken::new();
@@ -65,9 +68,17 @@ impl County {
         };
 
         let db = TestDatabase::create_empty().await.unwrap();
-        let grid = civicgrid_grid::Application::build(settings("grid", &db)).await.unwrap();
+        let grid = civicgrid_grid::Application::build(settings("grid", &db))
+            .await
+            .unwrap();
         let grid_relay = grid.relay();
-        let grid_running = Running { name: "grid", addr: grid.grpc_addr(), pool: grid.pool().clone(), consumers: Vec::new(), _db: db };
+        let grid_running = Running {
+            name: "grid",
+            addr: grid.grpc_addr(),
+            pool: grid.pool().clone(),
+            consumers: Vec::new(),
+            _db: db,
+        };
         tokio::spawn(grid.run(shutdown.clone()));
 
         let mut replicas = Vec::new();
@@ -80,7 +91,13 @@ impl County {
                     broker.track_queue(consumer.queue_name());
                     consumer.declare().await.unwrap();
                 }
-                replicas.push(Running { name: $name, addr: app.grpc_addr(), pool: app.pool().clone(), consumers, _db: db });
+                replicas.push(Running {
+                    name: $name,
+                    addr: app.grpc_addr(),
+                    pool: app.pool().clone(),
+                    consumers,
+                    _db: db,
+                });
                 tokio::spawn(app.run(shutdown.clone()));
             }};
         }
@@ -88,7 +105,13 @@ impl County {
         replica!("centres", civicgrid_centres::Application);
         replica!("assessment", civicgrid_assessment::Application);
 
-        County { grid: grid_running, grid_relay, replicas, broker, shutdown }
+        County {
+            grid: grid_running,
+            grid_relay,
+            replicas,
+            broker,
+            shutdown,
+        }
     }
 
     /// Every service, grid first.
@@ -105,7 +128,15 @@ impl Drop for County {
 
 /// How many times the replica in `pool` holds cell `id` (0 or 1), and its version.
 pub async fn replica_copies(pool: &PgPool, id: &str) -> (i64, Option<i64>) {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cells WHERE id = $1").bind(id).fetch_one(pool).await.unwrap();
-    let version: Option<i64> = sqlx::query_scalar("SELECT version FROM cells WHERE id = $1").bind(id).fetch_optional(pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cells WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let version: Option<i64> = sqlx::query_scalar("SELECT version FROM cells WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .unwrap();
     (count, version)
 }

@@ -13,9 +13,19 @@ fn every_service_carries_identical_copies_of_the_shared_migrations() {
             let file = file.unwrap();
             let original = std::fs::read_to_string(file.path()).unwrap();
             for service in ["grid", "membership", "centres", "assessment"] {
-                let copy = root.join("services").join(service).join("migrations").join(file.file_name());
-                let copy = std::fs::read_to_string(&copy).unwrap_or_else(|_| panic!("{} is missing", copy.display()));
-                assert_eq!(copy, original, "services/{service} has a drifted copy of {owner}/{:?}", file.file_name());
+                let copy = root
+                    .join("services")
+                    .join(service)
+                    .join("migrations")
+                    .join(file.file_name());
+                let copy = std::fs::read_to_string(&copy)
+                    .unwrap_or_else(|_| panic!("{} is missing", copy.display()));
+                assert_eq!(
+                    copy,
+                    original,
+                    "services/{service} has a drifted copy of {owner}/{:?}",
+                    file.file_name()
+                );
             }
         }
     }

@@ -28,14 +28,22 @@ impl GridApi {
 
 #[tonic::async_trait]
 impl GridService for GridApi {
-    async fn create_cell(&self, request: Request<pb::CreateCellRequest>) -> Result<Response<pb::CreateCellResponse>, Status> {
+    async fn create_cell(
+        &self,
+        request: Request<pb::CreateCellRequest>,
+    ) -> Result<Response<pb::CreateCellResponse>, Status> {
         let caller = Caller::of(&request)?.clone();
         let input = parse::create_cell(request.get_ref())?;
         let row = create_cell(&self.pool, &caller, input).await?;
-        Ok(Response::new(pb::CreateCellResponse { cell: Some(row.to_proto()) }))
+        Ok(Response::new(pb::CreateCellResponse {
+            cell: Some(row.to_proto()),
+        }))
     }
 
-    async fn get_cell(&self, request: Request<pb::GetCellRequest>) -> Result<Response<pb::GetCellResponse>, Status> {
+    async fn get_cell(
+        &self,
+        request: Request<pb::GetCellRequest>,
+    ) -> Result<Response<pb::GetCellResponse>, Status> {
         let caller = Caller::of(&request)?;
         let name = &request.get_ref().name;
         let Some(id) = CellId::parse_name(name) else {
@@ -49,21 +57,39 @@ impl GridService for GridApi {
             // Outside the caller's scope is indistinguishable from absent.
             .filter(|row| visible(row, caller.scope_roots("cells").as_deref()))
             .ok_or_else(|| Status::not_found(format!("{name} not found")))?;
-        Ok(Response::new(pb::GetCellResponse { cell: Some(row.to_proto()) }))
+        Ok(Response::new(pb::GetCellResponse {
+            cell: Some(row.to_proto()),
+        }))
     }
 
-    async fn list_cells(&self, request: Request<pb::ListCellsRequest>) -> Result<Response<pb::ListCellsResponse>, Status> {
+    async fn list_cells(
+        &self,
+        request: Request<pb::ListCellsRequest>,
+    ) -> Result<Response<pb::ListCellsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let body = request.get_ref();
-        let list = ListRequest { ancestor: &body.ancestor, level: body.level, page_size: body.page_size, page_token: &body.page_token };
+        let list = ListRequest {
+            ancestor: &body.ancestor,
+            level: body.level,
+            page_size: body.page_size,
+            page_token: &body.page_token,
+        };
         let (cells, next_page_token) = list_page(&self.pool, caller, list).await?;
-        Ok(Response::new(pb::ListCellsResponse { cells, next_page_token }))
+        Ok(Response::new(pb::ListCellsResponse {
+            cells,
+            next_page_token,
+        }))
     }
 
-    async fn update_cell(&self, request: Request<pb::UpdateCellRequest>) -> Result<Response<pb::UpdateCellResponse>, Status> {
+    async fn update_cell(
+        &self,
+        request: Request<pb::UpdateCellRequest>,
+    ) -> Result<Response<pb::UpdateCellResponse>, Status> {
         let caller = Caller::of(&request)?.clone();
         let input = parse::update_cell(request.get_ref())?;
         let row = update_cell(&self.pool, &caller, input).await?;
-        Ok(Response::new(pb::UpdateCellResponse { cell: Some(row.to_proto()) }))
+        Ok(Response::new(pb::UpdateCellResponse {
+            cell: Some(row.to_proto()),
+        }))
     }
 }

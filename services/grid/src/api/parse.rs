@@ -14,7 +14,10 @@ pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status
     let mut violations = FieldViolations::new();
     let id = CellId::parse(&request.cell_id);
     if id.is_none() {
-        violations.add("cell_id", "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+        violations.add(
+            "cell_id",
+            "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'",
+        );
     }
     let request_id = match request.request_id.as_str() {
         "" => None,
@@ -32,12 +35,18 @@ pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status
     };
     let level = Level::from_number(cell.level);
     if level.is_none() {
-        violations.add("cell.level", "must be one of COUNTY, STREET, COMMUNITY, GRID, BUILDING, UNIT");
+        violations.add(
+            "cell.level",
+            "must be one of COUNTY, STREET, COMMUNITY, GRID, BUILDING, UNIT",
+        );
     }
     let parent = match (cell.parent.as_str(), level) {
         ("", Some(Level::County)) | ("", None) => None,
         ("", Some(_)) => {
-            violations.add("cell.parent", "is required for every level below the county");
+            violations.add(
+                "cell.parent",
+                "is required for every level below the county",
+            );
             None
         }
         (_, Some(Level::County)) => {
@@ -57,7 +66,13 @@ pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status
         .ok();
     match (id, level, display_name) {
         (Some(id), Some(level), Some(display_name)) if violations.is_empty() => Ok(CreateCell {
-            cell: NewCell { id, parent, level, display_name, newly_built: cell.newly_built },
+            cell: NewCell {
+                id,
+                parent,
+                level,
+                display_name,
+                newly_built: cell.newly_built,
+            },
             request_id,
         }),
         _ => Err(violations.into_status()),
@@ -85,9 +100,16 @@ pub fn update_cell(request: &pb::UpdateCellRequest) -> Result<UpdateCell, Status
             version
         }
     };
-    let paths = request.update_mask.as_ref().map(|mask| mask.paths.as_slice()).unwrap_or_default();
+    let paths = request
+        .update_mask
+        .as_ref()
+        .map(|mask| mask.paths.as_slice())
+        .unwrap_or_default();
     if paths.is_empty() {
-        violations.add("update_mask", "must name at least one of display_name, newly_built");
+        violations.add(
+            "update_mask",
+            "must name at least one of display_name, newly_built",
+        );
     }
     let mut patch = CellPatch::default();
     for path in paths {
@@ -97,11 +119,18 @@ pub fn update_cell(request: &pb::UpdateCellRequest) -> Result<UpdateCell, Status
                 Err(reason) => violations.add("cell.display_name", reason),
             },
             "newly_built" => patch.newly_built = Some(cell.newly_built),
-            other => violations.add("update_mask", format!("`{other}` cannot be updated; only display_name, newly_built")),
+            other => violations.add(
+                "update_mask",
+                format!("`{other}` cannot be updated; only display_name, newly_built"),
+            ),
         }
     }
     match id {
-        Some(id) if violations.is_empty() => Ok(UpdateCell { id, patch, expected_version }),
+        Some(id) if violations.is_empty() => Ok(UpdateCell {
+            id,
+            patch,
+            expected_version,
+        }),
         _ => Err(violations.into_status()),
     }
 }
@@ -113,42 +142,83 @@ mod tests {
 
     fn fields(status: Status) -> Vec<String> {
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
-        field_violations(&status).into_iter().map(|(field, _)| field).collect()
+        field_violations(&status)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
     }
 
     #[test]
     fn every_bad_field_of_a_create_is_named() {
         let request = pb::CreateCellRequest {
             cell_id: "Bad Id".into(),
-            cell: Some(pb::Cell { level: 9, parent: "nope".into(), display_name: " ".into(), ..Default::default() }),
+            cell: Some(pb::Cell {
+                level: 9,
+                parent: "nope".into(),
+                display_name: " ".into(),
+                ..Default::default()
+            }),
             request_id: "not-a-uuid".into(),
         };
         let status = create_cell(&request).expect_err("invalid");
-        assert_eq!(fields(status), vec!["cell_id", "request_id", "cell.level", "cell.parent", "cell.display_name"]);
+        assert_eq!(
+            fields(status),
+            vec![
+                "cell_id",
+                "request_id",
+                "cell.level",
+                "cell.parent",
+                "cell.display_name"
+            ]
+        );
     }
 
     #[test]
     fn a_county_has_no_parent_and_everything_else_needs_one() {
         let county = pb::CreateCellRequest {
             cell_id: "c".into(),
-            cell: Some(pb::Cell { level: 1, parent: "cells/x".into(), display_name: "C".into(), ..Default::default() }),
+            cell: Some(pb::Cell {
+                level: 1,
+                parent: "cells/x".into(),
+                display_name: "C".into(),
+                ..Default::default()
+            }),
             request_id: String::new(),
         };
-        assert_eq!(fields(create_cell(&county).expect_err("invalid")), vec!["cell.parent"]);
+        assert_eq!(
+            fields(create_cell(&county).expect_err("invalid")),
+            vec!["cell.parent"]
+        );
         let street = pb::CreateCellRequest {
             cell_id: "s".into(),
-            cell: Some(pb::Cell { level: 2, display_name: "S".into(), ..Default::default() }),
+            cell: Some(pb::Cell {
+                level: 2,
+                display_name: "S".into(),
+                ..Default::default()
+            }),
             request_id: String::new(),
         };
-        assert_eq!(fields(create_cell(&street).expect_err("invalid")), vec!["cell.parent"]);
+        assert_eq!(
+            fields(create_cell(&street).expect_err("invalid")),
+            vec!["cell.parent"]
+        );
     }
 
     #[test]
     fn an_update_needs_a_mask_of_known_paths() {
         let request = pb::UpdateCellRequest {
-            cell: Some(pb::Cell { name: "cells/a".into(), etag: "x".into(), ..Default::default() }),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["level".into()] }),
+            cell: Some(pb::Cell {
+                name: "cells/a".into(),
+                etag: "x".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["level".into()],
+            }),
         };
-        assert_eq!(fields(update_cell(&request).expect_err("invalid")), vec!["cell.etag", "update_mask"]);
+        assert_eq!(
+            fields(update_cell(&request).expect_err("invalid")),
+            vec!["cell.etag", "update_mask"]
+        );
     }
 }

@@ -22,9 +22,15 @@ pub struct CreateCell {
 }
 
 /// Creates the cell and its `grid.cell.created` event in one transaction.
-pub async fn create_cell(pool: &PgPool, caller: &Caller, input: CreateCell) -> Result<CellRow, CommandError> {
+pub async fn create_cell(
+    pool: &PgPool,
+    caller: &Caller,
+    input: CreateCell,
+) -> Result<CellRow, CommandError> {
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied("your roles do not allow editing the grid".to_owned()));
+        return Err(CommandError::PermissionDenied(
+            "your roles do not allow editing the grid".to_owned(),
+        ));
     }
     let roots = caller.scope_roots("cells");
     let mut tx = pool.begin().await?;
@@ -45,14 +51,21 @@ pub async fn create_cell(pool: &PgPool, caller: &Caller, input: CreateCell) -> R
     };
     match &parent {
         None if input.cell.parent.is_none() && !may_create_county(caller) => {
-            return Err(CommandError::PermissionDenied("only a county admin seeing the whole county creates counties".to_owned()));
+            return Err(CommandError::PermissionDenied(
+                "only a county admin seeing the whole county creates counties".to_owned(),
+            ));
         }
         Some(parent) if !visible(parent, roots.as_deref()) => {
-            return Err(CommandError::PermissionDenied(format!("{} is outside your scope", resource_name(&parent.id))));
+            return Err(CommandError::PermissionDenied(format!(
+                "{} is outside your scope",
+                resource_name(&parent.id)
+            )));
         }
         _ => {}
     }
-    let parent_level = parent.as_ref().and_then(|p| Level::from_number(i32::from(p.level)));
+    let parent_level = parent
+        .as_ref()
+        .and_then(|p| Level::from_number(i32::from(p.level)));
     check_placement(&input.cell, parent_level)?;
 
     let at = now();
@@ -62,7 +75,10 @@ pub async fn create_cell(pool: &PgPool, caller: &Caller, input: CreateCell) -> R
         level: input.cell.level.number(),
         display_name: input.cell.display_name.as_str().to_owned(),
         newly_built: input.cell.newly_built,
-        path: CellRow::child_path(parent.as_ref().map(|p| p.path.as_str()), input.cell.id.as_str()),
+        path: CellRow::child_path(
+            parent.as_ref().map(|p| p.path.as_str()),
+            input.cell.id.as_str(),
+        ),
         version: 1,
         create_time: at,
         update_time: at,
@@ -70,11 +86,18 @@ pub async fn create_cell(pool: &PgPool, caller: &Caller, input: CreateCell) -> R
     if !cells::insert(&mut tx, &row).await? {
         return Err(CommandError::AlreadyExists(resource_name(&row.id)));
     }
-    let causation = input.request_id.map(|id| id.to_string()).unwrap_or_default();
+    let causation = input
+        .request_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     if let Some(request_id) = input.request_id {
         cells::remember_request(&mut tx, request_id, &row.id).await?;
     }
-    outbox::enqueue(&mut tx, &publish::cell_created(&row, &caller.subject, &causation)).await?;
+    outbox::enqueue(
+        &mut tx,
+        &publish::cell_created(&row, &caller.subject, &causation),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(cell = %row.id, level = row.level, "cell created");
     Ok(row)

@@ -36,7 +36,9 @@ impl From<CommandError> for Status {
     fn from(error: CommandError) -> Status {
         match error {
             CommandError::NotFound(what) => Status::not_found(format!("{what} not found")),
-            CommandError::AlreadyExists(what) => Status::already_exists(format!("{what} already exists")),
+            CommandError::AlreadyExists(what) => {
+                Status::already_exists(format!("{what} already exists"))
+            }
             CommandError::PermissionDenied(why) => Status::permission_denied(why),
             CommandError::Aborted(why) => Status::aborted(why),
             CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),

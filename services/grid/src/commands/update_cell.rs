@@ -23,15 +23,25 @@ pub struct UpdateCell {
 }
 
 /// Applies the patch and writes `grid.cell.updated` in one transaction.
-pub async fn update_cell(pool: &PgPool, caller: &Caller, input: UpdateCell) -> Result<CellRow, CommandError> {
+pub async fn update_cell(
+    pool: &PgPool,
+    caller: &Caller,
+    input: UpdateCell,
+) -> Result<CellRow, CommandError> {
     let mut tx = pool.begin().await?;
     let name = resource_name(input.id.as_str());
-    let mut row = cells::lock(&mut tx, input.id.as_str()).await?.ok_or_else(|| CommandError::NotFound(name.clone()))?;
+    let mut row = cells::lock(&mut tx, input.id.as_str())
+        .await?
+        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
     if !visible(&row, caller.scope_roots("cells").as_deref()) {
-        return Err(CommandError::PermissionDenied(format!("{name} is outside your scope")));
+        return Err(CommandError::PermissionDenied(format!(
+            "{name} is outside your scope"
+        )));
     }
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied("your roles do not allow editing the grid".to_owned()));
+        return Err(CommandError::PermissionDenied(
+            "your roles do not allow editing the grid".to_owned(),
+        ));
     }
     if let Some(expected) = input.expected_version
         && expected != row.version
@@ -56,7 +66,11 @@ pub async fn update_cell(pool: &PgPool, caller: &Caller, input: UpdateCell) -> R
     row.version += 1;
     row.update_time = now();
     cells::update(&mut tx, &row).await?;
-    outbox::enqueue(&mut tx, &publish::cell_updated(&row, paths, &caller.subject)).await?;
+    outbox::enqueue(
+        &mut tx,
+        &publish::cell_updated(&row, paths, &caller.subject),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -211,27 +211,64 @@ mod tests {
 
     #[test]
     fn a_cell_sits_exactly_one_level_below_its_parent() {
-        assert_eq!(check_placement(&cell(Level::Street, Some("county")), Some(Level::County)), Ok(()));
-        assert_eq!(check_placement(&cell(Level::Unit, Some("b1")), Some(Level::Building)), Ok(()));
+        assert_eq!(
+            check_placement(&cell(Level::Street, Some("county")), Some(Level::County)),
+            Ok(())
+        );
+        assert_eq!(
+            check_placement(&cell(Level::Unit, Some("b1")), Some(Level::Building)),
+            Ok(())
+        );
         assert!(matches!(
             check_placement(&cell(Level::Grid, Some("st")), Some(Level::Street)),
-            Err(CellRuleError::WrongParentLevel { expected: Level::Community, actual: Level::Street, .. })
+            Err(CellRuleError::WrongParentLevel {
+                expected: Level::Community,
+                actual: Level::Street,
+                ..
+            })
         ));
-        assert!(matches!(check_placement(&cell(Level::Street, Some("gone")), None), Err(CellRuleError::ParentMissing(_))));
+        assert!(matches!(
+            check_placement(&cell(Level::Street, Some("gone")), None),
+            Err(CellRuleError::ParentMissing(_))
+        ));
     }
 
     #[test]
     fn only_compounds_can_be_newly_built() {
         let mut street = cell(Level::Street, Some("county"));
         street.newly_built = true;
-        assert_eq!(check_placement(&street, Some(Level::County)), Err(CellRuleError::NotACompound(Level::Street)));
-        assert_eq!(check_patch(Level::Building, &CellPatch { newly_built: Some(true), ..Default::default() }), Ok(()));
-        assert!(check_patch(Level::Unit, &CellPatch { newly_built: Some(true), ..Default::default() }).is_err());
+        assert_eq!(
+            check_placement(&street, Some(Level::County)),
+            Err(CellRuleError::NotACompound(Level::Street))
+        );
+        assert_eq!(
+            check_patch(
+                Level::Building,
+                &CellPatch {
+                    newly_built: Some(true),
+                    ..Default::default()
+                }
+            ),
+            Ok(())
+        );
+        assert!(
+            check_patch(
+                Level::Unit,
+                &CellPatch {
+                    newly_built: Some(true),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  青山街道 ").map(|n| n.as_str().to_owned()), Ok("青山街道".to_owned()));
+        assert_eq!(
+            DisplayName::parse("  青山街道 ").map(|n| n.as_str().to_owned()),
+            Ok("青山街道".to_owned())
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"名".repeat(201)).is_err());
         assert!(DisplayName::parse(&"名".repeat(200)).is_ok());

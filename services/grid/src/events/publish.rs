@@ -9,16 +9,41 @@ const PRODUCER: &str = "grid";
 
 /// `grid.cell.created` for a new cell.
 pub fn cell_created(row: &CellRow, actor: &str, causation_id: &str) -> NewEvent {
-    let (event_id, meta) = meta(PRODUCER, CELL_CREATED, &resource_name(&row.id), row.version, actor, causation_id);
-    NewEvent::encode(event_id, CELL_CREATED, &pb::CellCreated { meta: Some(meta), cell: Some(row.to_proto()) })
+    let (event_id, meta) = meta(
+        PRODUCER,
+        CELL_CREATED,
+        &resource_name(&row.id),
+        row.version,
+        actor,
+        causation_id,
+    );
+    NewEvent::encode(
+        event_id,
+        CELL_CREATED,
+        &pb::CellCreated {
+            meta: Some(meta),
+            cell: Some(row.to_proto()),
+        },
+    )
 }
 
 /// `grid.cell.updated` for a changed cell and the paths that changed.
 pub fn cell_updated(row: &CellRow, paths: Vec<String>, actor: &str) -> NewEvent {
-    let (event_id, meta) = meta(PRODUCER, CELL_UPDATED, &resource_name(&row.id), row.version, actor, "");
+    let (event_id, meta) = meta(
+        PRODUCER,
+        CELL_UPDATED,
+        &resource_name(&row.id),
+        row.version,
+        actor,
+        "",
+    );
     NewEvent::encode(
         event_id,
         CELL_UPDATED,
-        &pb::CellUpdated { meta: Some(meta), cell: Some(row.to_proto()), update_mask: Some(prost_types::FieldMask { paths }) },
+        &pb::CellUpdated {
+            meta: Some(meta),
+            cell: Some(row.to_proto()),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        },
     )
 }

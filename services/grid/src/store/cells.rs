@@ -51,7 +51,10 @@ pub async fn update(conn: &mut PgConnection, row: &CellRow) -> sqlx::Result<()> 
 }
 
 /// The cell a CreateCell request with `request_id` created, if any.
-pub async fn created_by_request(conn: &mut PgConnection, request_id: Uuid) -> sqlx::Result<Option<String>> {
+pub async fn created_by_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT cell_id FROM create_cell_requests WHERE request_id = $1")
         .bind(request_id)
         .fetch_optional(conn)
@@ -59,7 +62,11 @@ pub async fn created_by_request(conn: &mut PgConnection, request_id: Uuid) -> sq
 }
 
 /// Remembers that `request_id` created `cell_id`.
-pub async fn remember_request(conn: &mut PgConnection, request_id: Uuid, cell_id: &str) -> sqlx::Result<()> {
+pub async fn remember_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    cell_id: &str,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO create_cell_requests (request_id, cell_id) VALUES ($1, $2)")
         .bind(request_id)
         .bind(cell_id)

@@ -21,11 +21,22 @@ impl MembershipApi {
 
 #[tonic::async_trait]
 impl MembershipService for MembershipApi {
-    async fn list_known_cells(&self, request: Request<pb::ListKnownCellsRequest>) -> Result<Response<pb::ListKnownCellsResponse>, Status> {
+    async fn list_known_cells(
+        &self,
+        request: Request<pb::ListKnownCellsRequest>,
+    ) -> Result<Response<pb::ListKnownCellsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let body = request.get_ref();
-        let list = ListRequest { ancestor: &body.ancestor, level: 0, page_size: body.page_size, page_token: &body.page_token };
+        let list = ListRequest {
+            ancestor: &body.ancestor,
+            level: 0,
+            page_size: body.page_size,
+            page_token: &body.page_token,
+        };
         let (cells, next_page_token) = list_page(&self.pool, caller, list).await?;
-        Ok(Response::new(pb::ListKnownCellsResponse { cells, next_page_token }))
+        Ok(Response::new(pb::ListKnownCellsResponse {
+            cells,
+            next_page_token,
+        }))
     }
 }
