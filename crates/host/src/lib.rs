@@ -23,6 +23,7 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
 
 /// How long a starting service waits for its database before giving up.
 const MIGRATION_PATIENCE: Duration = Duration::from_secs(60);
@@ -177,6 +178,38 @@ impl Host {
             self.topology.clone(),
             subscription,
         )
+    }
+
+    /// Serves the service's generated gRPC server `api` behind bearer-token
+    /// authentication (plus health and reflection) and runs `workers` until
+    /// `shutdown`.
+    pub async fn serve<S>(
+        self,
+        api: S,
+        workers: Workers,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()>
+    where
+        S: tonic::server::NamedService
+            + tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let routes = Routes::new(InterceptedService::new(api, self.authenticator.clone()));
+        self.run(
+            routes,
+            &[S::NAME],
+            &[civicgrid_proto::FILE_DESCRIPTOR_SET],
+            workers,
+            shutdown,
+        )
+        .await
     }
 
     /// Serves `routes` (plus health and reflection) and runs `workers` until `shutdown`.

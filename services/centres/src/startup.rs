@@ -2,12 +2,10 @@
 
 use civicgrid_host::{Host, Service, Workers};
 use civicgrid_messaging::Consumer;
-use civicgrid_proto::centres::v1::centres_service_server::{CentresServiceServer, SERVICE_NAME};
+use civicgrid_proto::centres::v1::centres_service_server::CentresServiceServer;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
-use tonic::service::Routes;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::CentresApi;
 use crate::events::subscriptions;
@@ -55,22 +53,10 @@ impl Service for Application {
         let api = CentresServiceServer::new(CentresApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let routes = Routes::new(InterceptedService::new(
-            api,
-            self.host.authenticator.clone(),
-        ));
         let workers = Workers {
             relay: true,
             subscriptions: subscriptions(&self.host.topology),
         };
-        self.host
-            .run(
-                routes,
-                &[SERVICE_NAME],
-                &[civicgrid_proto::FILE_DESCRIPTOR_SET],
-                workers,
-                shutdown,
-            )
-            .await
+        self.host.serve(api, workers, shutdown).await
     }
 }

@@ -2,12 +2,10 @@
 
 use civicgrid_host::{Host, Service, Workers};
 use civicgrid_messaging::Relay;
-use civicgrid_proto::grid::v1::grid_service_server::{GridServiceServer, SERVICE_NAME};
+use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
-use tonic::service::Routes;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::GridApi;
 
@@ -51,22 +49,10 @@ impl Service for Application {
         let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let routes = Routes::new(InterceptedService::new(
-            api,
-            self.host.authenticator.clone(),
-        ));
         let workers = Workers {
             relay: true,
             subscriptions: Vec::new(),
         };
-        self.host
-            .run(
-                routes,
-                &[SERVICE_NAME],
-                &[civicgrid_proto::FILE_DESCRIPTOR_SET],
-                workers,
-                shutdown,
-            )
-            .await
+        self.host.serve(api, workers, shutdown).await
     }
 }
