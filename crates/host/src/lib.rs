@@ -102,6 +102,48 @@ pub struct Workers {
     pub subscriptions: Vec<Subscription>,
 }
 
+/// The generated gRPC servers a service serves, each behind bearer-token
+/// authentication.
+pub struct Apis {
+    authenticator: Authenticator,
+    routes: Option<Routes>,
+    names: Vec<&'static str>,
+}
+
+impl Apis {
+    /// No servers yet; `host.authenticator` guards those added.
+    pub fn new(authenticator: &Authenticator) -> Apis {
+        Apis {
+            authenticator: authenticator.clone(),
+            routes: None,
+            names: Vec::new(),
+        }
+    }
+
+    /// Adds a generated server (e.g. `GridServiceServer::new(api)`).
+    pub fn add<S>(mut self, api: S) -> Apis
+    where
+        S: tonic::server::NamedService
+            + tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let guarded = InterceptedService::new(api, self.authenticator.clone());
+        self.routes = Some(match self.routes.take() {
+            Some(routes) => routes.add_service(guarded),
+            None => Routes::new(guarded),
+        });
+        self.names.push(S::NAME);
+        self
+    }
+}
+
 /// A service's infrastructure, built and ready to run.
 pub struct Host {
     /// The validated settings.
@@ -180,31 +222,18 @@ impl Host {
         )
     }
 
-    /// Serves the service's generated gRPC server `api` behind bearer-token
-    /// authentication (plus health and reflection) and runs `workers` until
-    /// `shutdown`.
-    pub async fn serve<S>(
+    /// Serves `apis` (plus health and reflection) and runs `workers` until `shutdown`.
+    pub async fn serve(
         self,
-        api: S,
+        apis: Apis,
         workers: Workers,
         shutdown: CancellationToken,
-    ) -> anyhow::Result<()>
-    where
-        S: tonic::server::NamedService
-            + tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-    {
-        let routes = Routes::new(InterceptedService::new(api, self.authenticator.clone()));
+    ) -> anyhow::Result<()> {
+        let Apis { routes, names, .. } = apis;
+        let routes = routes.unwrap_or_default();
         self.run(
             routes,
-            &[S::NAME],
+            &names,
             &[civicgrid_proto::FILE_DESCRIPTOR_SET],
             workers,
             shutdown,

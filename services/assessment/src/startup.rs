@@ -1,6 +1,6 @@
 //! The assessment service assembled: gRPC API, outbox relay, grid replica consumer.
 
-use civicgrid_host::{Host, Service, Workers};
+use civicgrid_host::{Apis, Host, Service, Workers};
 use civicgrid_messaging::Consumer;
 use civicgrid_proto::assessment::v1::assessment_service_server::AssessmentServiceServer;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
@@ -57,6 +57,7 @@ impl Service for Application {
             relay: true,
             subscriptions: subscriptions(&self.host.topology),
         };
-        self.host.serve(api, workers, shutdown).await
+        let apis = Apis::new(&self.host.authenticator).add(api);
+        self.host.serve(apis, workers, shutdown).await
     }
 }

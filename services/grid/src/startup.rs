@@ -1,6 +1,6 @@
 //! The grid service assembled: gRPC API, outbox relay, no consumers yet.
 
-use civicgrid_host::{Host, Service, Workers};
+use civicgrid_host::{Apis, Host, Service, Workers};
 use civicgrid_messaging::Relay;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
@@ -53,6 +53,7 @@ impl Service for Application {
             relay: true,
             subscriptions: Vec::new(),
         };
-        self.host.serve(api, workers, shutdown).await
+        let apis = Apis::new(&self.host.authenticator).add(api);
+        self.host.serve(apis, workers, shutdown).await
     }
 }
