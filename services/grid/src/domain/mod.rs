@@ -2,3 +2,4 @@
 
 pub mod access;
 pub mod cell;
+pub mod task;
