@@ -89,6 +89,7 @@ start_service() {
     CIVICGRID_DATABASE_URL="$(database_url "$svc")" \
     CIVICGRID_AMQP_URL="$AMQP_URL" \
     CIVICGRID_AUTH_PUBLIC_KEY_PATH="$KEY_DIR/auth_public.pem" \
+    CIVICGRID_DATA_KEY_PATH="$KEY_DIR/data.key" \
     "$BIN_DIR/civicgrid-$svc" </dev/null >>"$logf" 2>&1 &
   local _
   for _ in $(seq 1 50); do

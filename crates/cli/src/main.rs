@@ -18,7 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the Ed25519 key pair that signs (private) and verifies (public) tokens, unless it exists.
+    /// Create the Ed25519 key pair that signs (private) and verifies (public)
+    /// tokens, and the data key that seals personal data, unless they exist.
     Keygen {
         /// Directory for auth_private.pem and auth_public.pem.
         #[arg(long, default_value = ".state/keys")]
@@ -158,6 +159,16 @@ fn signer(key: &Path) -> anyhow::Result<Signer> {
 }
 
 fn keygen(dir: &Path) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(dir)?;
+    let data_key = dir.join("data.key");
+    if !data_key.exists() {
+        std::fs::write(
+            &data_key,
+            civicgrid_runtime::crypto::DataKey::generate_base64(),
+        )?;
+        restrict_to_owner(&data_key)?;
+        println!("wrote {}", data_key.display());
+    }
     let private = dir.join("auth_private.pem");
     let public = dir.join("auth_public.pem");
     if private.exists() && public.exists() {

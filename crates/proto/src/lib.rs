@@ -5,7 +5,8 @@
 #![allow(clippy::all, missing_docs)]
 
 /// The serialized `FileDescriptorSet` of every contract, for gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/civicgrid_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/civicgrid_descriptor.bin"));
 
 /// Vendored Google common types (`google.type.Date`).
 pub mod google {

@@ -63,6 +63,8 @@ pub struct Settings {
     pub delivery_limit: u32,
     /// PEM file of the Ed25519 public key that verifies bearer tokens.
     pub auth_public_key_path: PathBuf,
+    /// File with the base64 AES-256 key that seals personal data at rest.
+    pub data_key_path: PathBuf,
     /// Expected `iss` claim of tokens.
     pub auth_issuer: String,
     /// Longest time one RPC may run before DEADLINE_EXCEEDED.
@@ -95,6 +97,7 @@ impl Settings {
             queue_prefix: "civicgrid".to_owned(),
             delivery_limit: 5,
             auth_public_key_path: PathBuf::from(".state/keys/auth_public.pem"),
+            data_key_path: PathBuf::from(".state/keys/data.key"),
             auth_issuer: "civicgrid".to_owned(),
             request_timeout_ms: 10_000,
             concurrency_limit: 256,

@@ -10,6 +10,8 @@ pub struct TestKeys {
     signer: Signer,
     /// The PEM file services under test verify tokens with.
     pub public_key_path: PathBuf,
+    /// The data key file services under test seal personal data with.
+    pub data_key_path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -22,9 +24,16 @@ impl TestKeys {
             let dir = tempfile::tempdir().expect("temp dir");
             let public_key_path = dir.path().join("auth_public.pem");
             std::fs::write(&public_key_path, public).expect("write public key");
+            let data_key_path = dir.path().join("data.key");
+            std::fs::write(
+                &data_key_path,
+                civicgrid_runtime::crypto::DataKey::generate_base64(),
+            )
+            .expect("write data key");
             TestKeys {
                 signer: Signer::from_pem(private.as_bytes()).expect("signer"),
                 public_key_path,
+                data_key_path,
                 _dir: dir,
             }
         })

@@ -59,12 +59,17 @@ impl TaskState {
 
     /// The state for a stored number.
     pub fn from_number(number: i32) -> Option<TaskState> {
-        TaskState::ALL.into_iter().find(|state| i32::from(state.number()) == number)
+        TaskState::ALL
+            .into_iter()
+            .find(|state| i32::from(state.number()) == number)
     }
 
     /// Closed, rejected and merged tasks never change again.
     pub fn is_final(self) -> bool {
-        matches!(self, TaskState::Closed | TaskState::Rejected | TaskState::Merged)
+        matches!(
+            self,
+            TaskState::Closed | TaskState::Rejected | TaskState::Merged
+        )
     }
 
     /// Lower-case name for messages.
@@ -312,6 +317,8 @@ pub struct Step {
     pub department: Option<String>,
     /// Why, when given.
     pub reason: Option<String>,
+    /// For acceptances, check-ins and resolutions: whether they met their deadline.
+    pub on_time: Option<bool>,
 }
 
 /// Why a transition is refused. Nothing changes.
@@ -356,17 +363,15 @@ pub fn apply(
 ) -> Result<Transition, TransitionError> {
     let mut next = current.clone();
     let from = current.state;
-    let mut steps = Vec::new();
-    let mut step = |action: &'static str, to: TaskState, department: Option<&str>, reason: Option<&str>| {
-        steps.push(Step {
-            action,
-            from,
-            to,
-            department: department.map(str::to_owned),
-            reason: reason.filter(|r| !r.is_empty()).map(str::to_owned),
-        });
+    let mut steps = Steps {
+        from,
+        now,
+        list: Vec::new(),
     };
-    let wrong_state = |action: &'static str| TransitionError::WrongState { action, state: from.label() };
+    let wrong_state = |action: &'static str| TransitionError::WrongState {
+        action,
+        state: from.label(),
+    };
     use TaskState as S;
 
     match action {
@@ -377,14 +382,15 @@ pub fn apply(
             next.state = S::Accepted;
             next.accept_due = None;
             next.resolve_due = Some(rules.resolve_due(now));
-            step("accepted", S::Accepted, None, None);
+            steps.push("accepted", S::Accepted, None, None);
+            steps.timed(current.accept_due);
         }
         Action::Start => {
             if from != S::Accepted {
                 return Err(wrong_state("start"));
             }
             next.state = S::InProgress;
-            step("started", S::InProgress, None, None);
+            steps.push("started", S::InProgress, None, None);
         }
         Action::ResolveByGrid => {
             if !matches!(from, S::Accepted | S::InProgress) {
@@ -393,16 +399,22 @@ pub fn apply(
             next.state = S::Resolved;
             next.resolve_due = None;
             next.resolve_time = Some(now);
-            step("resolved_by_grid", S::Resolved, None, None);
+            steps.push("resolved_by_grid", S::Resolved, None, None);
+            steps.timed(current.resolve_due);
         }
         Action::Whistle { lead, assisting } => {
-            if !matches!(from, S::Reported | S::Accepted | S::InProgress | S::Returned) {
+            if !matches!(
+                from,
+                S::Reported | S::Accepted | S::InProgress | S::Returned
+            ) {
                 return Err(wrong_state("whistle"));
             }
             let mut named: Vec<&String> = std::iter::once(lead).chain(assisting.iter()).collect();
             named.sort();
             if named.windows(2).any(|pair| pair[0] == pair[1]) {
-                return Err(TransitionError::Rule("a department can be named only once in a whistle"));
+                return Err(TransitionError::Rule(
+                    "a department can be named only once in a whistle",
+                ));
             }
             let assign = |department: &String, role| Assignment {
                 department: department.clone(),
@@ -423,7 +435,7 @@ pub fn apply(
             next.state = S::Whistled;
             next.accept_due = None;
             next.resolve_due = None;
-            step("whistled", S::Whistled, Some(lead), None);
+            steps.push("whistled", S::Whistled, Some(lead), None);
         }
         Action::CheckIn { department } => {
             let assignment = open_assignment(&mut next, from, "check in", department)?;
@@ -433,45 +445,58 @@ pub fn apply(
             assignment.state = AssignmentState::CheckedIn;
             assignment.check_in_time = Some(now);
             assignment.resolve_due = Some(rules.resolve_due(now));
-            step("checked_in", S::Whistled, Some(department), None);
+            let check_in_due = assignment.check_in_due;
+            steps.push("checked_in", S::Whistled, Some(department), None);
+            steps.timed(Some(check_in_due));
         }
         Action::ResolvePart { department } => {
             let assignment = open_assignment(&mut next, from, "resolve a part of", department)?;
             if assignment.state != AssignmentState::CheckedIn {
-                return Err(department_error(department, "must check in before resolving"));
+                return Err(department_error(
+                    department,
+                    "must check in before resolving",
+                ));
             }
             assignment.state = AssignmentState::Resolved;
             assignment.resolve_time = Some(now);
             assignment.extension = None;
-            step("department_resolved", S::Whistled, Some(department), None);
-            finish_if_complete(&mut next, now, &mut step, department);
+            let resolve_due = assignment.resolve_due;
+            steps.push("department_resolved", S::Whistled, Some(department), None);
+            steps.timed(resolve_due);
+            finish_if_complete(&mut next, &mut steps, department);
         }
         Action::Return { department, reason } => {
             require_reason(reason)?;
             let assignment = open_assignment(&mut next, from, "return", department)?;
             if now > assignment.return_due {
-                return Err(department_error(department, "missed its deadline to return the task"));
+                return Err(department_error(
+                    department,
+                    "missed its deadline to return the task",
+                ));
             }
             assignment.state = AssignmentState::Returned;
             assignment.return_reason = Some(reason.clone());
             assignment.extension = None;
             if assignment.role == Role::Lead {
                 next.state = S::Returned;
-                step("returned", S::Returned, Some(department), Some(reason));
+                steps.push("returned", S::Returned, Some(department), Some(reason));
             } else {
-                step("returned", S::Whistled, Some(department), Some(reason));
-                finish_if_complete(&mut next, now, &mut step, department);
+                steps.push("returned", S::Whistled, Some(department), Some(reason));
+                finish_if_complete(&mut next, &mut steps, department);
             }
         }
         Action::Release { department } => {
-            let assignment = open_assignment(&mut next, from, "release a department from", department)?;
+            let assignment =
+                open_assignment(&mut next, from, "release a department from", department)?;
             if assignment.role == Role::Lead {
-                return Err(TransitionError::Rule("the lead department cannot be released; whistle again instead"));
+                return Err(TransitionError::Rule(
+                    "the lead department cannot be released; whistle again instead",
+                ));
             }
             assignment.state = AssignmentState::Released;
             assignment.extension = None;
-            step("released", S::Whistled, Some(department), None);
-            finish_if_complete(&mut next, now, &mut step, department);
+            steps.push("released", S::Whistled, Some(department), None);
+            finish_if_complete(&mut next, &mut steps, department);
         }
         Action::Rate { satisfied, reason } => {
             if from != S::Resolved {
@@ -481,8 +506,8 @@ pub fn apply(
             if *satisfied {
                 next.state = S::Closed;
                 next.close_time = Some(now);
-                step("rated", S::Closed, None, None);
-                step("closed", S::Closed, None, None);
+                steps.push("rated", S::Closed, None, None);
+                steps.push("closed", S::Closed, None, None);
             } else {
                 require_reason(reason)?;
                 // Back with the grid, which handles it or whistles again.
@@ -490,36 +515,72 @@ pub fn apply(
                 next.reopen_count += 1;
                 next.assignments.clear();
                 next.resolve_due = Some(rules.resolve_due(now));
-                step("rated", S::Accepted, None, Some(reason));
-                step("reopened", S::Accepted, None, Some(reason));
+                steps.push("rated", S::Accepted, None, Some(reason));
+                steps.push("reopened", S::Accepted, None, Some(reason));
             }
         }
-        Action::RequestExtension { department, until, reason } => {
+        Action::RequestExtension {
+            department,
+            until,
+            reason,
+        } => {
             require_reason(reason)?;
             let assignment = open_assignment(&mut next, from, "extend", department)?;
-            let Some(due) = assignment.resolve_due.filter(|_| assignment.state == AssignmentState::CheckedIn) else {
-                return Err(department_error(department, "must check in before asking for more time"));
+            let Some(due) = assignment
+                .resolve_due
+                .filter(|_| assignment.state == AssignmentState::CheckedIn)
+            else {
+                return Err(department_error(
+                    department,
+                    "must check in before asking for more time",
+                ));
             };
             if *until <= due {
-                return Err(TransitionError::Rule("an extension must move the resolve deadline later"));
+                return Err(TransitionError::Rule(
+                    "an extension must move the resolve deadline later",
+                ));
             }
             if assignment.extension.is_some() {
-                return Err(department_error(department, "already has an extension request pending"));
+                return Err(department_error(
+                    department,
+                    "already has an extension request pending",
+                ));
             }
-            assignment.extension = Some(ExtensionRequest { until: *until, reason: reason.clone() });
-            step("extension_requested", S::Whistled, Some(department), Some(reason));
+            assignment.extension = Some(ExtensionRequest {
+                until: *until,
+                reason: reason.clone(),
+            });
+            steps.push(
+                "extension_requested",
+                S::Whistled,
+                Some(department),
+                Some(reason),
+            );
         }
-        Action::DecideExtension { department, grant, reason } => {
-            let assignment = open_assignment(&mut next, from, "decide an extension of", department)?;
+        Action::DecideExtension {
+            department,
+            grant,
+            reason,
+        } => {
+            let assignment =
+                open_assignment(&mut next, from, "decide an extension of", department)?;
             let Some(request) = assignment.extension.take() else {
-                return Err(department_error(department, "has no extension request pending"));
+                return Err(department_error(
+                    department,
+                    "has no extension request pending",
+                ));
             };
             if *grant {
                 assignment.resolve_due = Some(request.until);
-                step("extension_granted", S::Whistled, Some(department), None);
+                steps.push("extension_granted", S::Whistled, Some(department), None);
             } else {
                 require_reason(reason)?;
-                step("extension_refused", S::Whistled, Some(department), Some(reason));
+                steps.push(
+                    "extension_refused",
+                    S::Whistled,
+                    Some(department),
+                    Some(reason),
+                );
             }
         }
         Action::Reject { kind, reason } => {
@@ -532,7 +593,7 @@ pub fn apply(
             next.accept_due = None;
             next.resolve_due = None;
             next.close_time = Some(now);
-            step("rejected", S::Rejected, None, Some(reason));
+            steps.push("rejected", S::Rejected, None, Some(reason));
         }
         Action::MergeAsDuplicate { duplicate_of } => {
             if !matches!(from, S::Reported | S::Accepted) {
@@ -543,11 +604,14 @@ pub fn apply(
             next.accept_due = None;
             next.resolve_due = None;
             next.close_time = Some(now);
-            step("merged", S::Merged, None, None);
+            steps.push("merged", S::Merged, None, None);
         }
     }
     next.version += 1;
-    Ok(Transition { lifecycle: next, steps })
+    Ok(Transition {
+        lifecycle: next,
+        steps: steps.list,
+    })
 }
 
 /// The open assignment of `department`, when the task is whistled.
@@ -558,7 +622,10 @@ fn open_assignment<'a>(
     department: &str,
 ) -> Result<&'a mut Assignment, TransitionError> {
     if from != TaskState::Whistled {
-        return Err(TransitionError::WrongState { action, state: from.label() });
+        return Err(TransitionError::WrongState {
+            action,
+            state: from.label(),
+        });
     }
     let assignment = next
         .assignments
@@ -566,35 +633,74 @@ fn open_assignment<'a>(
         .find(|a| a.department == department)
         .ok_or_else(|| department_error(department, "is not assigned to this task"))?;
     if !assignment.state.is_open() {
-        return Err(department_error(department, "has finished its part already"));
+        return Err(department_error(
+            department,
+            "has finished its part already",
+        ));
     }
     Ok(assignment)
 }
 
 /// The task is resolved once the lead has resolved and no assisting
 /// department still owes work (resolved, returned or released).
-fn finish_if_complete(
-    next: &mut Lifecycle,
-    now: DateTime<Utc>,
-    step: &mut impl FnMut(&'static str, TaskState, Option<&str>, Option<&str>),
-    department: &str,
-) {
-    let lead_done = next.assignments.iter().any(|a| a.role == Role::Lead && a.state == AssignmentState::Resolved);
+fn finish_if_complete(next: &mut Lifecycle, steps: &mut Steps, department: &str) {
+    let lead_done = next
+        .assignments
+        .iter()
+        .any(|a| a.role == Role::Lead && a.state == AssignmentState::Resolved);
     let nothing_open = next.assignments.iter().all(|a| !a.state.is_open());
     if lead_done && nothing_open {
         next.state = TaskState::Resolved;
-        next.resolve_time = Some(now);
-        step("resolved", TaskState::Resolved, Some(department), None);
+        next.resolve_time = Some(steps.now);
+        steps.push("resolved", TaskState::Resolved, Some(department), None);
+    }
+}
+
+/// The steps a transition appends, all starting from the same state.
+struct Steps {
+    from: TaskState,
+    now: DateTime<Utc>,
+    list: Vec<Step>,
+}
+
+impl Steps {
+    fn push(
+        &mut self,
+        action: &'static str,
+        to: TaskState,
+        department: Option<&str>,
+        reason: Option<&str>,
+    ) {
+        self.list.push(Step {
+            action,
+            from: self.from,
+            to,
+            department: department.map(str::to_owned),
+            reason: reason.filter(|r| !r.is_empty()).map(str::to_owned),
+            on_time: None,
+        });
+    }
+
+    /// Marks the last step as made on time (or not) against `due`.
+    fn timed(&mut self, due: Option<DateTime<Utc>>) {
+        if let (Some(last), Some(due)) = (self.list.last_mut(), due) {
+            last.on_time = Some(self.now <= due);
+        }
     }
 }
 
 fn department_error(department: &str, problem: &'static str) -> TransitionError {
-    TransitionError::Department { department: department.to_owned(), problem }
+    TransitionError::Department {
+        department: department.to_owned(),
+        problem,
+    }
 }
 
 fn require_reason(reason: &str) -> Result<(), TransitionError> {
     if reason.trim().is_empty() {
-        return Err(TransitionError::Rule("a reason is required for this action"));
+        return Err(TransitionError::Rule(
+            "a reason is required for this action",
+        ));
     }
     Ok(())
 }

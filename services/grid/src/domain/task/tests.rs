@@ -25,7 +25,9 @@ impl DeadlineRules for Fixed {
 }
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn run(actions: &[Action]) -> Result<Lifecycle, TransitionError> {
@@ -37,28 +39,52 @@ fn run(actions: &[Action]) -> Result<Lifecycle, TransitionError> {
 }
 
 fn whistle(lead: &str, assisting: &[&str]) -> Action {
-    Action::Whistle { lead: lead.into(), assisting: assisting.iter().map(|d| (*d).to_owned()).collect() }
+    Action::Whistle {
+        lead: lead.into(),
+        assisting: assisting.iter().map(|d| (*d).to_owned()).collect(),
+    }
 }
 fn check_in(d: &str) -> Action {
-    Action::CheckIn { department: d.into() }
+    Action::CheckIn {
+        department: d.into(),
+    }
 }
 fn resolve_part(d: &str) -> Action {
-    Action::ResolvePart { department: d.into() }
+    Action::ResolvePart {
+        department: d.into(),
+    }
 }
 fn give_back(d: &str) -> Action {
-    Action::Return { department: d.into(), reason: "not ours".into() }
+    Action::Return {
+        department: d.into(),
+        reason: "not ours".into(),
+    }
 }
 fn release(d: &str) -> Action {
-    Action::Release { department: d.into() }
+    Action::Release {
+        department: d.into(),
+    }
 }
 fn rate(satisfied: bool) -> Action {
-    Action::Rate { satisfied, reason: if satisfied { String::new() } else { "still broken".into() } }
+    Action::Rate {
+        satisfied,
+        reason: if satisfied {
+            String::new()
+        } else {
+            "still broken".into()
+        },
+    }
 }
 fn reject() -> Action {
-    Action::Reject { kind: RejectionKind::Invalid, reason: "prank".into() }
+    Action::Reject {
+        kind: RejectionKind::Invalid,
+        reason: "prank".into(),
+    }
 }
 fn merge() -> Action {
-    Action::MergeAsDuplicate { duplicate_of: "other".into() }
+    Action::MergeAsDuplicate {
+        duplicate_of: "other".into(),
+    }
 }
 
 /// A path of actions that reaches each state.
@@ -84,8 +110,16 @@ fn table() -> Vec<(&'static str, Action, Vec<TaskState>)> {
     vec![
         ("accept", Action::Accept, vec![S::Reported]),
         ("start", Action::Start, vec![S::Accepted]),
-        ("resolve by grid", Action::ResolveByGrid, vec![S::Accepted, S::InProgress]),
-        ("whistle", whistle("transport", &[]), vec![S::Reported, S::Accepted, S::InProgress, S::Returned]),
+        (
+            "resolve by grid",
+            Action::ResolveByGrid,
+            vec![S::Accepted, S::InProgress],
+        ),
+        (
+            "whistle",
+            whistle("transport", &[]),
+            vec![S::Reported, S::Accepted, S::InProgress, S::Returned],
+        ),
         ("check in", check_in("water"), vec![S::Whistled]),
         ("return", give_back("water"), vec![S::Whistled]),
         ("release", release("water"), vec![S::Whistled]),
@@ -105,12 +139,18 @@ fn every_action_is_allowed_exactly_in_its_states_and_a_refusal_changes_nothing()
             let outcome = apply(&before, &action, t0() + Duration::minutes(2), &Fixed);
             match outcome {
                 Ok(transition) => {
-                    assert!(allowed.contains(&state), "{name} must be refused when {state:?}");
+                    assert!(
+                        allowed.contains(&state),
+                        "{name} must be refused when {state:?}"
+                    );
                     assert_eq!(transition.lifecycle.version, before.version + 1);
                     assert!(!transition.steps.is_empty());
                 }
                 Err(error) => {
-                    assert!(!allowed.contains(&state), "{name} must be allowed when {state:?}: {error}");
+                    assert!(
+                        !allowed.contains(&state),
+                        "{name} must be allowed when {state:?}: {error}"
+                    );
                 }
             }
         }
@@ -129,10 +169,23 @@ fn final_states_refuse_every_action() {
 
 #[test]
 fn a_whistled_task_is_resolved_when_the_lead_and_every_assisting_department_are_done() {
-    let task = run(&[whistle("housing", &["water", "power"]), check_in("housing"), check_in("water")]).expect("path");
-    let task = apply(&task, &resolve_part("housing"), t0(), &Fixed).expect("lead resolves").lifecycle;
-    assert_eq!(task.state, TaskState::Whistled, "water and power still owe work");
-    let task = apply(&task, &resolve_part("water"), t0(), &Fixed).expect("water resolves").lifecycle;
+    let task = run(&[
+        whistle("housing", &["water", "power"]),
+        check_in("housing"),
+        check_in("water"),
+    ])
+    .expect("path");
+    let task = apply(&task, &resolve_part("housing"), t0(), &Fixed)
+        .expect("lead resolves")
+        .lifecycle;
+    assert_eq!(
+        task.state,
+        TaskState::Whistled,
+        "water and power still owe work"
+    );
+    let task = apply(&task, &resolve_part("water"), t0(), &Fixed)
+        .expect("water resolves")
+        .lifecycle;
     let done = apply(&task, &release("power"), t0(), &Fixed).expect("power released");
     assert_eq!(done.lifecycle.state, TaskState::Resolved);
     let actions: Vec<&str> = done.steps.iter().map(|s| s.action).collect();
@@ -142,19 +195,31 @@ fn a_whistled_task_is_resolved_when_the_lead_and_every_assisting_department_are_
 #[test]
 fn a_department_must_check_in_before_resolving_and_cannot_act_twice() {
     let task = run(&[whistle("housing", &[])]).expect("path");
-    assert!(matches!(apply(&task, &resolve_part("housing"), t0(), &Fixed), Err(TransitionError::Department { .. })));
-    let task = apply(&task, &check_in("housing"), t0(), &Fixed).expect("check in").lifecycle;
+    assert!(matches!(
+        apply(&task, &resolve_part("housing"), t0(), &Fixed),
+        Err(TransitionError::Department { .. })
+    ));
+    let task = apply(&task, &check_in("housing"), t0(), &Fixed)
+        .expect("check in")
+        .lifecycle;
     assert!(apply(&task, &check_in("housing"), t0(), &Fixed).is_err());
-    assert!(apply(&task, &check_in("water"), t0(), &Fixed).is_err(), "not assigned");
+    assert!(
+        apply(&task, &check_in("water"), t0(), &Fixed).is_err(),
+        "not assigned"
+    );
 }
 
 #[test]
 fn the_lead_returning_sends_the_task_back_to_the_street_and_the_lead_cannot_be_released() {
     let task = run(&[whistle("housing", &["water"])]).expect("path");
     assert!(apply(&task, &release("housing"), t0(), &Fixed).is_err());
-    let returned = apply(&task, &give_back("housing"), t0(), &Fixed).expect("return").lifecycle;
+    let returned = apply(&task, &give_back("housing"), t0(), &Fixed)
+        .expect("return")
+        .lifecycle;
     assert_eq!(returned.state, TaskState::Returned);
-    let again = apply(&returned, &whistle("transport", &[]), t0(), &Fixed).expect("whistle again").lifecycle;
+    let again = apply(&returned, &whistle("transport", &[]), t0(), &Fixed)
+        .expect("whistle again")
+        .lifecycle;
     assert_eq!(again.assignments.len(), 1);
     assert_eq!(again.assignments[0].department, "transport");
 }
@@ -163,7 +228,10 @@ fn the_lead_returning_sends_the_task_back_to_the_street_and_the_lead_cannot_be_r
 fn returning_after_the_return_deadline_is_refused() {
     let task = run(&[whistle("housing", &[])]).expect("path");
     let late = t0() + Duration::minutes(1) + Duration::minutes(91);
-    assert!(matches!(apply(&task, &give_back("housing"), late, &Fixed), Err(TransitionError::Department { .. })));
+    assert!(matches!(
+        apply(&task, &give_back("housing"), late, &Fixed),
+        Err(TransitionError::Department { .. })
+    ));
 }
 
 #[test]
@@ -172,25 +240,66 @@ fn dissatisfaction_reopens_and_counts_while_satisfaction_closes() {
     let reopened = apply(&resolved, &rate(false), t0(), &Fixed).expect("reopen");
     assert_eq!(reopened.lifecycle.state, TaskState::Accepted);
     assert_eq!(reopened.lifecycle.reopen_count, 1);
-    assert_eq!(reopened.steps.iter().map(|s| s.action).collect::<Vec<_>>(), vec!["rated", "reopened"]);
-    let unexplained = Action::Rate { satisfied: false, reason: " ".into() };
-    assert!(apply(&resolved, &unexplained, t0(), &Fixed).is_err(), "dissatisfaction needs a reason");
+    assert_eq!(
+        reopened.steps.iter().map(|s| s.action).collect::<Vec<_>>(),
+        vec!["rated", "reopened"]
+    );
+    let unexplained = Action::Rate {
+        satisfied: false,
+        reason: " ".into(),
+    };
+    assert!(
+        apply(&resolved, &unexplained, t0(), &Fixed).is_err(),
+        "dissatisfaction needs a reason"
+    );
 }
 
 #[test]
 fn an_extension_moves_the_resolve_deadline_only_when_granted() {
     let task = run(&[whistle("housing", &[]), check_in("housing")]).expect("path");
-    let due = task.assignment("housing").and_then(|a| a.resolve_due).expect("due set at check-in");
-    let ask = Action::RequestExtension { department: "housing".into(), until: due + Duration::days(2), reason: "parts".into() };
+    let due = task
+        .assignment("housing")
+        .and_then(|a| a.resolve_due)
+        .expect("due set at check-in");
+    let ask = Action::RequestExtension {
+        department: "housing".into(),
+        until: due + Duration::days(2),
+        reason: "parts".into(),
+    };
     let asked = apply(&task, &ask, t0(), &Fixed).expect("request").lifecycle;
-    assert!(apply(&asked, &ask, t0(), &Fixed).is_err(), "one pending request at a time");
-    let refuse = Action::DecideExtension { department: "housing".into(), grant: false, reason: "no".into() };
-    let refused = apply(&asked, &refuse, t0(), &Fixed).expect("refuse").lifecycle;
-    assert_eq!(refused.assignment("housing").and_then(|a| a.resolve_due), Some(due));
-    let grant = Action::DecideExtension { department: "housing".into(), grant: true, reason: String::new() };
-    let granted = apply(&asked, &grant, t0(), &Fixed).expect("grant").lifecycle;
-    assert_eq!(granted.assignment("housing").and_then(|a| a.resolve_due), Some(due + Duration::days(2)));
-    let shorter = Action::RequestExtension { department: "housing".into(), until: due, reason: "x".into() };
+    assert!(
+        apply(&asked, &ask, t0(), &Fixed).is_err(),
+        "one pending request at a time"
+    );
+    let refuse = Action::DecideExtension {
+        department: "housing".into(),
+        grant: false,
+        reason: "no".into(),
+    };
+    let refused = apply(&asked, &refuse, t0(), &Fixed)
+        .expect("refuse")
+        .lifecycle;
+    assert_eq!(
+        refused.assignment("housing").and_then(|a| a.resolve_due),
+        Some(due)
+    );
+    let grant = Action::DecideExtension {
+        department: "housing".into(),
+        grant: true,
+        reason: String::new(),
+    };
+    let granted = apply(&asked, &grant, t0(), &Fixed)
+        .expect("grant")
+        .lifecycle;
+    assert_eq!(
+        granted.assignment("housing").and_then(|a| a.resolve_due),
+        Some(due + Duration::days(2))
+    );
+    let shorter = Action::RequestExtension {
+        department: "housing".into(),
+        until: due,
+        reason: "x".into(),
+    };
     assert!(apply(&task, &shorter, t0(), &Fixed).is_err());
 }
 
@@ -198,7 +307,15 @@ fn an_extension_moves_the_resolve_deadline_only_when_granted() {
 fn a_whistle_names_each_department_once() {
     let task = run(&[]).expect("path");
     assert!(apply(&task, &whistle("housing", &["housing"]), t0(), &Fixed).is_err());
-    assert!(apply(&task, &whistle("housing", &["water", "water"]), t0(), &Fixed).is_err());
+    assert!(
+        apply(
+            &task,
+            &whistle("housing", &["water", "water"]),
+            t0(),
+            &Fixed
+        )
+        .is_err()
+    );
 }
 
 // ---------------------------------------------------------------- model
@@ -222,8 +339,14 @@ impl Model {
         m.version += 1;
         let find = |m: &mut Model, d: &str| m.departments.iter().position(|(name, ..)| name == d);
         let settle = |m: &mut Model| {
-            let lead_done = m.departments.iter().any(|(_, lead, st, _)| *lead && *st == A::Resolved);
-            let open = m.departments.iter().any(|(_, _, st, _)| matches!(st, A::Assigned | A::CheckedIn));
+            let lead_done = m
+                .departments
+                .iter()
+                .any(|(_, lead, st, _)| *lead && *st == A::Resolved);
+            let open = m
+                .departments
+                .iter()
+                .any(|(_, _, st, _)| matches!(st, A::Assigned | A::CheckedIn));
             if lead_done && !open {
                 m.state = S::Resolved;
             }
@@ -232,7 +355,10 @@ impl Model {
             (S::Reported, Action::Accept) => m.state = S::Accepted,
             (S::Accepted, Action::Start) => m.state = S::InProgress,
             (S::Accepted | S::InProgress, Action::ResolveByGrid) => m.state = S::Resolved,
-            (S::Reported | S::Accepted | S::InProgress | S::Returned, Action::Whistle { lead, assisting }) => {
+            (
+                S::Reported | S::Accepted | S::InProgress | S::Returned,
+                Action::Whistle { lead, assisting },
+            ) => {
                 let mut all: Vec<&String> = std::iter::once(lead).chain(assisting).collect();
                 all.sort();
                 all.dedup();
@@ -240,7 +366,11 @@ impl Model {
                     return None;
                 }
                 m.departments = std::iter::once((lead.clone(), true, A::Assigned, now))
-                    .chain(assisting.iter().map(|d| (d.clone(), false, A::Assigned, now)))
+                    .chain(
+                        assisting
+                            .iter()
+                            .map(|d| (d.clone(), false, A::Assigned, now)),
+                    )
                     .collect();
                 m.state = S::Whistled;
             }
@@ -280,13 +410,28 @@ impl Model {
                 m.departments[i].2 = A::Released;
                 settle(&mut m);
             }
-            (S::Resolved, Action::Rate { satisfied: true, .. }) => m.state = S::Closed,
-            (S::Resolved, Action::Rate { satisfied: false, reason }) if !reason.trim().is_empty() => {
+            (
+                S::Resolved,
+                Action::Rate {
+                    satisfied: true, ..
+                },
+            ) => m.state = S::Closed,
+            (
+                S::Resolved,
+                Action::Rate {
+                    satisfied: false,
+                    reason,
+                },
+            ) if !reason.trim().is_empty() => {
                 m.state = S::Accepted;
                 m.reopen_count += 1;
                 m.departments.clear();
             }
-            (S::Reported | S::Accepted, Action::Reject { reason, .. }) if !reason.trim().is_empty() => m.state = S::Rejected,
+            (S::Reported | S::Accepted, Action::Reject { reason, .. })
+                if !reason.trim().is_empty() =>
+            {
+                m.state = S::Rejected
+            }
             (S::Reported | S::Accepted, Action::MergeAsDuplicate { .. }) => m.state = S::Merged,
             _ => return None,
         }
@@ -307,14 +452,22 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::Accept),
         Just(Action::Start),
         Just(Action::ResolveByGrid),
-        (department(), prop::collection::vec(department(), 0..3)).prop_map(|(lead, assisting)| Action::Whistle { lead, assisting }),
+        (department(), prop::collection::vec(department(), 0..3))
+            .prop_map(|(lead, assisting)| Action::Whistle { lead, assisting }),
         department().prop_map(|department| Action::CheckIn { department }),
         department().prop_map(|department| Action::ResolvePart { department }),
-        (department(), reason()).prop_map(|(department, reason)| Action::Return { department, reason }),
+        (department(), reason())
+            .prop_map(|(department, reason)| Action::Return { department, reason }),
         department().prop_map(|department| Action::Release { department }),
-        (any::<bool>(), reason()).prop_map(|(satisfied, reason)| Action::Rate { satisfied, reason }),
-        reason().prop_map(|reason| Action::Reject { kind: RejectionKind::OutsideJurisdiction, reason }),
-        Just(Action::MergeAsDuplicate { duplicate_of: "other".into() }),
+        (any::<bool>(), reason())
+            .prop_map(|(satisfied, reason)| Action::Rate { satisfied, reason }),
+        reason().prop_map(|reason| Action::Reject {
+            kind: RejectionKind::OutsideJurisdiction,
+            reason
+        }),
+        Just(Action::MergeAsDuplicate {
+            duplicate_of: "other".into()
+        }),
     ]
 }
 
