@@ -94,12 +94,18 @@ pub fn main<S: Service>() -> ExitCode {
     })
 }
 
-/// What [`Host::run`] serves besides the service's own routes.
+/// A service's own background job: runs until the token is cancelled.
+pub type Job = Box<dyn FnOnce(CancellationToken) -> futures::future::BoxFuture<'static, ()> + Send>;
+
+/// What [`Host::run`] runs besides the gRPC server.
+#[derive(Default)]
 pub struct Workers {
     /// Whether this service publishes events (runs an outbox relay).
     pub relay: bool,
     /// The queues it consumes.
     pub subscriptions: Vec<Subscription>,
+    /// The service's own background jobs (sweepers and the like).
+    pub jobs: Vec<Job>,
 }
 
 /// The generated gRPC servers a service serves, each behind bearer-token
@@ -286,6 +292,9 @@ impl Host {
             }
             for subscription in workers.subscriptions {
                 tasks.spawn(self.consumer(subscription).run(workers_stop.clone()));
+            }
+            for job in workers.jobs {
+                tasks.spawn(job(workers_stop.clone()));
             }
         }
         tracing::info!(grpc_addr = %self.grpc_addr, service = %self.settings.service_name, "serving");

@@ -75,6 +75,12 @@ pub struct Settings {
     pub shutdown_grace_ms: u64,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log_filter: String,
+    /// Grid: supervision warns this many minutes before a deadline.
+    pub supervision_warning_before_minutes: u32,
+    /// Grid: supervision escalates to red this many minutes after a deadline.
+    pub supervision_red_after_minutes: u32,
+    /// Grid: how often the supervision sweeper runs.
+    pub supervision_sweep_interval_ms: u64,
     /// Run the outbox relay and consumers in the background. Tests turn this
     /// off and drive them one step at a time.
     pub background_workers: bool,
@@ -103,6 +109,9 @@ impl Settings {
             concurrency_limit: 256,
             shutdown_grace_ms: 10_000,
             log_filter: "info".to_owned(),
+            supervision_warning_before_minutes: 60,
+            supervision_red_after_minutes: 24 * 60,
+            supervision_sweep_interval_ms: 30_000,
             background_workers: true,
         }
     }
@@ -160,6 +169,9 @@ impl Settings {
         }
         if self.concurrency_limit == 0 {
             return invalid("concurrency_limit", "must be at least 1");
+        }
+        if self.supervision_sweep_interval_ms == 0 {
+            return invalid("supervision_sweep_interval_ms", "must be at least 1");
         }
         if self.request_timeout_ms == 0 {
             return invalid("request_timeout_ms", "must be at least 1");

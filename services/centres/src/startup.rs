@@ -56,6 +56,7 @@ impl Service for Application {
         let workers = Workers {
             relay: true,
             subscriptions: subscriptions(&self.host.topology),
+            ..Default::default()
         };
         let apis = Apis::new(&self.host.authenticator).add(api);
         self.host.serve(apis, workers, shutdown).await

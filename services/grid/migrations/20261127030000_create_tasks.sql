@@ -69,6 +69,9 @@ CREATE TABLE task_history (
     department  TEXT,
     reason      TEXT,
     time        TIMESTAMPTZ NOT NULL,
+    -- For acceptances, check-ins and resolutions: met their deadline or not
+    -- (the response and resolution rates count these).
+    on_time     BOOLEAN,
     PRIMARY KEY (task_id, sequence)
 );
 
@@ -83,3 +86,22 @@ $$;
 CREATE TRIGGER task_history_append_only
     BEFORE UPDATE OR DELETE ON task_history
     FOR EACH ROW EXECUTE FUNCTION task_history_is_immutable();
+
+-- Supervision orders: one per (task, responsible party, step, deadline,
+-- rung). The unique key is what makes several sweepers safe: a second
+-- insert of the same order is a no-op.
+CREATE TABLE supervision_orders (
+    id          UUID PRIMARY KEY,
+    task_id     UUID        NOT NULL REFERENCES tasks (id),
+    -- '' when the grid (not a department) is responsible.
+    department  TEXT        NOT NULL,
+    step        SMALLINT    NOT NULL,
+    level       SMALLINT    NOT NULL,
+    due         TIMESTAMPTZ NOT NULL,
+    issue_time  TIMESTAMPTZ NOT NULL,
+    clear_time  TIMESTAMPTZ,
+    UNIQUE (task_id, department, step, due, level)
+);
+
+CREATE INDEX supervision_orders_open_idx ON supervision_orders (task_id) WHERE clear_time IS NULL;
+CREATE INDEX supervision_orders_department_idx ON supervision_orders (department, issue_time);

@@ -1,13 +1,20 @@
 //! The grid service assembled: gRPC API, outbox relay, no consumers yet.
 
-use civicgrid_host::{Apis, Host, Service, Workers};
+use std::time::Duration;
+
+use civicgrid_host::{Apis, Host, Job, Service, Workers};
 use civicgrid_messaging::Relay;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
+use civicgrid_proto::grid::v1::task_service_server::TaskServiceServer;
+use civicgrid_runtime::crypto::DataKey;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
 use crate::api::GridApi;
+use crate::api::tasks::TaskApi;
+use crate::commands::sweep_supervision::sweep_once;
+use crate::domain::supervision::Ladder;
 
 /// The grid's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -15,6 +22,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The running grid service.
 pub struct Application {
     host: Host,
+    key: DataKey,
 }
 
 impl Application {
@@ -26,6 +34,11 @@ impl Application {
     /// The service's database.
     pub fn pool(&self) -> &PgPool {
         &self.host.pool
+    }
+
+    /// The supervision ladder from the settings.
+    pub fn ladder(&self) -> Ladder {
+        ladder(&self.host.settings)
     }
 
     /// A relay over the outbox, for tests that drive delivery themselves.
@@ -40,8 +53,11 @@ impl Service for Application {
     const METRICS_PORT: u16 = 9102;
 
     async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let key = DataKey::load(&settings.data_key_path)
+            .map_err(|e| anyhow::anyhow!("configuration error: key `data_key_path`: {e}"))?;
         Ok(Application {
             host: Host::build(settings, &MIGRATOR).await?,
+            key,
         })
     }
 
@@ -49,11 +65,49 @@ impl Service for Application {
         let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let tasks = TaskServiceServer::new(TaskApi::new(self.host.pool.clone(), self.key.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let sweeper: Job = {
+            let pool = self.host.pool.clone();
+            let ladder = self.ladder();
+            let interval = Duration::from_millis(self.host.settings.supervision_sweep_interval_ms);
+            Box::new(move |stop| Box::pin(sweep_forever(pool, ladder, interval, stop)))
+        };
         let workers = Workers {
             relay: true,
-            subscriptions: Vec::new(),
+            jobs: vec![sweeper],
+            ..Default::default()
         };
-        let apis = Apis::new(&self.host.authenticator).add(api);
+        let apis = Apis::new(&self.host.authenticator).add(api).add(tasks);
         self.host.serve(apis, workers, shutdown).await
+    }
+}
+
+fn ladder(settings: &Settings) -> Ladder {
+    Ladder {
+        warning_before: chrono::Duration::minutes(i64::from(
+            settings.supervision_warning_before_minutes,
+        )),
+        red_after: chrono::Duration::minutes(i64::from(settings.supervision_red_after_minutes)),
+    }
+}
+
+/// Sweeps on an interval until stopped. It keeps no state between sweeps:
+/// every sweep finds every lapse from the database, so a restart (or a
+/// sweeper that was down while deadlines passed) misses nothing.
+async fn sweep_forever(pool: PgPool, ladder: Ladder, interval: Duration, stop: CancellationToken) {
+    loop {
+        match sweep_once(&pool, &ladder, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(issued) => tracing::info!(issued, "supervision orders issued"),
+            Err(error) => {
+                tracing::warn!(%error, "supervision sweep failed; retrying next interval")
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The gRPC API: parse the request once, run the command, answer.
 
 pub mod parse;
+pub mod tasks;
 
 use civicgrid_cell_tree::{ListRequest, list_page, visible};
 use civicgrid_proto::grid::v1 as pb;

@@ -3,6 +3,9 @@
 //! event handlers both call them.
 
 pub mod create_cell;
+pub mod report_task;
+pub mod sweep_supervision;
+pub mod transition_task;
 pub mod update_cell;
 
 use tonic::Status;
@@ -27,6 +30,12 @@ pub enum CommandError {
     /// A domain rule refused the change.
     #[error(transparent)]
     Rule(#[from] CellRuleError),
+    /// Something the request refers to is missing or not in a usable state.
+    #[error("{0}")]
+    Precondition(String),
+    /// Fields only checkable against stored data (e.g. a category's extra fields).
+    #[error("invalid request")]
+    Invalid(civicgrid_runtime::status::FieldViolations),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -42,8 +51,16 @@ impl From<CommandError> for Status {
             CommandError::PermissionDenied(why) => Status::permission_denied(why),
             CommandError::Aborted(why) => Status::aborted(why),
             CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Precondition(why) => Status::failed_precondition(why),
+            CommandError::Invalid(violations) => violations.into_status(),
             CommandError::Database(error) => civicgrid_runtime::status::database(error),
         }
+    }
+}
+
+impl From<crate::domain::task::TransitionError> for CommandError {
+    fn from(error: crate::domain::task::TransitionError) -> Self {
+        CommandError::Precondition(error.to_string())
     }
 }
 

@@ -2,4 +2,7 @@
 
 pub mod access;
 pub mod cell;
+pub mod deadlines;
+pub mod report;
+pub mod supervision;
 pub mod task;

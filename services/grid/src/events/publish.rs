@@ -5,6 +5,10 @@ use civicgrid_messaging::NewEvent;
 use civicgrid_messaging::event::meta;
 use civicgrid_proto::grid::v1 as pb;
 
+use crate::convert;
+use crate::store::supervision::OrderRow;
+use crate::store::tasks::{HistoryRow, TaskRow};
+
 const PRODUCER: &str = "grid";
 
 /// `grid.cell.created` for a new cell.
@@ -44,6 +48,56 @@ pub fn cell_updated(row: &CellRow, paths: Vec<String>, actor: &str) -> NewEvent 
             meta: Some(meta),
             cell: Some(row.to_proto()),
             update_mask: Some(prost_types::FieldMask { paths }),
+        },
+    )
+}
+
+/// `grid.task.<action>` for one history entry of a task.
+pub fn task_changed(
+    task: &TaskRow,
+    entry: &HistoryRow,
+    actor: &str,
+    causation_id: &str,
+) -> NewEvent {
+    let routing_key = format!("grid.task.{}", entry.action);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &convert::task_name(task.id),
+        task.lifecycle.version,
+        actor,
+        causation_id,
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::TaskChanged {
+            meta: Some(meta),
+            task: Some(convert::task(task)),
+            history: Some(convert::history(entry)),
+        },
+    )
+}
+
+/// `grid.supervision.issued|escalated|cleared` for an order.
+pub fn supervision_changed(order: &OrderRow, change: &str, version: i64) -> NewEvent {
+    let routing_key = format!("grid.supervision.{change}");
+    let task = convert::task_name(order.task_id);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &task,
+        version,
+        "supervision-sweeper",
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::SupervisionChanged {
+            meta: Some(meta),
+            task,
+            order: Some(convert::order(order)),
         },
     )
 }

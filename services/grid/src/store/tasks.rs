@@ -1,0 +1,632 @@
+//! Tasks, their department assignments and their append-only history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::domain::access::TaskScope;
+use crate::domain::task::{
+    Assignment, AssignmentState, ExtensionRequest, Lifecycle, RejectionKind, Role, Step, TaskState,
+};
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    /// Its id.
+    pub id: Uuid,
+    /// The cell it happened in.
+    pub cell_id: String,
+    /// That cell's path, for scope checks.
+    pub cell_path: String,
+    /// Its category's id.
+    pub category_id: String,
+    /// 1-4.
+    pub urgency: i16,
+    /// 1-4.
+    pub channel: i16,
+    /// What happened.
+    pub description: String,
+    /// Stored files.
+    pub attachments: Vec<String>,
+    /// The category's extra fields.
+    pub fields: BTreeMap<String, String>,
+    /// The reporter's contact, masked.
+    pub reporter_contact_masked: String,
+    /// Where it is in its life.
+    pub lifecycle: Lifecycle,
+    /// Reported at.
+    pub create_time: DateTime<Utc>,
+    /// Last changed at.
+    pub update_time: DateTime<Utc>,
+}
+
+impl TaskRow {
+    /// The ids of the departments on its current whistle.
+    pub fn departments(&self) -> Vec<&str> {
+        self.lifecycle
+            .assignments
+            .iter()
+            .map(|a| a.department.as_str())
+            .collect()
+    }
+}
+
+/// One history entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// 1, 2, 3, ... per task.
+    pub sequence: i64,
+    /// e.g. "accepted".
+    pub action: String,
+    /// State before.
+    pub from_state: Option<i16>,
+    /// State after.
+    pub to_state: i16,
+    /// Who acted.
+    pub actor: String,
+    /// The department concerned.
+    pub department: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// When.
+    pub time: DateTime<Utc>,
+}
+
+const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
+    reporter_contact_masked, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, rejection_kind, \
+    rejection_reason, version, create_time, update_time, resolve_time, close_time";
+
+/// Stores a newly reported task with its sealed contact and idempotency key.
+pub async fn insert(
+    conn: &mut PgConnection,
+    task: &TaskRow,
+    sealed_contact: Option<&[u8]>,
+    request_id: Option<Uuid>,
+) -> sqlx::Result<()> {
+    let lifecycle = &task.lifecycle;
+    sqlx::query(
+        "INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
+           reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
+           create_time, update_time, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(task.id)
+    .bind(&task.cell_id)
+    .bind(&task.cell_path)
+    .bind(&task.category_id)
+    .bind(task.urgency)
+    .bind(task.channel)
+    .bind(&task.description)
+    .bind(&task.attachments)
+    .bind(sqlx::types::Json(&task.fields))
+    .bind(sealed_contact)
+    .bind(&task.reporter_contact_masked)
+    .bind(lifecycle.state.number())
+    .bind(lifecycle.accept_due)
+    .bind(lifecycle.resolve_due)
+    .bind(lifecycle.reopen_count)
+    .bind(lifecycle.version)
+    .bind(task.create_time)
+    .bind(task.update_time)
+    .bind(request_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The task a ReportTask with `request_id` created, if any.
+pub async fn id_for_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM tasks WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The task `id`, locked until the transaction ends.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(with_assignments(conn, vec![task_from_row(&row)?])
+            .await?
+            .pop()),
+        None => Ok(None),
+    }
+}
+
+/// The task `id`.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(with_assignments(conn, vec![task_from_row(&row)?])
+            .await?
+            .pop()),
+        None => Ok(None),
+    }
+}
+
+/// Stores a transition's lifecycle; `false` when the stored version is no
+/// longer `expected_version` (someone else changed it first).
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lifecycle: &Lifecycle,
+    expected_version: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let (rejection_kind, rejection_reason) = match &lifecycle.rejection {
+        Some((kind, reason)) => (Some(rejection_number(*kind)), Some(reason.as_str())),
+        None => (None, None),
+    };
+    let merged_into = lifecycle
+        .merged_into
+        .as_deref()
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let updated = sqlx::query(
+        "UPDATE tasks SET state = $3, accept_due = $4, resolve_due = $5, reopen_count = $6, satisfied = $7, \
+           merged_into = $8, rejection_kind = $9, rejection_reason = $10, version = $11, update_time = $12, \
+           resolve_time = $13, close_time = $14 \
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(expected_version)
+    .bind(lifecycle.state.number())
+    .bind(lifecycle.accept_due)
+    .bind(lifecycle.resolve_due)
+    .bind(lifecycle.reopen_count)
+    .bind(lifecycle.satisfied)
+    .bind(merged_into)
+    .bind(rejection_kind)
+    .bind(rejection_reason)
+    .bind(lifecycle.version)
+    .bind(now)
+    .bind(lifecycle.resolve_time)
+    .bind(lifecycle.close_time)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM task_assignments WHERE task_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, a) in lifecycle.assignments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO task_assignments (task_id, department_id, position, role, state, whistle_time, check_in_due, \
+               return_due, resolve_due, check_in_time, resolve_time, return_reason, extension_until, extension_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(id)
+        .bind(&a.department)
+        .bind(i16::try_from(position).unwrap_or(i16::MAX))
+        .bind(role_number(a.role))
+        .bind(assignment_state_number(a.state))
+        .bind(a.whistle_time)
+        .bind(a.check_in_due)
+        .bind(a.return_due)
+        .bind(a.resolve_due)
+        .bind(a.check_in_time)
+        .bind(a.resolve_time)
+        .bind(a.return_reason.as_deref())
+        .bind(a.extension.as_ref().map(|e| e.until))
+        .bind(a.extension.as_ref().map(|e| e.reason.as_str()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Appends `steps` to the task's history, numbered after what is there.
+/// The task row is locked by the caller, so numbers cannot collide.
+pub async fn append_history(
+    conn: &mut PgConnection,
+    id: Uuid,
+    steps: &[Step],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<HistoryRow>> {
+    let last: i64 = sqlx::query_scalar(
+        "SELECT coalesce(max(sequence), 0) FROM task_history WHERE task_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows = Vec::with_capacity(steps.len());
+    for (offset, step) in steps.iter().enumerate() {
+        let row = HistoryRow {
+            sequence: last + 1 + offset as i64,
+            action: step.action.to_owned(),
+            from_state: Some(step.from.number()),
+            to_state: step.to.number(),
+            actor: actor.to_owned(),
+            department: step.department.clone(),
+            reason: step.reason.clone(),
+            time: now,
+        };
+        sqlx::query(
+            "INSERT INTO task_history (task_id, sequence, action, from_state, to_state, actor, department, reason, time, on_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(row.sequence)
+        .bind(&row.action)
+        .bind(row.from_state)
+        .bind(row.to_state)
+        .bind(&row.actor)
+        .bind(row.department.as_deref())
+        .bind(row.reason.as_deref())
+        .bind(row.time)
+        .bind(step.on_time)
+        .execute(&mut *conn)
+        .await?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The first history entry ("reported"), which has no previous state.
+pub async fn record_reported(
+    conn: &mut PgConnection,
+    id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<HistoryRow> {
+    let row = HistoryRow {
+        sequence: 1,
+        action: "reported".to_owned(),
+        from_state: None,
+        to_state: TaskState::Reported.number(),
+        actor: actor.to_owned(),
+        department: None,
+        reason: None,
+        time: now,
+    };
+    sqlx::query("INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) VALUES ($1, 1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(&row.action)
+        .bind(row.to_state)
+        .bind(&row.actor)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(row)
+}
+
+/// The task's whole history, oldest first.
+pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
+    let rows = sqlx::query(
+        "SELECT sequence, action, from_state, to_state, actor, department, reason, time FROM task_history \
+         WHERE task_id = $1 ORDER BY sequence",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HistoryRow {
+                sequence: row.try_get("sequence")?,
+                action: row.try_get("action")?,
+                from_state: row.try_get("from_state")?,
+                to_state: row.try_get("to_state")?,
+                actor: row.try_get("actor")?,
+                department: row.try_get("department")?,
+                reason: row.try_get("reason")?,
+                time: row.try_get("time")?,
+            })
+        })
+        .collect()
+}
+
+/// Which tasks a list wants.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// What the caller sees.
+    pub scope: TaskScope,
+    /// Only in the subtree at this cell path.
+    pub ancestor_path: Option<String>,
+    /// Only in this state.
+    pub state: Option<i16>,
+    /// Only assigned to this department.
+    pub department: Option<String>,
+    /// Only of this category.
+    pub category: Option<String>,
+    /// Only with a deadline lapsed before this time and still open.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Reported at or after.
+    pub reported_after: Option<DateTime<Utc>>,
+    /// Reported before.
+    pub reported_before: Option<DateTime<Utc>>,
+    /// Only open tasks (not resolved, closed, rejected or merged).
+    pub open_only: bool,
+    /// Keyset: after this (create_time, id).
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Tasks matching `filter`, oldest first.
+pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<TaskRow>> {
+    let roots: Vec<String> = filter
+        .scope
+        .cell_roots
+        .iter()
+        .map(|r| format!("%/{r}/%"))
+        .collect();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks t WHERE \
+           ($1 OR t.cell_path LIKE ANY($2) OR EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id AND a.department_id = ANY($3))) \
+           AND ($4::text IS NULL OR t.cell_path LIKE $4 || '%') \
+           AND ($5::smallint IS NULL OR t.state = $5) \
+           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id AND a.department_id = $6)) \
+           AND ($7::text IS NULL OR t.category_id = $7) \
+           AND ($8::timestamptz IS NULL OR (t.state = 1 AND t.accept_due < $8) OR (t.state IN (2, 3) AND t.resolve_due < $8) \
+                OR (t.state = 4 AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id \
+                    AND ((a.state = 1 AND a.check_in_due < $8) OR (a.state = 2 AND a.resolve_due < $8))))) \
+           AND ($9::timestamptz IS NULL OR t.create_time >= $9) \
+           AND ($10::timestamptz IS NULL OR t.create_time < $10) \
+           AND (NOT $11 OR t.state IN (1, 2, 3, 4, 5)) \
+           AND ($12::timestamptz IS NULL OR (t.create_time, t.id) > ($12, $13)) \
+         ORDER BY t.create_time, t.id LIMIT $14"
+    )))
+    .bind(filter.scope.everything)
+    .bind(&roots)
+    .bind(&filter.scope.departments)
+    .bind(filter.ancestor_path.as_deref())
+    .bind(filter.state)
+    .bind(filter.department.as_deref())
+    .bind(filter.category.as_deref())
+    .bind(filter.overdue_at)
+    .bind(filter.reported_after)
+    .bind(filter.reported_before)
+    .bind(filter.open_only)
+    .bind(filter.after.map(|(time, _)| time))
+    .bind(filter.after.map(|(_, id)| id))
+    .bind(filter.limit)
+    .fetch_all(pool)
+    .await?;
+    let tasks = rows
+        .iter()
+        .map(task_from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    let mut conn = pool.acquire().await?;
+    with_assignments(&mut conn, tasks).await
+}
+
+/// Open tasks of the same category near `task` (its cell's parent's
+/// subtree), newest first: likely duplicates.
+pub async fn likely_duplicates(
+    pool: &PgPool,
+    task: &TaskRow,
+    neighbourhood_path: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<TaskRow>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE category_id = $1 AND state < 6 AND id <> $2 \
+           AND cell_path LIKE $3 || '%' ORDER BY create_time DESC LIMIT $4"
+    )))
+    .bind(&task.category_id)
+    .bind(task.id)
+    .bind(neighbourhood_path)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let tasks = rows
+        .iter()
+        .map(task_from_row)
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    let mut conn = pool.acquire().await?;
+    with_assignments(&mut conn, tasks).await
+}
+
+/// Attaches each task's assignments (one query for all).
+async fn with_assignments(
+    conn: &mut PgConnection,
+    mut tasks: Vec<TaskRow>,
+) -> sqlx::Result<Vec<TaskRow>> {
+    if tasks.is_empty() {
+        return Ok(tasks);
+    }
+    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+    let rows = sqlx::query(
+        "SELECT task_id, department_id, role, state, whistle_time, check_in_due, return_due, resolve_due, check_in_time, \
+           resolve_time, return_reason, extension_until, extension_reason \
+         FROM task_assignments WHERE task_id = ANY($1) ORDER BY task_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_task: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
+    for row in &rows {
+        let task_id: Uuid = row.try_get("task_id")?;
+        let extension_until: Option<DateTime<Utc>> = row.try_get("extension_until")?;
+        let extension_reason: Option<String> = row.try_get("extension_reason")?;
+        by_task.entry(task_id).or_default().push(Assignment {
+            department: row.try_get("department_id")?,
+            role: if row.try_get::<i16, _>("role")? == 1 {
+                Role::Lead
+            } else {
+                Role::Assisting
+            },
+            state: assignment_state(row.try_get("state")?),
+            whistle_time: row.try_get("whistle_time")?,
+            check_in_due: row.try_get("check_in_due")?,
+            return_due: row.try_get("return_due")?,
+            resolve_due: row.try_get("resolve_due")?,
+            check_in_time: row.try_get("check_in_time")?,
+            resolve_time: row.try_get("resolve_time")?,
+            return_reason: row.try_get("return_reason")?,
+            extension: extension_until.map(|until| ExtensionRequest {
+                until,
+                reason: extension_reason.unwrap_or_default(),
+            }),
+        });
+    }
+    for task in &mut tasks {
+        task.lifecycle.assignments = by_task.remove(&task.id).unwrap_or_default();
+    }
+    Ok(tasks)
+}
+
+fn task_from_row(row: &PgRow) -> sqlx::Result<TaskRow> {
+    let state: i16 = row.try_get("state")?;
+    let rejection_kind: Option<i16> = row.try_get("rejection_kind")?;
+    let rejection_reason: Option<String> = row.try_get("rejection_reason")?;
+    let merged_into: Option<Uuid> = row.try_get("merged_into")?;
+    let fields: sqlx::types::Json<BTreeMap<String, String>> = row.try_get("fields")?;
+    Ok(TaskRow {
+        id: row.try_get("id")?,
+        cell_id: row.try_get("cell_id")?,
+        cell_path: row.try_get("cell_path")?,
+        category_id: row.try_get("category_id")?,
+        urgency: row.try_get("urgency")?,
+        channel: row.try_get("channel")?,
+        description: row.try_get("description")?,
+        attachments: row.try_get("attachments")?,
+        fields: fields.0,
+        reporter_contact_masked: row.try_get("reporter_contact_masked")?,
+        lifecycle: Lifecycle {
+            state: TaskState::from_number(i32::from(state)).unwrap_or(TaskState::Reported),
+            accept_due: row.try_get("accept_due")?,
+            resolve_due: row.try_get("resolve_due")?,
+            assignments: Vec::new(),
+            reopen_count: row.try_get("reopen_count")?,
+            satisfied: row.try_get("satisfied")?,
+            merged_into: merged_into.map(|id| id.to_string()),
+            rejection: rejection_kind.map(|kind| {
+                let kind = if kind == 2 {
+                    RejectionKind::OutsideJurisdiction
+                } else {
+                    RejectionKind::Invalid
+                };
+                (kind, rejection_reason.unwrap_or_default())
+            }),
+            resolve_time: row.try_get("resolve_time")?,
+            close_time: row.try_get("close_time")?,
+            version: row.try_get("version")?,
+        },
+        create_time: row.try_get("create_time")?,
+        update_time: row.try_get("update_time")?,
+    })
+}
+
+/// Stored number of a rejection kind (as in the proto).
+pub fn rejection_number(kind: RejectionKind) -> i16 {
+    match kind {
+        RejectionKind::Invalid => 1,
+        RejectionKind::OutsideJurisdiction => 2,
+    }
+}
+
+/// Stored number of an assignment role (as in the proto).
+pub fn role_number(role: Role) -> i16 {
+    match role {
+        Role::Lead => 1,
+        Role::Assisting => 2,
+    }
+}
+
+/// Stored number of an assignment state (as in the proto).
+pub fn assignment_state_number(state: AssignmentState) -> i16 {
+    match state {
+        AssignmentState::Assigned => 1,
+        AssignmentState::CheckedIn => 2,
+        AssignmentState::Resolved => 3,
+        AssignmentState::Returned => 4,
+        AssignmentState::Released => 5,
+    }
+}
+
+fn assignment_state(number: i16) -> AssignmentState {
+    match number {
+        2 => AssignmentState::CheckedIn,
+        3 => AssignmentState::Resolved,
+        4 => AssignmentState::Returned,
+        5 => AssignmentState::Released,
+        _ => AssignmentState::Assigned,
+    }
+}
+
+/// The rates of the tasks reported in a window, within a scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TaskStatistics {
+    /// Tasks counted.
+    pub task_count: i64,
+    /// Acceptances and check-ins made on time, as a share.
+    pub response_rate: f64,
+    /// Resolutions (by the grid or a department) made on time, as a share.
+    pub resolution_rate: f64,
+    /// Ratings that were satisfied, as a share.
+    pub satisfaction_rate: f64,
+    /// Department responses that were returns, as a share of check-ins and returns.
+    pub return_rate: f64,
+    /// Reopenings per resolution.
+    pub reopen_rate: f64,
+}
+
+/// Rates from the history of tasks matching the filter's scope, subtree,
+/// department and window. With a department, response, resolution and
+/// return count only that department's steps; satisfaction and reopening
+/// count the tasks it worked on.
+pub async fn statistics(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<TaskStatistics> {
+    let roots: Vec<String> = filter
+        .scope
+        .cell_roots
+        .iter()
+        .map(|r| format!("%/{r}/%"))
+        .collect();
+    let row = sqlx::query(
+        "WITH scoped AS ( \
+           SELECT t.id FROM tasks t WHERE \
+             ($1 OR t.cell_path LIKE ANY($2) OR EXISTS (SELECT 1 FROM task_history d WHERE d.task_id = t.id AND d.department = ANY($3))) \
+             AND ($4::text IS NULL OR t.cell_path LIKE $4 || '%') \
+             AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM task_history d WHERE d.task_id = t.id AND d.department = $5)) \
+             AND ($6::timestamptz IS NULL OR t.create_time >= $6) \
+             AND ($7::timestamptz IS NULL OR t.create_time < $7)), \
+         steps AS ( \
+           SELECT h.action, h.on_time, h.to_state, ($5::text IS NULL OR h.department = $5) AS own \
+           FROM task_history h JOIN scoped s ON s.id = h.task_id) \
+         SELECT (SELECT count(*) FROM scoped) AS task_count, \
+           coalesce(avg(on_time::int) FILTER (WHERE own AND action IN ('accepted', 'checked_in')), 0)::float8 AS response_rate, \
+           coalesce(avg(on_time::int) FILTER (WHERE own AND action IN ('resolved_by_grid', 'department_resolved')), 0)::float8 AS resolution_rate, \
+           coalesce(avg((to_state = 7)::int) FILTER (WHERE action = 'rated'), 0)::float8 AS satisfaction_rate, \
+           coalesce(count(*) FILTER (WHERE own AND action = 'returned')::float8 \
+             / NULLIF(count(*) FILTER (WHERE own AND action IN ('checked_in', 'returned')), 0), 0)::float8 AS return_rate, \
+           coalesce(count(*) FILTER (WHERE action = 'reopened')::float8 \
+             / NULLIF(count(*) FILTER (WHERE action IN ('resolved_by_grid', 'resolved')), 0), 0)::float8 AS reopen_rate \
+         FROM steps",
+    )
+    .bind(filter.scope.everything)
+    .bind(&roots)
+    .bind(&filter.scope.departments)
+    .bind(filter.ancestor_path.as_deref())
+    .bind(filter.department.as_deref())
+    .bind(filter.reported_after)
+    .bind(filter.reported_before)
+    .fetch_one(pool)
+    .await?;
+    Ok(TaskStatistics {
+        task_count: row.try_get("task_count")?,
+        response_rate: row.try_get("response_rate")?,
+        resolution_rate: row.try_get("resolution_rate")?,
+        satisfaction_rate: row.try_get("satisfaction_rate")?,
+        return_rate: row.try_get("return_rate")?,
+        reopen_rate: row.try_get("reopen_rate")?,
+    })
+}
