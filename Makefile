@@ -67,8 +67,8 @@ test: infra ## Run the workspace tests (cargo-nextest when installed)
 	  $(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-bench: infra ## Run the benchmarks (release build)
-	$(CARGO) bench --workspace
+bench: infra ## Report-a-task rate and p50/p99 vs a pgbench two-insert transaction (release build; BENCH_SECONDS, BENCH_CONCURRENCY)
+	$(CARGO) bench -p civicgrid-grid --bench report_task
 
 lint: fmt-check clippy crypto-guard ## rustfmt check, clippy -D warnings, no aws-lc-rs
 

@@ -641,6 +641,14 @@ fn parse_transition(
     if request.action.is_none() {
         violations.add("action", "name one action");
     }
+    let needs_reason = matches!(
+        &request.action,
+        Some(PbAction::Return(_) | PbAction::Reject(_) | PbAction::RequestExtension(_))
+    ) || matches!(&request.action, Some(PbAction::Rate(r)) if !r.satisfied)
+        || matches!(&request.action, Some(PbAction::DecideExtension(d)) if !d.grant);
+    if needs_reason && reason.is_empty() {
+        violations.add("reason", "is required for this action");
+    }
     if reason.chars().count() > 1000 {
         violations.add("reason", "must be at most 1,000 characters");
     }

@@ -1,0 +1,172 @@
+//! `make bench`: the report-a-task rate (gRPC call to commit, outbox row
+//! included) and its p50/p99 latency at several concurrencies, beside the
+//! rate of an equivalent two-insert transaction run straight against
+//! PostgreSQL with pgbench, in the same run, and their ratio.
+//!
+//! BENCH_SECONDS (default 10) sets each run's length; BENCH_CONCURRENCY
+//! (default "1,8,32") the concurrencies.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use civicgrid_grid::Application;
+use civicgrid_host::Service;
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
+use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
+use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
+use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
+use hdrhistogram::Histogram;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "1,8,32".to_owned())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let duration = Duration::from_secs(seconds);
+
+    let db = TestDatabase::create_empty().await.expect("database");
+    let broker = TestBroker::new();
+    let mut settings = test_settings("grid", &db, &broker);
+    // As in production: the relay publishes while reports commit.
+    settings.background_workers = true;
+    settings.log_filter = "warn".to_owned();
+    let app = Application::build(settings).await.expect("grid");
+    let addr = app.grpc_addr();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run(shutdown.clone()));
+    seed(addr).await;
+
+    let pg = TestDatabase::create_empty().await.expect("pgbench database");
+    prepare_pgbench(&pg).await;
+
+    println!("report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction");
+    println!("{} s per run\n", seconds);
+    println!("{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}", "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio");
+    for concurrency in levels {
+        let (rate, histogram) = drive(addr, concurrency, duration).await;
+        let tps = pgbench(&pg, concurrency, seconds);
+        println!(
+            "{:>11} {:>12.0} {:>10.2} {:>10.2} {:>14.0} {:>7.2}",
+            concurrency,
+            rate,
+            histogram.value_at_quantile(0.50) as f64 / 1000.0,
+            histogram.value_at_quantile(0.99) as f64 / 1000.0,
+            tps,
+            if tps > 0.0 { rate / tps } else { 0.0 }
+        );
+    }
+    shutdown.cancel();
+}
+
+async fn seed(addr: std::net::SocketAddr) {
+    let admin = TestKeys::get().county_admin();
+    let mut grid = GridServiceClient::connect(endpoint(addr)).await.expect("connect");
+    for (id, parent, level) in [("c", "", 1), ("s", "cells/c", 2), ("m", "cells/s", 3), ("g", "cells/m", 4)] {
+        let cell = pb::Cell { parent: parent.into(), level, display_name: id.into(), ..Default::default() };
+        grid.create_cell(with_token(pb::CreateCellRequest { cell_id: id.into(), cell: Some(cell), request_id: String::new() }, &admin))
+            .await
+            .expect("cell");
+    }
+    let mut directory = DirectoryServiceClient::connect(endpoint(addr)).await.expect("connect");
+    let category = pb::Category { display_name: "Bench".into(), ..Default::default() };
+    directory
+        .create_category(with_token(pb::CreateCategoryRequest { category_id: "bench".into(), category: Some(category) }, &admin))
+        .await
+        .expect("category");
+}
+
+/// Reports as fast as `concurrency` clients can for `duration`.
+async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duration) -> (f64, Histogram<u64>) {
+    let token = TestKeys::get().token(&[civicgrid_runtime::auth::Role::GridWorker, civicgrid_runtime::auth::Role::CountyAdmin], &["*"], None);
+    let stop = Arc::new(AtomicBool::new(false));
+    let channel = tonic::transport::Endpoint::from_shared(endpoint(addr)).expect("endpoint").connect().await.expect("connect");
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (stop, token, channel) = (stop.clone(), token.clone(), channel.clone());
+        workers.push(tokio::spawn(async move {
+            let mut client = TaskServiceClient::new(channel);
+            let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+            let mut count = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let task = pb::Task {
+                    cell: "cells/g".into(),
+                    category: "categories/bench".into(),
+                    urgency: pb::Urgency::Normal as i32,
+                    channel: pb::Channel::GridPatrol as i32,
+                    description: "Broken street light at the north gate".into(),
+                    ..Default::default()
+                };
+                let request = pb::ReportTaskRequest {
+                    task: Some(task),
+                    reporter_contact: "13812345678".into(),
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                };
+                let sent = Instant::now();
+                client.report_task(with_token(request, &token)).await.expect("report");
+                histogram.record(sent.elapsed().as_micros() as u64).expect("record");
+                count += 1;
+            }
+            (count, histogram)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    let mut merged = Histogram::<u64>::new(3).expect("histogram");
+    for worker in workers {
+        let (count, histogram) = worker.await.expect("worker");
+        total += count;
+        merged.add(histogram).expect("merge");
+    }
+    (total as f64 / started.elapsed().as_secs_f64(), merged)
+}
+
+async fn prepare_pgbench(db: &TestDatabase) {
+    for statement in [
+        "CREATE TABLE bench_tasks (id UUID PRIMARY KEY, cell_id TEXT NOT NULL, description TEXT NOT NULL, \
+           contact BYTEA, state SMALLINT NOT NULL, version BIGINT NOT NULL, create_time TIMESTAMPTZ NOT NULL)",
+        "CREATE TABLE bench_outbox (id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL UNIQUE, routing_key TEXT NOT NULL, \
+           payload BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), published_at TIMESTAMPTZ)",
+    ] {
+        sqlx::query(statement).execute(&db.pool).await.expect("create bench table");
+    }
+}
+
+/// pgbench's tps for the two-insert transaction at `clients`.
+fn pgbench(db: &TestDatabase, clients: usize, seconds: u64) -> f64 {
+    let script = tempfile::NamedTempFile::new().expect("script");
+    std::fs::write(
+        script.path(),
+        "BEGIN;\n\
+         INSERT INTO bench_tasks VALUES (gen_random_uuid(), 'g', 'Broken street light at the north gate', '\\x0102', 1, 1, now());\n\
+         INSERT INTO bench_outbox (event_id, routing_key, payload) VALUES (gen_random_uuid(), 'grid.task.reported', '\\x0a0b0c');\n\
+         END;\n",
+    )
+    .expect("write script");
+    let jobs = clients.min(2).to_string();
+    let output = std::process::Command::new("pgbench")
+        .args(["-n", "-h", "127.0.0.1", "-U", "postgres", "-c", &clients.to_string(), "-j", &jobs, "-T", &seconds.to_string(), "-f"])
+        .arg(script.path())
+        .arg(&db.name)
+        .output()
+        .expect("pgbench (Debian package postgresql) must be installed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find(|line| line.starts_with("tps = "))
+        .and_then(|line| line.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+        .unwrap_or(0.0)
+}
