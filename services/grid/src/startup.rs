@@ -1,13 +1,16 @@
-//! The grid service assembled: gRPC API, outbox relay, no consumers yet.
+//! The grid service assembled: gRPC APIs (cells, directory), outbox relay,
+//! no consumers yet.
 
 use civicgrid_host::{Apis, Host, Service, Workers};
 use civicgrid_messaging::Relay;
+use civicgrid_proto::grid::v1::directory_service_server::DirectoryServiceServer;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
 use crate::api::GridApi;
+use crate::api::directory::DirectoryApi;
 
 /// The grid's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -49,11 +52,16 @@ impl Service for Application {
         let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let directory_api = DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let workers = Workers {
             relay: true,
             subscriptions: Vec::new(),
         };
-        let apis = Apis::new(&self.host.authenticator).add(api);
+        let apis = Apis::new(&self.host.authenticator)
+            .add(api)
+            .add(directory_api);
         self.host.serve(apis, workers, shutdown).await
     }
 }

@@ -3,11 +3,13 @@
 //! event handlers both call them.
 
 pub mod create_cell;
+pub mod directory;
 pub mod update_cell;
 
 use tonic::Status;
 
 use crate::domain::cell::CellRuleError;
+use crate::domain::directory::DirectoryRuleError;
 
 /// Why a command did not happen. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,9 @@ pub enum CommandError {
     /// A domain rule refused the change.
     #[error(transparent)]
     Rule(#[from] CellRuleError),
+    /// A directory rule refused the change.
+    #[error(transparent)]
+    DirectoryRule(#[from] DirectoryRuleError),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -42,6 +47,7 @@ impl From<CommandError> for Status {
             CommandError::PermissionDenied(why) => Status::permission_denied(why),
             CommandError::Aborted(why) => Status::aborted(why),
             CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::DirectoryRule(rule) => Status::failed_precondition(rule.to_string()),
             CommandError::Database(error) => civicgrid_runtime::status::database(error),
         }
     }

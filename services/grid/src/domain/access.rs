@@ -15,3 +15,13 @@ pub fn may_edit_grid(caller: &Caller) -> bool {
 pub fn may_create_county(caller: &Caller) -> bool {
     caller.has_role(Role::CountyAdmin) && caller.sees_everything()
 }
+
+/// Roles that may change the directory (departments, categories, deadline
+/// policies, the working calendar): it sets every deadline in the county,
+/// so only the county and its command centre decide it.
+const DIRECTORY_EDITORS: [Role; 2] = [Role::CountyAdmin, Role::CommandCentre];
+
+/// Whether `caller`'s roles allow changing the directory.
+pub fn may_edit_directory(caller: &Caller) -> bool {
+    caller.has_any_role(&DIRECTORY_EDITORS)
+}
