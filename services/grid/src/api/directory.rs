@@ -143,7 +143,11 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::ListDeadlinePoliciesResponse>, Status> {
         Caller::of(&request)?;
         let body = request.get_ref();
-        let (parent, size, after) = parse::list_deadline_policies(body)?;
+        let parse::PolicyListing {
+            parent,
+            size,
+            after,
+        } = parse::list_deadline_policies(body)?;
         let mut conn = self.connection().await?;
         if let Some(parent) = &parent
             && store::category(&mut conn, parent.as_str())

@@ -289,6 +289,7 @@ fn naive_date(date: &Date) -> Option<NaiveDate> {
 }
 
 /// The paging of a list request: how many, and the sort key to continue after.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     /// At most this many.
     pub size: usize,
@@ -308,10 +309,21 @@ pub fn page(
     Page { size, after }
 }
 
-/// The category a ListDeadlinePoliciesRequest lists (`None`: all) and its page.
+/// A parsed ListDeadlinePoliciesRequest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyListing {
+    /// Only this category's policies; `None`: all.
+    pub parent: Option<CategoryId>,
+    /// At most this many.
+    pub size: usize,
+    /// Continue after this policy; `None` on the first page.
+    pub after: Option<(CategoryId, Urgency)>,
+}
+
+/// The category a ListDeadlinePoliciesRequest lists and its page.
 pub fn list_deadline_policies(
     request: &pb::ListDeadlinePoliciesRequest,
-) -> Result<(Option<CategoryId>, usize, Option<(CategoryId, Urgency)>), Status> {
+) -> Result<PolicyListing, Status> {
     let mut violations = FieldViolations::new();
     let parent = match request.parent.as_str() {
         "" => None,
@@ -339,7 +351,11 @@ pub fn list_deadline_policies(
             after
         }
     };
-    violations.check((parent, page.size, after))
+    violations.check(PolicyListing {
+        parent,
+        size: page.size,
+        after,
+    })
 }
 
 #[cfg(test)]
