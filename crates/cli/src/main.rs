@@ -63,7 +63,8 @@ enum Command {
         #[arg(long, default_value = "")]
         service: String,
     },
-    /// Load the demo county's grid through the grid API (idempotent).
+    /// Load the demo county's grid and directory (departments, categories,
+    /// deadline policies, working calendars) through the grid API (idempotent).
     Demo {
         /// The grid service.
         #[arg(long, default_value = "http://127.0.0.1:50052")]

@@ -1,9 +1,11 @@
-//! The grid service assembled: gRPC API, outbox relay, no consumers yet.
+//! The grid service assembled: gRPC APIs (cells, directory), outbox relay,
+//! no consumers yet.
 
 use std::time::Duration;
 
 use civicgrid_host::{Apis, Host, Job, Service, Workers};
 use civicgrid_messaging::Relay;
+use civicgrid_proto::grid::v1::directory_service_server::DirectoryServiceServer;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_proto::grid::v1::task_service_server::TaskServiceServer;
 use civicgrid_runtime::crypto::DataKey;
@@ -15,6 +17,7 @@ use crate::api::GridApi;
 use crate::api::tasks::TaskApi;
 use crate::commands::sweep_supervision::sweep_once;
 use crate::domain::supervision::Ladder;
+use crate::api::directory::DirectoryApi;
 
 /// The grid's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -74,12 +77,15 @@ impl Service for Application {
             let interval = Duration::from_millis(self.host.settings.supervision_sweep_interval_ms);
             Box::new(move |stop| Box::pin(sweep_forever(pool, ladder, interval, stop)))
         };
+        let directory_api = DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let workers = Workers {
             relay: true,
             jobs: vec![sweeper],
             ..Default::default()
         };
-        let apis = Apis::new(&self.host.authenticator).add(api).add(tasks);
+        let apis = Apis::new(&self.host.authenticator).add(api).add(directory_api).add(tasks);
         self.host.serve(apis, workers, shutdown).await
     }
 }

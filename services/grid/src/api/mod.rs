@@ -1,5 +1,6 @@
 //! The gRPC API: parse the request once, run the command, answer.
 
+pub mod directory;
 pub mod parse;
 pub mod tasks;
 

@@ -3,6 +3,7 @@
 //! event handlers both call them.
 
 pub mod create_cell;
+pub mod directory;
 pub mod report_task;
 pub mod sweep_supervision;
 pub mod transition_task;
@@ -11,6 +12,7 @@ pub mod update_cell;
 use tonic::Status;
 
 use crate::domain::cell::CellRuleError;
+use crate::domain::directory::DirectoryRuleError;
 
 /// Why a command did not happen. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,9 @@ pub enum CommandError {
     /// Fields only checkable against stored data (e.g. a category's extra fields).
     #[error("invalid request")]
     Invalid(civicgrid_runtime::status::FieldViolations),
+    /// A directory rule refused the change.
+    #[error(transparent)]
+    DirectoryRule(#[from] DirectoryRuleError),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -53,6 +58,7 @@ impl From<CommandError> for Status {
             CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
             CommandError::Precondition(why) => Status::failed_precondition(why),
             CommandError::Invalid(violations) => violations.into_status(),
+            CommandError::DirectoryRule(rule) => Status::failed_precondition(rule.to_string()),
             CommandError::Database(error) => civicgrid_runtime::status::database(error),
         }
     }

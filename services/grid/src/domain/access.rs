@@ -139,3 +139,13 @@ pub fn action_refusal(caller: &Caller, action: &Action) -> Option<String> {
     }
     None
 }
+
+/// Roles that may change the directory (departments, categories, deadline
+/// policies, the working calendar): it sets every deadline in the county,
+/// so only the county and its command centre decide it.
+const DIRECTORY_EDITORS: [Role; 2] = [Role::CountyAdmin, Role::CommandCentre];
+
+/// Whether `caller`'s roles allow changing the directory.
+pub fn may_edit_directory(caller: &Caller) -> bool {
+    caller.has_any_role(&DIRECTORY_EDITORS)
+}

@@ -1,5 +1,6 @@
 //! The grid's SQL. Writes take the caller's transaction; the command commits.
 
 pub mod cells;
+pub mod directory;
 pub mod supervision;
 pub mod tasks;
