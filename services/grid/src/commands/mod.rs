@@ -3,11 +3,16 @@
 //! event handlers both call them.
 
 pub mod create_cell;
+pub mod create_staff_assignment;
+pub mod end_staff_assignment;
+pub mod import_cells;
 pub mod update_cell;
 
 use tonic::Status;
 
 use crate::domain::cell::CellRuleError;
+use crate::domain::layout::{LayoutError, LayoutFormat};
+use crate::domain::staff::StaffRuleError;
 
 /// Why a command did not happen. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +32,12 @@ pub enum CommandError {
     /// A domain rule refused the change.
     #[error(transparent)]
     Rule(#[from] CellRuleError),
+    /// A staff rule refused the change.
+    #[error(transparent)]
+    Staff(#[from] StaffRuleError),
+    /// A layout file has bad rows (or is unusable as a whole).
+    #[error("invalid layout: {1}")]
+    Layout(LayoutFormat, LayoutError),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -42,6 +53,10 @@ impl From<CommandError> for Status {
             CommandError::PermissionDenied(why) => Status::permission_denied(why),
             CommandError::Aborted(why) => Status::aborted(why),
             CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Staff(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Layout(format, error) => {
+                import_cells::violations(format, error).into_status()
+            }
             CommandError::Database(error) => civicgrid_runtime::status::database(error),
         }
     }

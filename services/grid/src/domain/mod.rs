@@ -2,3 +2,5 @@
 
 pub mod access;
 pub mod cell;
+pub mod layout;
+pub mod staff;

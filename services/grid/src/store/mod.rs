@@ -1,3 +1,4 @@
 //! The grid's SQL. Writes take the caller's transaction; the command commits.
 
 pub mod cells;
+pub mod staff;
