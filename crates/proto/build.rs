@@ -35,7 +35,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let include = protoc_bin_vendored::include_path()?;
     tonic_prost_build::configure()
-        .generate_default_stubs(true)
         .file_descriptor_set_path(out.join("civicgrid_descriptor.bin"))
         .compile_with_config(config, &files, &[root, include])?;
     Ok(())

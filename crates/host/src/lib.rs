@@ -127,7 +127,7 @@ impl Apis {
     }
 
     /// Adds a generated server (e.g. `GridServiceServer::new(api)`).
-    pub fn add<S>(mut self, api: S) -> Apis
+    pub fn with<S>(mut self, api: S) -> Apis
     where
         S: tonic::server::NamedService
             + tower::Service<

@@ -58,7 +58,7 @@ impl Service for Application {
             subscriptions: subscriptions(&self.host.topology),
             ..Default::default()
         };
-        let apis = Apis::new(&self.host.authenticator).add(api);
+        let apis = Apis::new(&self.host.authenticator).with(api);
         self.host.serve(apis, workers, shutdown).await
     }
 }

@@ -85,7 +85,7 @@ impl Service for Application {
             jobs: vec![sweeper],
             ..Default::default()
         };
-        let apis = Apis::new(&self.host.authenticator).add(api).add(directory_api).add(tasks);
+        let apis = Apis::new(&self.host.authenticator).with(api).with(directory_api).with(tasks);
         self.host.serve(apis, workers, shutdown).await
     }
 }

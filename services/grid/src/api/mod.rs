@@ -1,7 +1,9 @@
 //! The gRPC API: parse the request once, run the command, answer.
 
 pub mod directory;
+pub mod layout;
 pub mod parse;
+pub mod staff;
 pub mod tasks;
 
 use civicgrid_cell_tree::{ListRequest, list_page, visible};
@@ -13,6 +15,10 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::commands::create_cell::create_cell;
+use crate::commands::create_staff_assignment::create_staff_assignment;
+use crate::commands::end_staff_assignment::end_staff_assignment;
+use crate::commands::import_cells::import_cells;
+use crate::commands::now;
 use crate::commands::update_cell::update_cell;
 use crate::domain::cell::CellId;
 
@@ -92,6 +98,61 @@ impl GridService for GridApi {
         let row = update_cell(&self.pool, &caller, input).await?;
         Ok(Response::new(pb::UpdateCellResponse {
             cell: Some(row.to_proto()),
+        }))
+    }
+
+    async fn import_cells(
+        &self,
+        request: Request<pb::ImportCellsRequest>,
+    ) -> Result<Response<pb::ImportCellsResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let input = layout::import_cells(request.into_inner())?;
+        let imported = import_cells(&self.pool, &caller, input).await?;
+        Ok(Response::new(pb::ImportCellsResponse {
+            // At most MAX_ROWS (20,000) cells: always fits.
+            created_count: i32::try_from(imported.created).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn export_cells(
+        &self,
+        request: Request<pb::ExportCellsRequest>,
+    ) -> Result<Response<pb::ExportCellsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let response = layout::export_cells(&self.pool, caller, request.get_ref()).await?;
+        Ok(Response::new(response))
+    }
+
+    async fn create_staff_assignment(
+        &self,
+        request: Request<pb::CreateStaffAssignmentRequest>,
+    ) -> Result<Response<pb::CreateStaffAssignmentResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let input = staff::create(request.get_ref(), now())?;
+        let row = create_staff_assignment(&self.pool, &caller, input).await?;
+        Ok(Response::new(pb::CreateStaffAssignmentResponse {
+            staff_assignment: Some(staff::to_proto(&row)),
+        }))
+    }
+
+    async fn list_staff_assignments(
+        &self,
+        request: Request<pb::ListStaffAssignmentsRequest>,
+    ) -> Result<Response<pb::ListStaffAssignmentsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let response = staff::list(&self.pool, caller, request.get_ref(), now()).await?;
+        Ok(Response::new(response))
+    }
+
+    async fn end_staff_assignment(
+        &self,
+        request: Request<pb::EndStaffAssignmentRequest>,
+    ) -> Result<Response<pb::EndStaffAssignmentResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let input = staff::end(request.get_ref())?;
+        let row = end_staff_assignment(&self.pool, &caller, input).await?;
+        Ok(Response::new(pb::EndStaffAssignmentResponse {
+            staff_assignment: Some(staff::to_proto(&row)),
         }))
     }
 }

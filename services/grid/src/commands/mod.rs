@@ -3,7 +3,10 @@
 //! event handlers both call them.
 
 pub mod create_cell;
+pub mod create_staff_assignment;
 pub mod directory;
+pub mod end_staff_assignment;
+pub mod import_cells;
 pub mod report_task;
 pub mod sweep_supervision;
 pub mod transition_task;
@@ -13,6 +16,8 @@ use tonic::Status;
 
 use crate::domain::cell::CellRuleError;
 use crate::domain::directory::DirectoryRuleError;
+use crate::domain::layout::{LayoutError, LayoutFormat};
+use crate::domain::staff::StaffRuleError;
 
 /// Why a command did not happen. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,12 @@ pub enum CommandError {
     /// A directory rule refused the change.
     #[error(transparent)]
     DirectoryRule(#[from] DirectoryRuleError),
+    /// A staff rule refused the change.
+    #[error(transparent)]
+    Staff(#[from] StaffRuleError),
+    /// A layout file has bad rows (or is unusable as a whole).
+    #[error("invalid layout: {1}")]
+    Layout(LayoutFormat, LayoutError),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -59,6 +70,10 @@ impl From<CommandError> for Status {
             CommandError::Precondition(why) => Status::failed_precondition(why),
             CommandError::Invalid(violations) => violations.into_status(),
             CommandError::DirectoryRule(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Staff(rule) => Status::failed_precondition(rule.to_string()),
+            CommandError::Layout(format, error) => {
+                import_cells::violations(format, error).into_status()
+            }
             CommandError::Database(error) => civicgrid_runtime::status::database(error),
         }
     }

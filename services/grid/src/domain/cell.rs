@@ -47,6 +47,24 @@ impl Level {
     pub fn may_be_newly_built(self) -> bool {
         matches!(self, Level::Grid | Level::Building)
     }
+
+    /// The level named as [`Display`](fmt::Display) writes it (`county`, ...),
+    /// ASCII case ignored.
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .find(|level| name.eq_ignore_ascii_case(&level.to_string()))
+    }
+
+    /// Every level, top to bottom.
+    pub const ALL: [Level; 6] = [
+        Level::County,
+        Level::Street,
+        Level::Community,
+        Level::Grid,
+        Level::Building,
+        Level::Unit,
+    ];
 }
 
 impl fmt::Display for Level {
@@ -170,29 +188,44 @@ pub enum CellRuleError {
 /// the parent named in `cell` does not exist).
 pub fn check_placement(cell: &NewCell, parent_level: Option<Level>) -> Result<(), CellRuleError> {
     if let Some(parent) = &cell.parent {
-        let actual = parent_level.ok_or_else(|| CellRuleError::ParentMissing(parent.clone()))?;
-        let expected = cell.level.parent_level();
-        if expected != Some(actual) {
-            return Err(CellRuleError::WrongParentLevel {
-                child: cell.level,
-                expected: expected.unwrap_or(Level::County),
-                parent: parent.clone(),
-                actual,
-            });
-        }
+        check_parent(cell.level, parent, parent_level)?;
     }
-    if cell.newly_built && !cell.level.may_be_newly_built() {
-        return Err(CellRuleError::NotACompound(cell.level));
+    check_newly_built(cell.level, cell.newly_built)
+}
+
+/// Checks that a cell at `level` may sit under `parent`, whose level is
+/// `parent_level` (`None` when it does not exist). Split from
+/// [`check_placement`] so a layout file reports a bad parent and a bad flag
+/// on the same row together.
+pub fn check_parent(
+    level: Level,
+    parent: &CellId,
+    parent_level: Option<Level>,
+) -> Result<(), CellRuleError> {
+    let actual = parent_level.ok_or_else(|| CellRuleError::ParentMissing(parent.clone()))?;
+    let expected = level.parent_level();
+    if expected != Some(actual) {
+        return Err(CellRuleError::WrongParentLevel {
+            child: level,
+            expected: expected.unwrap_or(Level::County),
+            parent: parent.clone(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that a cell at `level` may carry the `newly_built` flag.
+pub fn check_newly_built(level: Level, newly_built: bool) -> Result<(), CellRuleError> {
+    if newly_built && !level.may_be_newly_built() {
+        return Err(CellRuleError::NotACompound(level));
     }
     Ok(())
 }
 
 /// Checks that `patch` may apply to a cell at `level`.
 pub fn check_patch(level: Level, patch: &CellPatch) -> Result<(), CellRuleError> {
-    if patch.newly_built == Some(true) && !level.may_be_newly_built() {
-        return Err(CellRuleError::NotACompound(level));
-    }
-    Ok(())
+    check_newly_built(level, patch.newly_built == Some(true))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ pub mod calendar;
 pub mod cell;
 pub mod deadlines;
 pub mod directory;
+pub mod layout;
 pub mod report;
+pub mod staff;
 pub mod supervision;
 pub mod task;

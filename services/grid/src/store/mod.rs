@@ -2,5 +2,6 @@
 
 pub mod cells;
 pub mod directory;
+pub mod staff;
 pub mod supervision;
 pub mod tasks;
