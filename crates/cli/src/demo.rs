@@ -111,7 +111,7 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
 }
 
 /// A request carrying the bearer token.
-fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+pub(crate) fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()

@@ -1,6 +1,7 @@
 //! `civicgrid`: the operator's command line.
 
 mod demo;
+mod demo_tasks;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -133,17 +134,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Health { addr, service } => health(&addr, &service).await,
         Command::Demo { grid, key } => {
             let signer = signer(&key)?;
-            let now = chrono::Utc::now().timestamp();
-            let claims = Claims {
-                sub: "demo-loader".to_owned(),
-                iss: "civicgrid".to_owned(),
-                iat: now,
-                exp: now + 3600,
-                roles: vec![Role::CountyAdmin],
-                scope: vec!["*".to_owned()],
-                department: None,
+            let mint = |role: Role, department: Option<&str>| -> anyhow::Result<String> {
+                let now = chrono::Utc::now().timestamp();
+                let claims = Claims {
+                    sub: format!("demo-{}", role.as_str()),
+                    iss: "civicgrid".to_owned(),
+                    iat: now,
+                    exp: now + 3600,
+                    roles: vec![role],
+                    scope: vec!["*".to_owned()],
+                    department: department.map(str::to_owned),
+                };
+                Ok(signer.mint(&claims)?)
             };
-            demo::load(&grid, &signer.mint(&claims)?).await?;
+            demo::load(&grid, &mint(Role::CountyAdmin, None)?).await?;
+            demo_tasks::load(&grid, &mint).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
