@@ -50,8 +50,22 @@ const G2: &str = "demo-county-hexi-c2-g1";
 const G3: &str = "demo-county-dongcheng-c1-g2";
 
 const TASKS: [DemoTask; 10] = [
-    DemoTask { cell: G1, category: "noise", urgency: pb::Urgency::Normal, description: "深夜广场舞音响扰民 Loud music in the square after 22:00", fields: &[], steps: &[] },
-    DemoTask { cell: G1, category: "garbage", urgency: pb::Urgency::Low, description: "楼道堆放杂物 Junk piled in the stairwell", fields: &[], steps: &[(Step::Accept, By::Admin, "")] },
+    DemoTask {
+        cell: G1,
+        category: "noise",
+        urgency: pb::Urgency::Normal,
+        description: "深夜广场舞音响扰民 Loud music in the square after 22:00",
+        fields: &[],
+        steps: &[],
+    },
+    DemoTask {
+        cell: G1,
+        category: "garbage",
+        urgency: pb::Urgency::Low,
+        description: "楼道堆放杂物 Junk piled in the stairwell",
+        fields: &[],
+        steps: &[(Step::Accept, By::Admin, "")],
+    },
     DemoTask {
         cell: G2,
         category: "garbage",
@@ -78,7 +92,14 @@ const TASKS: [DemoTask; 10] = [
         urgency: pb::Urgency::Normal,
         description: "人行道塌陷 Sunken pavement outside No. 3 Middle School",
         fields: &[("road_name", "东城路 Dongcheng Road")],
-        steps: &[(Step::Whistle("housing", &[]), By::Admin, ""), (Step::Return, By::Department("housing"), "道路归交通局管理 The road is the transport bureau's")],
+        steps: &[
+            (Step::Whistle("housing", &[]), By::Admin, ""),
+            (
+                Step::Return,
+                By::Department("housing"),
+                "道路归交通局管理 The road is the transport bureau's",
+            ),
+        ],
     },
     DemoTask {
         cell: G3,
@@ -98,7 +119,11 @@ const TASKS: [DemoTask; 10] = [
         urgency: pb::Urgency::Low,
         description: "装修噪音 Renovation noise at weekends",
         fields: &[],
-        steps: &[(Step::Accept, By::Admin, ""), (Step::ResolveByGrid, By::Admin, ""), (Step::Rate(true), By::Admin, "")],
+        steps: &[
+            (Step::Accept, By::Admin, ""),
+            (Step::ResolveByGrid, By::Admin, ""),
+            (Step::Rate(true), By::Admin, ""),
+        ],
     },
     DemoTask {
         cell: G2,
@@ -109,7 +134,11 @@ const TASKS: [DemoTask; 10] = [
         steps: &[
             (Step::Accept, By::Admin, ""),
             (Step::ResolveByGrid, By::Admin, ""),
-            (Step::Rate(false), By::Admin, "居民不认可调解结果 The residents reject the mediation"),
+            (
+                Step::Rate(false),
+                By::Admin,
+                "居民不认可调解结果 The residents reject the mediation",
+            ),
         ],
     },
     DemoTask {
@@ -142,7 +171,11 @@ pub async fn load(grid: &str, mint: Mint<'_>) -> anyhow::Result<usize> {
             urgency: demo.urgency as i32,
             channel: pb::Channel::Resident as i32,
             description: demo.description.to_owned(),
-            fields: demo.fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            fields: demo
+                .fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             ..Default::default()
         };
         let request = pb::ReportTaskRequest {
@@ -151,7 +184,12 @@ pub async fn load(grid: &str, mint: Mint<'_>) -> anyhow::Result<usize> {
             // Fixed ids: a re-run gets the same tasks back.
             request_id: uuid_for(index),
         };
-        let mut task = client.report_task(authorized(request, &admin)?).await?.into_inner().task.unwrap_or_default();
+        let mut task = client
+            .report_task(authorized(request, &admin)?)
+            .await?
+            .into_inner()
+            .task
+            .unwrap_or_default();
         if first.is_none() {
             first = Some(task.name.clone());
         }
@@ -160,15 +198,30 @@ pub async fn load(grid: &str, mint: Mint<'_>) -> anyhow::Result<usize> {
             continue;
         }
         for (step, by, reason) in demo.steps {
-            task = advance(&mut client, &task, *step, *by, reason, first.as_deref().unwrap_or_default(), mint).await?;
+            task = advance(
+                &mut client,
+                &task,
+                *step,
+                *by,
+                reason,
+                first.as_deref().unwrap_or_default(),
+                mint,
+            )
+            .await?;
         }
     }
-    println!("demo tasks: {} (reported, accepted, in progress, whistled, returned, resolved, closed, reopened, rejected, merged)", TASKS.len());
+    println!(
+        "demo tasks: {} (reported, accepted, in progress, whistled, returned, resolved, closed, reopened, rejected, merged)",
+        TASKS.len()
+    );
     Ok(TASKS.len())
 }
 
 fn uuid_for(index: usize) -> String {
-    format!("00000000-0000-4000-8000-{:012x}", 0xdead_0000_u64 + index as u64)
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        0xdead_0000_u64 + index as u64
+    )
 }
 
 async fn advance(
@@ -192,15 +245,32 @@ async fn advance(
         Step::ResolveByGrid => A::ResolveByGrid(tr::ResolveByGrid {}),
         Step::Whistle(lead, assisting) => A::Whistle(tr::Whistle {
             lead: format!("departments/{lead}"),
-            assisting: assisting.iter().map(|d| format!("departments/{d}")).collect(),
+            assisting: assisting
+                .iter()
+                .map(|d| format!("departments/{d}"))
+                .collect(),
         }),
         Step::CheckIn => A::CheckIn(tr::CheckIn { department: own }),
         Step::ResolvePart => A::ResolvePart(tr::ResolvePart { department: own }),
         Step::Return => A::Return(tr::Return { department: own }),
         Step::Rate(satisfied) => A::Rate(tr::Rate { satisfied }),
-        Step::Reject => A::Reject(tr::Reject { kind: pb::RejectionKind::Invalid as i32 }),
-        Step::MergeIntoFirst => A::MergeAsDuplicate(tr::MergeAsDuplicate { duplicate_of: first.to_owned() }),
+        Step::Reject => A::Reject(tr::Reject {
+            kind: pb::RejectionKind::Invalid as i32,
+        }),
+        Step::MergeIntoFirst => A::MergeAsDuplicate(tr::MergeAsDuplicate {
+            duplicate_of: first.to_owned(),
+        }),
     };
-    let request = pb::TransitionTaskRequest { name: task.name.clone(), etag: task.etag.clone(), reason: reason.to_owned(), action: Some(action) };
-    Ok(client.transition_task(authorized(request, &token)?).await?.into_inner().task.unwrap_or_default())
+    let request = pb::TransitionTaskRequest {
+        name: task.name.clone(),
+        etag: task.etag.clone(),
+        reason: reason.to_owned(),
+        action: Some(action),
+    };
+    Ok(client
+        .transition_task(authorized(request, &token)?)
+        .await?
+        .into_inner()
+        .task
+        .unwrap_or_default())
 }

@@ -23,12 +23,18 @@ use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_setti
 use hdrhistogram::Histogram;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run());
 }
 
 async fn run() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "1,8,32".to_owned())
         .split(',')
@@ -48,12 +54,19 @@ async fn run() {
     tokio::spawn(app.run(shutdown.clone()));
     seed(addr).await;
 
-    let pg = TestDatabase::create_empty().await.expect("pgbench database");
+    let pg = TestDatabase::create_empty()
+        .await
+        .expect("pgbench database");
     prepare_pgbench(&pg).await;
 
-    println!("report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction");
+    println!(
+        "report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction"
+    );
     println!("{} s per run\n", seconds);
-    println!("{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}", "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio");
+    println!(
+        "{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}",
+        "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio"
+    );
     for concurrency in levels {
         let (rate, histogram) = drive(addr, concurrency, duration).await;
         let tps = pgbench(&pg, concurrency, seconds);
@@ -72,26 +85,71 @@ async fn run() {
 
 async fn seed(addr: std::net::SocketAddr) {
     let admin = TestKeys::get().county_admin();
-    let mut grid = GridServiceClient::connect(endpoint(addr)).await.expect("connect");
-    for (id, parent, level) in [("c", "", 1), ("s", "cells/c", 2), ("m", "cells/s", 3), ("g", "cells/m", 4)] {
-        let cell = pb::Cell { parent: parent.into(), level, display_name: id.into(), ..Default::default() };
-        grid.create_cell(with_token(pb::CreateCellRequest { cell_id: id.into(), cell: Some(cell), request_id: String::new() }, &admin))
-            .await
-            .expect("cell");
+    let mut grid = GridServiceClient::connect(endpoint(addr))
+        .await
+        .expect("connect");
+    for (id, parent, level) in [
+        ("c", "", 1),
+        ("s", "cells/c", 2),
+        ("m", "cells/s", 3),
+        ("g", "cells/m", 4),
+    ] {
+        let cell = pb::Cell {
+            parent: parent.into(),
+            level,
+            display_name: id.into(),
+            ..Default::default()
+        };
+        grid.create_cell(with_token(
+            pb::CreateCellRequest {
+                cell_id: id.into(),
+                cell: Some(cell),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("cell");
     }
-    let mut directory = DirectoryServiceClient::connect(endpoint(addr)).await.expect("connect");
-    let category = pb::Category { display_name: "Bench".into(), ..Default::default() };
+    let mut directory = DirectoryServiceClient::connect(endpoint(addr))
+        .await
+        .expect("connect");
+    let category = pb::Category {
+        display_name: "Bench".into(),
+        ..Default::default()
+    };
     directory
-        .create_category(with_token(pb::CreateCategoryRequest { category_id: "bench".into(), category: Some(category) }, &admin))
+        .create_category(with_token(
+            pb::CreateCategoryRequest {
+                category_id: "bench".into(),
+                category: Some(category),
+            },
+            &admin,
+        ))
         .await
         .expect("category");
 }
 
 /// Reports as fast as `concurrency` clients can for `duration`.
-async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duration) -> (f64, Histogram<u64>) {
-    let token = TestKeys::get().token(&[civicgrid_runtime::auth::Role::GridWorker, civicgrid_runtime::auth::Role::CountyAdmin], &["*"], None);
+async fn drive(
+    addr: std::net::SocketAddr,
+    concurrency: usize,
+    duration: Duration,
+) -> (f64, Histogram<u64>) {
+    let token = TestKeys::get().token(
+        &[
+            civicgrid_runtime::auth::Role::GridWorker,
+            civicgrid_runtime::auth::Role::CountyAdmin,
+        ],
+        &["*"],
+        None,
+    );
     let stop = Arc::new(AtomicBool::new(false));
-    let channel = tonic::transport::Endpoint::from_shared(endpoint(addr)).expect("endpoint").connect().await.expect("connect");
+    let channel = tonic::transport::Endpoint::from_shared(endpoint(addr))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
@@ -115,8 +173,13 @@ async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duratio
                     request_id: uuid::Uuid::new_v4().to_string(),
                 };
                 let sent = Instant::now();
-                client.report_task(with_token(request, &token)).await.expect("report");
-                histogram.record(sent.elapsed().as_micros() as u64).expect("record");
+                client
+                    .report_task(with_token(request, &token))
+                    .await
+                    .expect("report");
+                histogram
+                    .record(sent.elapsed().as_micros() as u64)
+                    .expect("record");
                 count += 1;
             }
             (count, histogram)
@@ -141,7 +204,10 @@ async fn prepare_pgbench(db: &TestDatabase) {
         "CREATE TABLE bench_outbox (id BIGSERIAL PRIMARY KEY, event_id UUID NOT NULL UNIQUE, routing_key TEXT NOT NULL, \
            payload BYTEA NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), published_at TIMESTAMPTZ)",
     ] {
-        sqlx::query(statement).execute(&db.pool).await.expect("create bench table");
+        sqlx::query(statement)
+            .execute(&db.pool)
+            .await
+            .expect("create bench table");
     }
 }
 
@@ -158,7 +224,20 @@ fn pgbench(db: &TestDatabase, clients: usize, seconds: u64) -> f64 {
     .expect("write script");
     let jobs = clients.min(2).to_string();
     let output = std::process::Command::new("pgbench")
-        .args(["-n", "-h", "127.0.0.1", "-U", "postgres", "-c", &clients.to_string(), "-j", &jobs, "-T", &seconds.to_string(), "-f"])
+        .args([
+            "-n",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &jobs,
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
         .arg(script.path())
         .arg(&db.name)
         .output()

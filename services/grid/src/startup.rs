@@ -14,10 +14,10 @@ use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
 use crate::api::GridApi;
+use crate::api::directory::DirectoryApi;
 use crate::api::tasks::TaskApi;
 use crate::commands::sweep_supervision::sweep_once;
 use crate::domain::supervision::Ladder;
-use crate::api::directory::DirectoryApi;
 
 /// The grid's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -85,7 +85,10 @@ impl Service for Application {
             jobs: vec![sweeper],
             ..Default::default()
         };
-        let apis = Apis::new(&self.host.authenticator).with(api).with(directory_api).with(tasks);
+        let apis = Apis::new(&self.host.authenticator)
+            .with(api)
+            .with(directory_api)
+            .with(tasks);
         self.host.serve(apis, workers, shutdown).await
     }
 }
