@@ -3,89 +3,31 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod support;
 
-use civicgrid_grid::Application;
-use civicgrid_host::Service;
 use civicgrid_proto::grid::v1 as pb;
-use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
-use civicgrid_runtime::CancellationToken;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
-use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
-use sqlx::PgPool;
+use civicgrid_testkit::{TestKeys, with_token};
+use support::TestApp;
 use tonic::Code;
-use tonic::transport::Channel;
 
-struct TestApp {
-    addr: SocketAddr,
-    pool: PgPool,
-    shutdown: CancellationToken,
-    _db: TestDatabase,
-    _broker: TestBroker,
-}
-
-impl TestApp {
-    async fn spawn() -> TestApp {
-        civicgrid_runtime::telemetry::init_for_tests();
-        let db = TestDatabase::create_empty().await.unwrap();
-        let broker = TestBroker::new();
-        let app = Application::build(test_settings("grid", &db, &broker))
+/// county c / streets s1, s2 / community s1-c1 / grid s1-c1-g1
+async fn seed(app: &TestApp) {
+    let admin = TestKeys::get().county_admin();
+    let mut client = app.client().await;
+    for (id, parent, level) in [
+        ("c", "", 1),
+        ("s1", "cells/c", 2),
+        ("s2", "cells/c", 2),
+        ("s1-c1", "cells/s1", 3),
+        ("s2-c1", "cells/s2", 3),
+        ("s1-c1-g1", "cells/s1-c1", 4),
+    ] {
+        client
+            .create_cell(with_token(create(id, parent, level), &admin))
             .await
             .unwrap();
-        let (addr, pool) = (app.grpc_addr(), app.pool().clone());
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.run(shutdown.clone()));
-        TestApp {
-            addr,
-            pool,
-            shutdown,
-            _db: db,
-            _broker: broker,
-        }
-    }
-
-    async fn client(&self) -> GridServiceClient<Channel> {
-        GridServiceClient::connect(endpoint(self.addr))
-            .await
-            .unwrap()
-    }
-
-    async fn counts(&self) -> (i64, i64) {
-        let cells = sqlx::query_scalar("SELECT count(*) FROM cells")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap();
-        let events = sqlx::query_scalar("SELECT count(*) FROM outbox")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap();
-        (cells, events)
-    }
-
-    /// county c / streets s1, s2 / community s1-c1 / grid s1-c1-g1
-    async fn seed(&self) {
-        let admin = TestKeys::get().county_admin();
-        let mut client = self.client().await;
-        for (id, parent, level) in [
-            ("c", "", 1),
-            ("s1", "cells/c", 2),
-            ("s2", "cells/c", 2),
-            ("s1-c1", "cells/s1", 3),
-            ("s2-c1", "cells/s2", 3),
-            ("s1-c1-g1", "cells/s1-c1", 4),
-        ] {
-            client
-                .create_cell(with_token(create(id, parent, level), &admin))
-                .await
-                .unwrap();
-        }
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -216,7 +158,7 @@ async fn a_call_without_a_valid_token_is_unauthenticated() {
 #[tokio::test]
 async fn a_street_admin_cannot_read_list_or_change_another_streets_cells() {
     let app = TestApp::spawn().await;
-    app.seed().await;
+    seed(&app).await;
     let street1 = TestKeys::get().token(&[Role::StreetAdmin], &["cells/s1"], None);
     let mut client = app.client().await;
 
@@ -306,7 +248,7 @@ async fn a_street_admin_cannot_read_list_or_change_another_streets_cells() {
 #[tokio::test]
 async fn a_read_only_analyst_may_read_but_not_write() {
     let app = TestApp::spawn().await;
-    app.seed().await;
+    seed(&app).await;
     let analyst = TestKeys::get().token(&[Role::ReadOnlyAnalyst], &["*"], None);
     let mut client = app.client().await;
     client
@@ -373,7 +315,7 @@ async fn a_malformed_request_names_every_bad_field_and_writes_nothing() {
 #[tokio::test]
 async fn a_cell_under_a_parent_of_the_wrong_level_fails_its_precondition_and_writes_nothing() {
     let app = TestApp::spawn().await;
-    app.seed().await;
+    seed(&app).await;
     let admin = TestKeys::get().county_admin();
     let mut client = app.client().await;
     let before = app.counts().await;
@@ -393,7 +335,7 @@ async fn a_cell_under_a_parent_of_the_wrong_level_fails_its_precondition_and_wri
 #[tokio::test]
 async fn a_taken_id_already_exists_but_a_retried_request_returns_the_first_cell_once() {
     let app = TestApp::spawn().await;
-    app.seed().await;
+    seed(&app).await;
     let admin = TestKeys::get().county_admin();
     let mut client = app.client().await;
     let before = app.counts().await;
@@ -422,7 +364,7 @@ async fn a_taken_id_already_exists_but_a_retried_request_returns_the_first_cell_
 #[tokio::test]
 async fn an_update_with_a_stale_etag_is_aborted_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    app.seed().await;
+    seed(&app).await;
     let admin = TestKeys::get().county_admin();
     let mut client = app.client().await;
     let read = client

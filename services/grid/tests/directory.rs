@@ -4,59 +4,36 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod support;
 
-use civicgrid_grid::Application;
 use civicgrid_grid::domain::directory::Urgency;
 use civicgrid_grid::store::directory as store;
-use civicgrid_host::Service;
 use civicgrid_proto::google::r#type::Date;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
-use civicgrid_runtime::CancellationToken;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
-use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
-use sqlx::PgPool;
+use civicgrid_testkit::{TestKeys, endpoint, with_token};
+use support::TestApp;
 use tonic::Code;
 use tonic::transport::Channel;
 
-struct TestApp {
-    addr: SocketAddr,
-    pool: PgPool,
-    shutdown: CancellationToken,
-    _db: TestDatabase,
-    _broker: TestBroker,
+/// What the directory tests do with the grid under test.
+trait DirectoryHarness {
+    async fn directory(&self) -> DirectoryServiceClient<Channel>;
+    async fn directory_counts(&self) -> [i64; 5];
+    async fn create_category(&self, id: &str, fields: Vec<pb::CategoryField>) -> pb::Category;
 }
 
-impl TestApp {
-    async fn spawn() -> TestApp {
-        civicgrid_runtime::telemetry::init_for_tests();
-        let db = TestDatabase::create_empty().await.unwrap();
-        let broker = TestBroker::new();
-        let app = Application::build(test_settings("grid", &db, &broker))
-            .await
-            .unwrap();
-        let (addr, pool) = (app.grpc_addr(), app.pool().clone());
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.run(shutdown.clone()));
-        TestApp {
-            addr,
-            pool,
-            shutdown,
-            _db: db,
-            _broker: broker,
-        }
-    }
-
-    async fn client(&self) -> DirectoryServiceClient<Channel> {
+impl DirectoryHarness for TestApp {
+    async fn directory(&self) -> DirectoryServiceClient<Channel> {
         DirectoryServiceClient::connect(endpoint(self.addr))
             .await
             .unwrap()
     }
 
     /// Rows in (departments, categories, deadline_policies, working_calendars, outbox).
-    async fn counts(&self) -> [i64; 5] {
+    async fn directory_counts(&self) -> [i64; 5] {
         let mut counts = [0; 5];
         for (i, table) in [
             "departments",
@@ -78,7 +55,7 @@ impl TestApp {
     }
 
     async fn create_category(&self, id: &str, fields: Vec<pb::CategoryField>) -> pb::Category {
-        self.client()
+        self.directory()
             .await
             .create_category(with_token(
                 pb::CreateCategoryRequest {
@@ -96,12 +73,6 @@ impl TestApp {
             .into_inner()
             .category
             .unwrap()
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -155,7 +126,7 @@ async fn departments_and_categories_are_created_once_and_listed_in_pages() {
     let app = TestApp::spawn().await;
     let admin = TestKeys::get().county_admin();
     let centre = TestKeys::get().token(&[Role::CommandCentre], &["*"], None);
-    let mut client = app.client().await;
+    let mut client = app.directory().await;
     for (id, token) in [
         ("water-supply", &admin),
         ("housing", &centre),
@@ -305,8 +276,8 @@ async fn departments_and_categories_are_created_once_and_listed_in_pages() {
 async fn a_street_admin_cannot_change_the_directory_and_nothing_is_written() {
     let app = TestApp::spawn().await;
     app.create_category("noise", Vec::new()).await;
-    let before = app.counts().await;
-    let mut client = app.client().await;
+    let before = app.directory_counts().await;
+    let mut client = app.directory().await;
     for roles in [
         vec![Role::StreetAdmin],
         vec![Role::DepartmentOperator],
@@ -354,7 +325,7 @@ async fn a_street_admin_cannot_change_the_directory_and_nothing_is_written() {
             .unwrap_err();
         assert_eq!(status.code(), Code::PermissionDenied, "{roles:?}");
     }
-    assert_eq!(app.counts().await, before);
+    assert_eq!(app.directory_counts().await, before);
 
     // Without a token nothing is read either.
     let status = client
@@ -368,7 +339,7 @@ async fn a_street_admin_cannot_change_the_directory_and_nothing_is_written() {
 async fn malformed_requests_name_every_bad_field_and_write_nothing() {
     let app = TestApp::spawn().await;
     let admin = TestKeys::get().county_admin();
-    let mut client = app.client().await;
+    let mut client = app.directory().await;
 
     let status = client
         .create_department(with_token(
@@ -484,7 +455,7 @@ async fn malformed_requests_name_every_bad_field_and_write_nothing() {
         .unwrap_err();
     assert_eq!(violated(&status), vec!["parent", "page_size"]);
 
-    assert_eq!(app.counts().await, [0; 5]);
+    assert_eq!(app.directory_counts().await, [0; 5]);
 }
 
 #[tokio::test]
@@ -492,7 +463,7 @@ async fn a_policy_for_a_missing_category_is_a_failed_precondition() {
     let app = TestApp::spawn().await;
     let admin = TestKeys::get().county_admin();
     let status = app
-        .client()
+        .directory()
         .await
         .set_deadline_policy(with_token(
             policy("categories/elevator-failure/deadlinePolicies/emergency", 15),
@@ -502,11 +473,11 @@ async fn a_policy_for_a_missing_category_is_a_failed_precondition() {
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert!(status.message().contains("elevator-failure"), "{status:?}");
-    assert_eq!(app.counts().await, [0; 5]);
+    assert_eq!(app.directory_counts().await, [0; 5]);
 
     // Listing the policies of a missing category: it is not there.
     let status = app
-        .client()
+        .directory()
         .await
         .list_deadline_policies(with_token(
             pb::ListDeadlinePoliciesRequest {
@@ -526,7 +497,7 @@ async fn setting_a_policy_again_replaces_it_and_bumps_its_version() {
     let admin = TestKeys::get().county_admin();
     app.create_category("noise", Vec::new()).await;
     app.create_category("garbage", Vec::new()).await;
-    let mut client = app.client().await;
+    let mut client = app.directory().await;
 
     let first = client
         .set_deadline_policy(with_token(
@@ -635,7 +606,7 @@ async fn setting_a_policy_again_replaces_it_and_bumps_its_version() {
 async fn a_working_calendar_round_trips_and_drives_deadlines() {
     let app = TestApp::spawn().await;
     let admin = TestKeys::get().county_admin();
-    let mut client = app.client().await;
+    let mut client = app.directory().await;
     let calendar = pb::WorkingCalendar {
         name: "workingCalendars/2026".into(),
         // Out of order and repeated: stored as a set, returned in date order.

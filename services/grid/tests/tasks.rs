@@ -2,39 +2,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod support;
 
 use chrono::{Duration, Utc};
-use civicgrid_grid::Application;
 use civicgrid_grid::commands::sweep_supervision::sweep_once;
-use civicgrid_host::Service;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
 use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
 use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
 use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A};
-use civicgrid_runtime::CancellationToken;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
-use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
-use sqlx::PgPool;
+use civicgrid_testkit::{TestKeys, endpoint, with_token};
+use support::TestApp;
 use tonic::Code;
 use tonic::transport::Channel;
-
-struct TestApp {
-    addr: SocketAddr,
-    pool: PgPool,
-    ladder: civicgrid_grid::domain::supervision::Ladder,
-    shutdown: CancellationToken,
-    _db: TestDatabase,
-    _broker: TestBroker,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
 
 fn admin() -> String {
     TestKeys::get().county_admin()
@@ -56,33 +38,24 @@ fn centre() -> String {
     TestKeys::get().token(&[Role::CommandCentre], &["*"], None)
 }
 
-impl TestApp {
-    /// A grid with county c / street s1, s2 / community s1-m1, s2-m1 / grid
-    /// s1-m1-g1, s2-m1-g1; departments housing, water, power; category
-    /// leak (extra field `floor`, required) with a policy.
-    async fn spawn() -> TestApp {
-        civicgrid_runtime::telemetry::init_for_tests();
-        let db = TestDatabase::create_empty().await.unwrap();
-        let broker = TestBroker::new();
-        let app = Application::build(test_settings("grid", &db, &broker))
-            .await
-            .unwrap();
-        let (addr, pool, ladder) = (app.grpc_addr(), app.pool().clone(), app.ladder());
-        let shutdown = CancellationToken::new();
-        tokio::spawn(app.run(shutdown.clone()));
-        let test = TestApp {
-            addr,
-            pool,
-            ladder,
-            shutdown,
-            _db: db,
-            _broker: broker,
-        };
-        test.seed().await;
-        test
-    }
+/// What the task tests do with the grid under test.
+trait TaskHarness {
+    async fn seed_tasks(&self);
+    async fn tasks(&self) -> TaskServiceClient<Channel>;
+    async fn report(&self, cell: &str, token: &str) -> pb::Task;
+    async fn act(
+        &self,
+        task: &pb::Task,
+        action: A,
+        reason: &str,
+        token: &str,
+    ) -> Result<pb::Task, tonic::Status>;
+    async fn footprint(&self, task: &pb::Task) -> (i64, i64, i64);
+    async fn events(&self, prefix: &str) -> Vec<String>;
+}
 
-    async fn seed(&self) {
+impl TaskHarness for TestApp {
+    async fn seed_tasks(&self) {
         let mut grid = GridServiceClient::connect(endpoint(self.addr))
             .await
             .unwrap();
@@ -254,6 +227,15 @@ impl TestApp {
     }
 }
 
+/// A grid with county c / street s1, s2 / community s1-m1, s2-m1 / grid
+/// s1-m1-g1, s2-m1-g1; departments housing, water, power; category leak
+/// (extra field `floor`, required) with a policy.
+async fn spawn() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.seed_tasks().await;
+    app
+}
+
 fn whistle(lead: &str, assisting: &[&str]) -> A {
     A::Whistle(tr::Whistle {
         lead: format!("departments/{lead}"),
@@ -270,7 +252,7 @@ fn dept(d: &str) -> String {
 
 #[tokio::test]
 async fn a_whistled_task_runs_its_whole_life_with_history_and_an_event_per_step() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = app.report("s1-m1-g1", &admin()).await;
     assert_eq!(task.state, pb::TaskState::Reported as i32);
     assert_eq!(
@@ -463,7 +445,7 @@ async fn a_whistled_task_runs_its_whole_life_with_history_and_an_event_per_step(
 
 #[tokio::test]
 async fn forbidden_transitions_fail_their_precondition_and_change_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = app.report("s1-m1-g1", &admin()).await;
     let before = app.footprint(&task).await;
     for (action, reason, token) in [
@@ -513,7 +495,7 @@ async fn forbidden_transitions_fail_their_precondition_and_change_nothing() {
 
 #[tokio::test]
 async fn a_stale_etag_is_aborted_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let read = app.report("s1-m1-g1", &admin()).await;
     app.act(&read, A::Accept(tr::Accept {}), "", &admin())
         .await
@@ -529,7 +511,7 @@ async fn a_stale_etag_is_aborted_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_malformed_report_names_every_bad_field_and_writes_nothing() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = pb::Task {
         cell: "nowhere".into(),
         category: "categories/leak".into(),
@@ -595,7 +577,7 @@ async fn a_malformed_report_names_every_bad_field_and_writes_nothing() {
 
 #[tokio::test]
 async fn a_retried_report_with_the_same_request_id_is_stored_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = pb::Task {
         cell: "cells/s1-m1-g1".into(),
         category: "categories/leak".into(),
@@ -630,7 +612,7 @@ async fn a_retried_report_with_the_same_request_id_is_stored_once() {
 
 #[tokio::test]
 async fn a_department_operator_sees_and_acts_only_on_its_own_departments_tasks() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let mine = app.report("s1-m1-g1", &admin()).await;
     let mine = app
         .act(&mine, whistle("housing", &[]), "", &admin())
@@ -711,7 +693,7 @@ async fn a_department_operator_sees_and_acts_only_on_its_own_departments_tasks()
 
 #[tokio::test]
 async fn a_grid_worker_sees_only_the_cells_of_their_duties() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let worker = TestKeys::get().token(&[Role::GridWorker], &[], None);
     let subject = "test-grid_worker";
     let mut grid = GridServiceClient::connect(endpoint(app.addr))
@@ -787,7 +769,7 @@ async fn a_grid_worker_sees_only_the_cells_of_their_duties() {
 
 #[tokio::test]
 async fn two_sweepers_together_issue_each_supervision_order_exactly_once() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let a = app.report("s1-m1-g1", &admin()).await;
     let b = app.report("s2-m1-g1", &admin()).await;
     let c = app.report("s2-m1-g1", &admin()).await;
@@ -843,7 +825,7 @@ async fn two_sweepers_together_issue_each_supervision_order_exactly_once() {
 
 #[tokio::test]
 async fn a_sweeper_started_after_a_deadline_passed_issues_the_order_and_escalates() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = app.report("s1-m1-g1", &admin()).await;
     let task = app
         .act(&task, whistle("housing", &[]), "", &admin())
@@ -905,7 +887,7 @@ async fn a_sweeper_started_after_a_deadline_passed_issues_the_order_and_escalate
 
 #[tokio::test]
 async fn statistics_count_on_time_responses_satisfaction_returns_and_reopenings() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let task = app.report("s1-m1-g1", &admin()).await;
     let task = app
         .act(&task, A::Accept(tr::Accept {}), "", &admin())
@@ -981,7 +963,7 @@ async fn statistics_count_on_time_responses_satisfaction_returns_and_reopenings(
 
 #[tokio::test]
 async fn likely_duplicates_are_open_tasks_of_the_category_nearby_and_can_be_merged() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     let first = app.report("s1-m1-g1", &admin()).await;
     let second = app.report("s1-m1-g1", &admin()).await;
     let far = app.report("s2-m1-g1", &admin()).await;

@@ -130,24 +130,17 @@ pub async fn id_for_request(
 
 /// The task `id`, locked until the transaction ends.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(row) => Ok(with_assignments(conn, vec![task_from_row(&row)?])
-            .await?
-            .pop()),
-        None => Ok(None),
-    }
+    fetch(conn, id, " FOR UPDATE").await
 }
 
 /// The task `id`.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    fetch(conn, id, "").await
+}
+
+async fn fetch(conn: &mut PgConnection, id: Uuid, locking: &str) -> sqlx::Result<Option<TaskRow>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1{locking}"
     )))
     .bind(id)
     .fetch_optional(&mut *conn)

@@ -1,4 +1,4 @@
-//! The grid under test, shared by the layout and staff test binaries: its
+//! The grid under test, shared by every test binary of the grid: its
 //! own database and broker names, gRPC on port 0.
 
 // Each test binary uses a different part of this module.
@@ -22,6 +22,7 @@ use tonic::transport::Channel;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
+    pub ladder: civicgrid_grid::domain::supervision::Ladder,
     relay: Relay,
     shutdown: CancellationToken,
     _db: TestDatabase,
@@ -36,12 +37,18 @@ impl TestApp {
         let app = Application::build(test_settings("grid", &db, &broker))
             .await
             .unwrap();
-        let (addr, pool, relay) = (app.grpc_addr(), app.pool().clone(), app.relay());
+        let (addr, pool, relay, ladder) = (
+            app.grpc_addr(),
+            app.pool().clone(),
+            app.relay(),
+            app.ladder(),
+        );
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run(shutdown.clone()));
         TestApp {
             addr,
             pool,
+            ladder,
             relay,
             shutdown,
             _db: db,
