@@ -1,7 +1,6 @@
 //! Reading the cell tree: by id, by subtree, within the caller's scope, paged.
 
 use civicgrid_proto::grid::v1 as pb;
-use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::paging;
 use civicgrid_runtime::status::{self, FieldViolations};
 use sqlx::PgExecutor;
@@ -111,12 +110,13 @@ pub struct ListRequest<'a> {
     pub page_token: &'a str,
 }
 
-/// One page of cells for `caller`, with the next page's token (empty at the end).
-/// Validates the request (INVALID_ARGUMENT with field violations) and hides
-/// everything outside the caller's scope.
+/// One page of cells for a caller who sees the subtrees of `roots` (`None`:
+/// everything), with the next page's token (empty at the end). Validates the
+/// request (INVALID_ARGUMENT with field violations) and hides everything
+/// outside those subtrees.
 pub async fn list_page(
     pool: &sqlx::PgPool,
-    caller: &Caller,
+    roots: Option<Vec<String>>,
     request: ListRequest<'_>,
 ) -> Result<(Vec<pb::Cell>, String), Status> {
     let mut violations = FieldViolations::new();
@@ -143,7 +143,6 @@ pub async fn list_page(
     let after = paging::decode(request.page_token, &fingerprint, &mut violations);
     violations.check(())?;
 
-    let roots = caller.scope_roots("cells");
     let ancestor_path = match ancestor_id {
         None => None,
         Some(id) => Some(

@@ -744,6 +744,31 @@ async fn a_grid_worker_sees_only_the_cells_of_their_duties() {
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 
+    // The grid itself: the worker sees the cell of their duty (and below), nothing else.
+    let listed = grid
+        .list_cells(with_token(pb::ListCellsRequest::default(), &worker))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed
+            .cells
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["cells/s1-m1-g1"]
+    );
+    for name in ["cells/s2-m1-g1", "cells/s1-m1", "cells/c"] {
+        let status = grid
+            .get_cell(with_token(
+                pb::GetCellRequest { name: name.into() },
+                &worker,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::NotFound, "{name}");
+    }
+
     // Reporting outside the duty is refused.
     let task = pb::Task {
         cell: "cells/s2-m1-g1".into(),

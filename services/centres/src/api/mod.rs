@@ -33,7 +33,8 @@ impl CentresService for CentresApi {
             page_size: body.page_size,
             page_token: &body.page_token,
         };
-        let (cells, next_page_token) = list_page(&self.pool, caller, list).await?;
+        let (cells, next_page_token) =
+            list_page(&self.pool, caller.scope_roots("cells"), list).await?;
         Ok(Response::new(pb::ListKnownCellsResponse {
             cells,
             next_page_token,

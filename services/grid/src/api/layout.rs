@@ -61,10 +61,11 @@ pub async fn export_cells(
     let (Some(root), Some(format)) = (root, format) else {
         return Err(violations.into_status());
     };
+    let roots = super::read_roots(pool, caller).await?;
     let root = civicgrid_cell_tree::get(pool, root.as_str())
         .await
         .map_err(status::database)?
-        .filter(|row| visible(row, caller.scope_roots("cells").as_deref()))
+        .filter(|row| visible(row, roots.as_deref()))
         .ok_or_else(|| Status::not_found(format!("{} not found", request.root)))?;
     let subtree = cells::subtree(pool, &root.path)
         .await

@@ -54,6 +54,7 @@ impl GridService for GridApi {
     ) -> Result<Response<pb::GetCellResponse>, Status> {
         let caller = Caller::of(&request)?;
         let name = &request.get_ref().name;
+        let roots = read_roots(&self.pool, caller).await?;
         let Some(id) = CellId::parse_name(name) else {
             let mut violations = FieldViolations::new();
             violations.add("name", "must be a cell name `cells/{cell_id}`");
@@ -63,7 +64,7 @@ impl GridService for GridApi {
             .await
             .map_err(status::database)?
             // Outside the caller's scope is indistinguishable from absent.
-            .filter(|row| visible(row, caller.scope_roots("cells").as_deref()))
+            .filter(|row| visible(row, roots.as_deref()))
             .ok_or_else(|| Status::not_found(format!("{name} not found")))?;
         Ok(Response::new(pb::GetCellResponse {
             cell: Some(row.to_proto()),
@@ -82,7 +83,8 @@ impl GridService for GridApi {
             page_size: body.page_size,
             page_token: &body.page_token,
         };
-        let (cells, next_page_token) = list_page(&self.pool, caller, list).await?;
+        let (cells, next_page_token) =
+            list_page(&self.pool, read_roots(&self.pool, caller).await?, list).await?;
         Ok(Response::new(pb::ListCellsResponse {
             cells,
             next_page_token,
@@ -155,4 +157,19 @@ impl GridService for GridApi {
             staff_assignment: Some(staff::to_proto(&row)),
         }))
     }
+}
+
+/// The cell subtrees `caller` may read (see `access::cell_read_roots`).
+pub(crate) async fn read_roots(
+    pool: &PgPool,
+    caller: &Caller,
+) -> Result<Option<Vec<String>>, Status> {
+    let duty_cells = if caller.has_role(civicgrid_runtime::auth::Role::GridWorker) {
+        crate::store::staff::cells_of_person(pool, &caller.subject, chrono::Utc::now())
+            .await
+            .map_err(status::database)?
+    } else {
+        Vec::new()
+    };
+    Ok(crate::domain::access::cell_read_roots(caller, duty_cells))
 }

@@ -219,7 +219,7 @@ pub async fn list(
         });
     violations.check(())?;
 
-    let roots = caller.scope_roots("cells");
+    let roots = super::read_roots(pool, caller).await?;
     let ancestor_path = match ancestor {
         None => None,
         Some(id) => Some(

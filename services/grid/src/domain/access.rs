@@ -149,3 +149,17 @@ const DIRECTORY_EDITORS: [Role; 2] = [Role::CountyAdmin, Role::CommandCentre];
 pub fn may_edit_directory(caller: &Caller) -> bool {
     caller.has_any_role(&DIRECTORY_EDITORS)
 }
+
+/// The subtrees of cells `caller` may read: their token's scope, plus, for
+/// grid workers, the cells of their current duties (`duty_cells`) instead
+/// of any scope of their own. `None`: the whole county.
+pub fn cell_read_roots(caller: &Caller, duty_cells: Vec<String>) -> Option<Vec<String>> {
+    let mut roots = Vec::new();
+    if caller.roles.iter().any(|role| *role != Role::GridWorker) {
+        roots.extend(caller.scope_roots("cells")?);
+    }
+    if caller.has_role(Role::GridWorker) {
+        roots.extend(duty_cells);
+    }
+    Some(roots)
+}
