@@ -358,10 +358,16 @@ async fn a_street_admin_assigns_and_sees_duties_only_in_their_own_street() {
     assert_eq!(status.code(), Code::PermissionDenied);
     let status = end(&app, &worker, &own.name).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
-    let listed = list(&app, &worker, pb::ListStaffAssignmentsRequest::default())
+    let analyst = TestKeys::get().token(&[Role::ReadOnlyAnalyst], &["cells/s1"], None);
+    let listed = list(&app, &analyst, pb::ListStaffAssignmentsRequest::default())
         .await
         .unwrap();
     assert_eq!(names(&listed), vec![&own.name]);
+    // A grid worker reads only the cells of their own duties (none here).
+    let listed = list(&app, &worker, pb::ListStaffAssignmentsRequest::default())
+        .await
+        .unwrap();
+    assert!(listed.staff_assignments.is_empty());
     assert_eq!(count(&app).await, before);
 }
 
