@@ -1,6 +1,7 @@
 //! The grid service assembled: gRPC APIs (cells, directory), outbox relay,
 //! no consumers yet.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use civicgrid_host::{Apis, Host, Job, Service, Workers};
@@ -18,6 +19,7 @@ use crate::api::directory::DirectoryApi;
 use crate::api::tasks::TaskApi;
 use crate::commands::sweep_supervision::sweep_once;
 use crate::domain::supervision::Ladder;
+use crate::store::lookups::Lookups;
 
 /// The grid's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -68,18 +70,26 @@ impl Service for Application {
         let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let tasks = TaskServiceServer::new(TaskApi::new(self.host.pool.clone(), self.key.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        // One cache of directory lookups for both APIs, so a directory change
+        // made here is seen by the next task at once.
+        let lookups = Arc::new(Lookups::new());
+        let tasks = TaskServiceServer::new(TaskApi::new(
+            self.host.pool.clone(),
+            lookups.clone(),
+            self.key.clone(),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let sweeper: Job = {
             let pool = self.host.pool.clone();
             let ladder = self.ladder();
             let interval = Duration::from_millis(self.host.settings.supervision_sweep_interval_ms);
             Box::new(move |stop| Box::pin(sweep_forever(pool, ladder, interval, stop)))
         };
-        let directory_api = DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let directory_api =
+            DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone(), lookups.clone()))
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let workers = Workers {
             relay: true,
             jobs: vec![sweeper],

@@ -13,6 +13,8 @@ use civicgrid_proto::grid::v1::directory_service_server::DirectoryService;
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::paging;
 use civicgrid_runtime::status::{self, FieldViolations};
+use std::sync::Arc;
+
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
@@ -24,16 +26,18 @@ use crate::domain::directory::{
     Category, DeadlinePolicy, Department, Urgency, Versioned, calendar_name, policy_name,
 };
 use crate::store::directory as store;
+use crate::store::lookups::Lookups;
 
 /// Implements `civicgrid.grid.v1.DirectoryService`.
 pub struct DirectoryApi {
     pool: PgPool,
+    lookups: Arc<Lookups>,
 }
 
 impl DirectoryApi {
     /// The API over the grid's database.
-    pub fn new(pool: PgPool) -> Self {
-        DirectoryApi { pool }
+    pub fn new(pool: PgPool, lookups: Arc<Lookups>) -> Self {
+        DirectoryApi { pool, lookups }
     }
 
     async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, Status> {
@@ -54,6 +58,8 @@ impl DirectoryService for DirectoryApi {
         let caller = Caller::of(&request)?;
         let department = parse::create_department(request.get_ref())?;
         let stored = create_department(&self.pool, caller, department).await?;
+        // The directory changed: stop serving cached policies and calendars.
+        self.lookups.invalidate();
         Ok(Response::new(pb::CreateDepartmentResponse {
             department: Some(department_proto(&stored)),
         }))
@@ -93,6 +99,8 @@ impl DirectoryService for DirectoryApi {
         let caller = Caller::of(&request)?;
         let category = parse::create_category(request.get_ref())?;
         let stored = create_category(&self.pool, caller, category).await?;
+        // The directory changed: stop serving cached policies and calendars.
+        self.lookups.invalidate();
         Ok(Response::new(pb::CreateCategoryResponse {
             category: Some(category_proto(&stored)),
         }))
@@ -132,6 +140,8 @@ impl DirectoryService for DirectoryApi {
         let caller = Caller::of(&request)?;
         let policy = parse::set_deadline_policy(request.get_ref())?;
         let stored = set_deadline_policy(&self.pool, caller, policy).await?;
+        // The directory changed: stop serving cached policies and calendars.
+        self.lookups.invalidate();
         Ok(Response::new(pb::SetDeadlinePolicyResponse {
             policy: Some(policy_proto(&stored)),
         }))
@@ -187,6 +197,8 @@ impl DirectoryService for DirectoryApi {
         let caller = Caller::of(&request)?;
         let calendar = parse::set_working_calendar(request.get_ref())?;
         let stored = set_working_calendar(&self.pool, caller, calendar).await?;
+        // The directory changed: stop serving cached policies and calendars.
+        self.lookups.invalidate();
         Ok(Response::new(pb::SetWorkingCalendarResponse {
             calendar: Some(calendar_proto(&stored)),
         }))

@@ -1,6 +1,7 @@
 //! `civicgrid.grid.v1.TaskService`: parse once, run the command, answer.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use civicgrid_cell_tree::row::from_timestamp;
@@ -25,19 +26,21 @@ use crate::domain::report::{
     Channel, Description, MAX_ATTACHMENTS, MAX_CONTACT_CHARS, Report, attachment_problem,
 };
 use crate::domain::task::{Action, RejectionKind, TaskState};
+use crate::store::lookups::Lookups;
 use crate::store::tasks::TaskFilter;
 use crate::store::{staff, supervision, tasks};
 
 /// Implements `civicgrid.grid.v1.TaskService`.
 pub struct TaskApi {
     pool: PgPool,
+    lookups: Arc<Lookups>,
     key: DataKey,
 }
 
 impl TaskApi {
     /// The API over the grid's database, sealing contacts with `key`.
-    pub fn new(pool: PgPool, key: DataKey) -> Self {
-        TaskApi { pool, key }
+    pub fn new(pool: PgPool, lookups: Arc<Lookups>, key: DataKey) -> Self {
+        TaskApi { pool, lookups, key }
     }
 
     /// What `caller` sees of the tasks: grid workers' duties come from the
@@ -83,7 +86,16 @@ impl TaskService for TaskApi {
         let caller = Caller::of(&request)?.clone();
         let (report, request_id) = parse_report(request.get_ref())?;
         let scope = self.scope(&caller).await?;
-        let task = report_task(&self.pool, &self.key, &caller, &scope, report, request_id).await?;
+        let task = report_task(
+            &self.pool,
+            &self.lookups,
+            &self.key,
+            &caller,
+            &scope,
+            report,
+            request_id,
+        )
+        .await?;
         Ok(Response::new(pb::ReportTaskResponse {
             task: Some(convert::task(&task)),
         }))
@@ -241,7 +253,7 @@ impl TaskService for TaskApi {
         let caller = Caller::of(&request)?.clone();
         let input = parse_transition(request.get_ref(), &caller)?;
         let scope = self.scope(&caller).await?;
-        let task = transition_task(&self.pool, &caller, &scope, input).await?;
+        let task = transition_task(&self.pool, &self.lookups, &caller, &scope, input).await?;
         Ok(Response::new(pb::TransitionTaskResponse {
             task: Some(convert::task(&task)),
         }))

@@ -9,18 +9,20 @@ use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{TaskScope, may_report};
-use crate::domain::deadlines::PolicyClock;
 use crate::domain::directory::FieldProblem;
 use crate::domain::report::Report;
 use crate::domain::task::Lifecycle;
 use crate::events::publish;
+use crate::store::lookups::Lookups;
+use crate::store::tasks;
 use crate::store::tasks::TaskRow;
-use crate::store::{directory, tasks};
 
 /// Stores the task, its first history entry and `grid.task.reported` in
 /// one transaction. A retry with the same `request_id` returns the first task.
+#[allow(clippy::too_many_arguments)]
 pub async fn report_task(
     pool: &PgPool,
+    lookups: &Lookups,
     key: &DataKey,
     caller: &Caller,
     scope: &TaskScope,
@@ -33,26 +35,20 @@ pub async fn report_task(
         ));
     }
     let mut tx = pool.begin().await?;
-    if let Some(request_id) = request_id
-        && let Some(existing) = tasks::id_for_request(&mut tx, request_id).await?
-    {
-        return tasks::get(&mut tx, existing)
-            .await?
-            .ok_or_else(|| CommandError::NotFound(format!("tasks/{existing}")));
-    }
-
-    let cell = civicgrid_cell_tree::get(&mut *tx, report.cell.as_str())
+    let cell_path = lookups
+        .cell_path(&mut tx, report.cell.as_str())
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("cells/{} does not exist", report.cell))
         })?;
-    if !scope.sees_cell(&cell.path) {
+    if !scope.sees_cell(&cell_path) {
         return Err(CommandError::PermissionDenied(format!(
             "cells/{} is outside your scope",
-            cell.id
+            report.cell
         )));
     }
-    let category = directory::category(&mut tx, &report.category)
+    let category = lookups
+        .category(&mut tx, &report.category)
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("categories/{} does not exist", report.category))
@@ -74,15 +70,15 @@ pub async fn report_task(
         }
         return Err(CommandError::Invalid(violations));
     }
-    let policy = directory::deadline_policy(&mut tx, &report.category, report.urgency).await?;
-    let calendar = directory::work_calendar(&mut tx).await?;
-    let rules = PolicyClock::new(policy.as_ref(), calendar);
+    let rules = lookups
+        .deadline_rules(&mut tx, &report.category, report.urgency)
+        .await?;
 
     let at = now();
     let task = TaskRow {
         id: Uuid::now_v7(),
-        cell_id: cell.id.clone(),
-        cell_path: cell.path.clone(),
+        cell_id: report.cell.as_str().to_owned(),
+        cell_path,
         category_id: report.category.clone(),
         urgency: report.urgency.number(),
         channel: report.channel.number(),
@@ -102,7 +98,19 @@ pub async fn report_task(
         .reporter_contact
         .as_deref()
         .map(|contact| key.seal(contact));
-    tasks::insert(&mut tx, &task, sealed.as_deref(), request_id).await?;
+    if !tasks::insert(&mut tx, &task, sealed.as_deref(), request_id).await? {
+        // A retry of a report already stored: the same answer, nothing new.
+        tx.rollback().await?;
+        let existing = match request_id {
+            Some(request_id) => tasks::get_by_request(pool, request_id).await?,
+            None => None,
+        };
+        return existing.ok_or_else(|| {
+            CommandError::Aborted(
+                "the first try of this report is still being stored; retry".to_owned(),
+            )
+        });
+    }
     let entry = tasks::record_reported(&mut tx, task.id, &caller.subject, at).await?;
     let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
     outbox::enqueue(

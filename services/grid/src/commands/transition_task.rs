@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{TaskScope, action_refusal};
-use crate::domain::deadlines::PolicyClock;
 use crate::domain::directory::Urgency;
 use crate::domain::supervision::open_lapses;
 use crate::domain::task::{Action, TaskState, apply};
 use crate::events::publish;
+use crate::store::lookups::Lookups;
 use crate::store::tasks::TaskRow;
 use crate::store::{directory, supervision, tasks};
 
@@ -30,6 +30,7 @@ pub struct TransitionTask {
 /// of supervision orders it settles commit together, or nothing does.
 pub async fn transition_task(
     pool: &PgPool,
+    lookups: &Lookups,
     caller: &Caller,
     scope: &TaskScope,
     input: TransitionTask,
@@ -56,8 +57,9 @@ pub async fn transition_task(
     check_references(&mut tx, &current, &input.action, scope).await?;
 
     let urgency = Urgency::from_number(i32::from(current.urgency)).unwrap_or(Urgency::Normal);
-    let policy = directory::deadline_policy(&mut tx, &current.category_id, urgency).await?;
-    let rules = PolicyClock::new(policy.as_ref(), directory::work_calendar(&mut tx).await?);
+    let rules = lookups
+        .deadline_rules(&mut tx, &current.category_id, urgency)
+        .await?;
     let at = now();
     let transition = apply(&current.lifecycle, &input.action, at, &rules)?;
 

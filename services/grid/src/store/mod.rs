@@ -2,6 +2,7 @@
 
 pub mod cells;
 pub mod directory;
+pub mod lookups;
 pub mod staff;
 pub mod supervision;
 pub mod tasks;

@@ -79,19 +79,21 @@ const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channe
     reporter_contact_masked, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, rejection_kind, \
     rejection_reason, version, create_time, update_time, resolve_time, close_time";
 
-/// Stores a newly reported task with its sealed contact and idempotency key.
+/// Stores a newly reported task with its sealed contact and idempotency
+/// key; `false` when a task with that key exists (a retried report).
 pub async fn insert(
     conn: &mut PgConnection,
     task: &TaskRow,
     sealed_contact: Option<&[u8]>,
     request_id: Option<Uuid>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     let lifecycle = &task.lifecycle;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
            reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
            create_time, update_time, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT (request_id) DO NOTHING",
     )
     .bind(task.id)
     .bind(&task.cell_id)
@@ -113,19 +115,22 @@ pub async fn insert(
     .bind(task.update_time)
     .bind(request_id)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 /// The task a ReportTask with `request_id` created, if any.
-pub async fn id_for_request(
-    conn: &mut PgConnection,
-    request_id: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT id FROM tasks WHERE request_id = $1")
+pub async fn get_by_request(pool: &PgPool, request_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+    let mut conn = pool.acquire().await?;
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE request_id = $1")
         .bind(request_id)
-        .fetch_optional(conn)
-        .await
+        .fetch_optional(&mut *conn)
+        .await?;
+    match id {
+        Some(id) => get(&mut conn, id).await,
+        None => Ok(None),
+    }
 }
 
 /// The task `id`, locked until the transaction ends.
