@@ -28,7 +28,7 @@ use crate::domain::report::{
 use crate::domain::task::{Action, RejectionKind, TaskState};
 use crate::store::lookups::Lookups;
 use crate::store::tasks::TaskFilter;
-use crate::store::{staff, supervision, tasks};
+use crate::store::{supervision, tasks};
 
 /// Implements `civicgrid.grid.v1.TaskService`.
 pub struct TaskApi {
@@ -47,7 +47,8 @@ impl TaskApi {
     /// staff assignments valid now.
     async fn scope(&self, caller: &Caller) -> Result<TaskScope, Status> {
         let duty_cells = if caller.has_role(Role::GridWorker) {
-            staff::cells_of_person(&self.pool, &caller.subject, Utc::now())
+            self.lookups
+                .duty_cells(&self.pool, &caller.subject)
                 .await
                 .map_err(status::database)?
         } else {

@@ -98,7 +98,15 @@ pub async fn report_task(
         .reporter_contact
         .as_deref()
         .map(|contact| key.seal(contact));
-    if !tasks::insert(&mut tx, &task, sealed.as_deref(), request_id).await? {
+    let Some(entry) = tasks::insert(
+        &mut tx,
+        &task,
+        sealed.as_deref(),
+        request_id,
+        &caller.subject,
+    )
+    .await?
+    else {
         // A retry of a report already stored: the same answer, nothing new.
         tx.rollback().await?;
         let existing = match request_id {
@@ -110,8 +118,7 @@ pub async fn report_task(
                 "the first try of this report is still being stored; retry".to_owned(),
             )
         });
-    }
-    let entry = tasks::record_reported(&mut tx, task.id, &caller.subject, at).await?;
+    };
     let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
     outbox::enqueue(
         &mut tx,

@@ -5,7 +5,8 @@
 //! round trips of the report path. They are kept for [`TTL`] (so another
 //! replica's change shows within that time) and dropped at once when this
 //! replica changes the directory. Cell paths never change once created, so
-//! they are kept until the map is full.
+//! they are kept until the map is full. A grid worker's duty cells are kept
+//! for [`TTL`] too.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -36,6 +37,7 @@ struct Directory {
 pub struct Lookups {
     directory: Mutex<Directory>,
     cell_paths: Mutex<HashMap<String, String>>,
+    duties: Mutex<HashMap<String, (Instant, Vec<String>)>>,
 }
 
 impl Lookups {
@@ -104,6 +106,28 @@ impl Lookups {
             }
         };
         Ok(PolicyClock::new(policy.as_ref(), calendar))
+    }
+
+    /// The cells of `person`'s current duties, at most [`TTL`] old: a duty
+    /// begun or ended shows within that time.
+    pub async fn duty_cells(&self, pool: &sqlx::PgPool, person: &str) -> sqlx::Result<Vec<String>> {
+        let cached = self.duties.lock().ok().and_then(|duties| {
+            duties
+                .get(person)
+                .filter(|(at, _)| at.elapsed() <= TTL)
+                .map(|(_, cells)| cells.clone())
+        });
+        if let Some(cells) = cached {
+            return Ok(cells);
+        }
+        let cells = crate::store::staff::cells_of_person(pool, person, chrono::Utc::now()).await?;
+        if let Ok(mut duties) = self.duties.lock() {
+            if duties.len() >= MAX_CELLS {
+                duties.clear();
+            }
+            duties.insert(person.to_owned(), (Instant::now(), cells.clone()));
+        }
+        Ok(cells)
     }
 
     /// The path of cell `id`, if it exists (misses are not remembered).

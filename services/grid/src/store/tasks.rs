@@ -80,20 +80,30 @@ const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channe
     rejection_reason, version, create_time, update_time, resolve_time, close_time";
 
 /// Stores a newly reported task with its sealed contact and idempotency
-/// key; `false` when a task with that key exists (a retried report).
+/// key, and its first history entry; `None` when a task with that key
+/// exists (a retried report).
+///
+/// The task and its first history entry ("reported", by `actor`) go in one
+/// statement: the report path is the county's hottest, and each round trip
+/// inside its transaction is paid on every call.
 pub async fn insert(
     conn: &mut PgConnection,
     task: &TaskRow,
     sealed_contact: Option<&[u8]>,
     request_id: Option<Uuid>,
-) -> sqlx::Result<bool> {
+    actor: &str,
+) -> sqlx::Result<Option<HistoryRow>> {
     let lifecycle = &task.lifecycle;
     let inserted = sqlx::query(
-        "INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
-           reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
-           create_time, update_time, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-         ON CONFLICT (request_id) DO NOTHING",
+        "WITH task AS ( \
+           INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
+             reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
+             create_time, update_time, request_id) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+           ON CONFLICT (request_id) DO NOTHING \
+           RETURNING id) \
+         INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) \
+         SELECT id, 1, 'reported', $12, $20, $17 FROM task",
     )
     .bind(task.id)
     .bind(&task.cell_id)
@@ -114,10 +124,20 @@ pub async fn insert(
     .bind(task.create_time)
     .bind(task.update_time)
     .bind(request_id)
+    .bind(actor)
     .execute(conn)
     .await?
     .rows_affected();
-    Ok(inserted == 1)
+    Ok((inserted == 1).then(|| HistoryRow {
+        sequence: 1,
+        action: "reported".to_owned(),
+        from_state: None,
+        to_state: TaskState::Reported.number(),
+        actor: actor.to_owned(),
+        department: None,
+        reason: None,
+        time: task.create_time,
+    }))
 }
 
 /// The task a ReportTask with `request_id` created, if any.
@@ -277,34 +297,6 @@ pub async fn append_history(
         rows.push(row);
     }
     Ok(rows)
-}
-
-/// The first history entry ("reported"), which has no previous state.
-pub async fn record_reported(
-    conn: &mut PgConnection,
-    id: Uuid,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> sqlx::Result<HistoryRow> {
-    let row = HistoryRow {
-        sequence: 1,
-        action: "reported".to_owned(),
-        from_state: None,
-        to_state: TaskState::Reported.number(),
-        actor: actor.to_owned(),
-        department: None,
-        reason: None,
-        time: now,
-    };
-    sqlx::query("INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) VALUES ($1, 1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(&row.action)
-        .bind(row.to_state)
-        .bind(&row.actor)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(row)
 }
 
 /// The task's whole history, oldest first.
