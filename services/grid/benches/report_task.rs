@@ -4,7 +4,8 @@
 //! PostgreSQL with pgbench, in the same run, and their ratio.
 //!
 //! BENCH_SECONDS (default 10) sets each run's length; BENCH_CONCURRENCY
-//! (default "1,8,32") the concurrencies.
+//! (default "1,8,32") the concurrencies; BENCH_RELAY=off stops the outbox
+//! relay during the runs (the outbox rows are still written).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -45,8 +46,10 @@ async fn run() {
     let db = TestDatabase::create_empty().await.expect("database");
     let broker = TestBroker::new();
     let mut settings = test_settings("grid", &db, &broker);
-    // As in production: the relay publishes while reports commit.
-    settings.background_workers = true;
+    // By default the relay publishes while reports commit, as in
+    // production; BENCH_RELAY=off measures the write path alone.
+    let relay = std::env::var("BENCH_RELAY").map(|v| v != "off").unwrap_or(true);
+    settings.background_workers = relay;
     settings.log_filter = "warn".to_owned();
     let app = Application::build(settings).await.expect("grid");
     let addr = app.grpc_addr();
@@ -62,7 +65,7 @@ async fn run() {
     println!(
         "report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction"
     );
-    println!("{} s per run\n", seconds);
+    println!("{} s per run, outbox relay {}\n", seconds, if relay { "publishing alongside" } else { "off" });
     println!(
         "{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}",
         "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio"
