@@ -30,6 +30,9 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 /// the listener was reconnecting are lost, the rows are not.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long the relay lets notifications gather before a pass.
+const COALESCE: Duration = Duration::from_millis(5);
+
 /// Published rows are kept this long for inspection and replay, then pruned.
 const RETENTION: &str = "7 days";
 
@@ -311,9 +314,16 @@ impl Relay {
                             () = tokio::time::sleep(POLL_INTERVAL) => continue,
                         },
                     };
-                    if let Ok(Err(error)) = woke {
-                        tracing::warn!(%error, "outbox listener lost; polling until it is back");
-                        listener = None;
+                    match woke {
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "outbox listener lost; polling until it is back");
+                            listener = None;
+                        }
+                        // Woken by a commit: give concurrent commits a moment to
+                        // land, so one pass publishes them together instead of
+                        // one pass (five round trips and a confirm) per event.
+                        Ok(Ok(_)) => tokio::time::sleep(COALESCE).await,
+                        Err(_) => {}
                     }
                 }
                 Err(error) => {
