@@ -105,6 +105,7 @@ async fn an_event_with_a_broken_cell_is_permanent_poison() {
             routing_key: CELL_CREATED.into(),
             message_type: String::new(),
             payload: vec![0xff, 0x01],
+            trace_headers: Default::default(),
         }),
     ] {
         assert!(matches!(

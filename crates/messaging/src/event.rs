@@ -1,5 +1,7 @@
 //! Events on their way out: what a command writes into the outbox.
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 /// An event to publish, already encoded. `event_id` equals the id in the
@@ -14,6 +16,9 @@ pub struct NewEvent {
     pub message_type: String,
     /// The encoded protobuf message.
     pub payload: Vec<u8>,
+    /// W3C trace context of the request that caused it, captured when the
+    /// event was made (a batch may be written from another task's span).
+    pub trace_headers: HashMap<String, String>,
 }
 
 impl NewEvent {
@@ -24,6 +29,7 @@ impl NewEvent {
             routing_key: routing_key.to_owned(),
             message_type: M::full_name(),
             payload: message.encode_to_vec(),
+            trace_headers: civicgrid_runtime::trace_context::current_headers(),
         }
     }
 }

@@ -49,8 +49,10 @@ pub async fn enqueue_all(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx::
     if events.is_empty() {
         return Ok(());
     }
-    let headers = serde_json::to_value(civicgrid_runtime::trace_context::current_headers())
-        .unwrap_or_default();
+    let headers: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| serde_json::to_value(&e.trace_headers).unwrap_or_default())
+        .collect();
     let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
     let routing_keys: Vec<&str> = events.iter().map(|e| e.routing_key.as_str()).collect();
     let message_types: Vec<&str> = events.iter().map(|e| e.message_type.as_str()).collect();
@@ -62,9 +64,9 @@ pub async fn enqueue_all(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx::
     sqlx::query(
         "WITH inserted AS ( \
            INSERT INTO outbox (event_id, routing_key, message_type, payload, headers) \
-           SELECT event_id, routing_key, message_type, payload, $5 \
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[]) \
-             WITH ORDINALITY AS e(event_id, routing_key, message_type, payload, position) \
+           SELECT event_id, routing_key, message_type, payload, headers \
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[]) \
+             WITH ORDINALITY AS e(event_id, routing_key, message_type, payload, headers, position) \
            ORDER BY position \
            RETURNING 1) \
          SELECT pg_notify($6, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row",
@@ -73,7 +75,7 @@ pub async fn enqueue_all(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx::
     .bind(&routing_keys)
     .bind(&message_types)
     .bind(&payloads)
-    .bind(headers)
+    .bind(&headers)
     .bind(NOTIFY_CHANNEL)
     .execute(&mut *conn)
     .await?;

@@ -48,7 +48,9 @@ async fn run() {
     let mut settings = test_settings("grid", &db, &broker);
     // By default the relay publishes while reports commit, as in
     // production; BENCH_RELAY=off measures the write path alone.
-    let relay = std::env::var("BENCH_RELAY").map(|v| v != "off").unwrap_or(true);
+    let relay = std::env::var("BENCH_RELAY")
+        .map(|v| v != "off")
+        .unwrap_or(true);
     settings.background_workers = relay;
     settings.log_filter = "warn".to_owned();
     let app = Application::build(settings).await.expect("grid");
@@ -65,7 +67,11 @@ async fn run() {
     println!(
         "report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction"
     );
-    println!("{} s per run, outbox relay {}\n", seconds, if relay { "publishing alongside" } else { "off" });
+    println!(
+        "{} s per run, outbox relay {}\n",
+        seconds,
+        if relay { "publishing alongside" } else { "off" }
+    );
     println!(
         "{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}",
         "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio"

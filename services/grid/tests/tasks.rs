@@ -1027,3 +1027,56 @@ async fn likely_duplicates_are_open_tasks_of_the_category_nearby_and_can_be_merg
         (pb::TaskState::Merged as i32, first.name)
     );
 }
+
+#[tokio::test]
+async fn concurrent_reports_are_each_stored_once_with_one_event_even_when_retried_together() {
+    let app = spawn().await;
+    let keys: Vec<String> = (0..40).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    // Forty reports and, at the same moment, a retry of each of the first ten.
+    let calls = keys.iter().chain(keys[..10].iter()).map(|key| {
+        let task = pb::Task {
+            cell: "cells/s1-m1-g1".into(),
+            category: "categories/leak".into(),
+            urgency: 2,
+            channel: 2,
+            description: "Leak".into(),
+            fields: [("floor".to_owned(), "2".to_owned())].into_iter().collect(),
+            ..Default::default()
+        };
+        let request = pb::ReportTaskRequest {
+            task: Some(task),
+            reporter_contact: String::new(),
+            request_id: key.clone(),
+        };
+        let addr = app.addr;
+        async move {
+            let mut client = TaskServiceClient::connect(endpoint(addr)).await.unwrap();
+            client
+                .report_task(with_token(request, &admin()))
+                .await
+                .unwrap()
+                .into_inner()
+                .task
+                .unwrap()
+                .name
+        }
+    });
+    let names = futures::future::join_all(calls).await;
+    let distinct: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(distinct.len(), 40);
+    assert_eq!(
+        &names[..10],
+        &names[40..],
+        "each retry answers with its first report"
+    );
+    let tasks: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let history: i64 = sqlx::query_scalar("SELECT count(*) FROM task_history")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!((tasks, history), (40, 40));
+    assert_eq!(app.events("grid.task.reported").await.len(), 40);
+}

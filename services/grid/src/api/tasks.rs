@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::commands::report_task::report_task;
+use crate::commands::report_task::{ReportWriter, prepare_report};
 use crate::commands::transition_task::{TransitionTask, transition_task};
 use crate::convert;
 use crate::domain::access::TaskScope;
@@ -35,12 +35,18 @@ pub struct TaskApi {
     pool: PgPool,
     lookups: Arc<Lookups>,
     key: DataKey,
+    writer: ReportWriter,
 }
 
 impl TaskApi {
     /// The API over the grid's database, sealing contacts with `key`.
     pub fn new(pool: PgPool, lookups: Arc<Lookups>, key: DataKey) -> Self {
-        TaskApi { pool, lookups, key }
+        TaskApi {
+            writer: ReportWriter::start(pool.clone()),
+            pool,
+            lookups,
+            key,
+        }
     }
 
     /// What `caller` sees of the tasks: grid workers' duties come from the
@@ -87,7 +93,7 @@ impl TaskService for TaskApi {
         let caller = Caller::of(&request)?.clone();
         let (report, request_id) = parse_report(request.get_ref())?;
         let scope = self.scope(&caller).await?;
-        let task = report_task(
+        let prepared = prepare_report(
             &self.pool,
             &self.lookups,
             &self.key,
@@ -97,6 +103,7 @@ impl TaskService for TaskApi {
             request_id,
         )
         .await?;
+        let task = self.writer.write(prepared).await?;
         Ok(Response::new(pb::ReportTaskResponse {
             task: Some(convert::task(&task)),
         }))

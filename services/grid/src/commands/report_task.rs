@@ -1,26 +1,42 @@
 //! ReportTask: a resident's request, an incident or a patrol finding enters the grid.
+//!
+//! Reports are validated by the caller's task, then written by one writer
+//! per process that takes every report waiting at that moment into one
+//! transaction (group commit): under load a commit carries many reports,
+//! with no added wait when there is no load.
 
-use civicgrid_messaging::outbox;
+use std::collections::HashSet;
+
+use civicgrid_messaging::{NewEvent, outbox};
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::crypto::{DataKey, mask_contact};
 use civicgrid_runtime::status::FieldViolations;
 use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{TaskScope, may_report};
 use crate::domain::directory::FieldProblem;
 use crate::domain::report::Report;
-use crate::domain::task::Lifecycle;
+use crate::domain::task::{Lifecycle, TaskState};
 use crate::events::publish;
 use crate::store::lookups::Lookups;
-use crate::store::tasks;
-use crate::store::tasks::TaskRow;
+use crate::store::tasks::{self, HistoryRow, NewTask, TaskRow};
 
-/// Stores the task, its first history entry and `grid.task.reported` in
-/// one transaction. A retry with the same `request_id` returns the first task.
+/// Most reports in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// A validated report, ready to store, with its `grid.task.reported` event.
+pub struct PreparedReport {
+    new_task: NewTask,
+    event: NewEvent,
+}
+
+/// Validates a report and builds the task, its first history entry and
+/// its event. Reads only (cached lookups); writes nothing.
 #[allow(clippy::too_many_arguments)]
-pub async fn report_task(
+pub async fn prepare_report(
     pool: &PgPool,
     lookups: &Lookups,
     key: &DataKey,
@@ -28,15 +44,15 @@ pub async fn report_task(
     scope: &TaskScope,
     report: Report,
     request_id: Option<Uuid>,
-) -> Result<TaskRow, CommandError> {
+) -> Result<PreparedReport, CommandError> {
     if !may_report(caller) {
         return Err(CommandError::PermissionDenied(
             "your roles do not allow reporting tasks".to_owned(),
         ));
     }
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
     let cell_path = lookups
-        .cell_path(&mut tx, report.cell.as_str())
+        .cell_path(&mut conn, report.cell.as_str())
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("cells/{} does not exist", report.cell))
@@ -48,7 +64,7 @@ pub async fn report_task(
         )));
     }
     let category = lookups
-        .category(&mut tx, &report.category)
+        .category(&mut conn, &report.category)
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("categories/{} does not exist", report.category))
@@ -71,8 +87,9 @@ pub async fn report_task(
         return Err(CommandError::Invalid(violations));
     }
     let rules = lookups
-        .deadline_rules(&mut tx, &report.category, report.urgency)
+        .deadline_rules(&mut conn, &report.category, report.urgency)
         .await?;
+    drop(conn);
 
     let at = now();
     let task = TaskRow {
@@ -94,37 +111,130 @@ pub async fn report_task(
         create_time: at,
         update_time: at,
     };
-    let sealed = report
+    let entry = HistoryRow {
+        sequence: 1,
+        action: "reported".to_owned(),
+        from_state: None,
+        to_state: TaskState::Reported.number(),
+        actor: caller.subject.clone(),
+        department: None,
+        reason: None,
+        time: at,
+    };
+    let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
+    // Made here, inside the request's span, so the event carries its trace.
+    let event = publish::task_changed(&task, &entry, &caller.subject, &causation);
+    let sealed_contact = report
         .reporter_contact
         .as_deref()
         .map(|contact| key.seal(contact));
-    let Some(entry) = tasks::insert(
-        &mut tx,
-        &task,
-        sealed.as_deref(),
-        request_id,
-        &caller.subject,
-    )
-    .await?
-    else {
-        // A retry of a report already stored: the same answer, nothing new.
-        tx.rollback().await?;
+    Ok(PreparedReport {
+        new_task: NewTask {
+            task,
+            sealed_contact,
+            request_id,
+            actor: caller.subject.clone(),
+        },
+        event,
+    })
+}
+
+struct Job {
+    report: PreparedReport,
+    reply: oneshot::Sender<Result<bool, CommandError>>,
+}
+
+/// The process's single report writer.
+#[derive(Clone)]
+pub struct ReportWriter {
+    pool: PgPool,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl ReportWriter {
+    /// Starts the writer; it stops when the last handle is dropped.
+    pub fn start(pool: PgPool) -> ReportWriter {
+        let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_forever(pool.clone(), receiver));
+        ReportWriter { pool, jobs }
+    }
+
+    /// Stores the report (task, history entry and event commit together).
+    /// A retried report (same request id) stores nothing and returns the
+    /// first task.
+    pub async fn write(&self, report: PreparedReport) -> Result<TaskRow, CommandError> {
+        let task = report.new_task.task.clone();
+        let request_id = report.new_task.request_id;
+        let (reply, answer) = oneshot::channel();
+        let closed = || CommandError::Aborted("the service is shutting down; retry".to_owned());
+        self.jobs
+            .send(Job { report, reply })
+            .await
+            .map_err(|_| closed())?;
+        if answer.await.map_err(|_| closed())?? {
+            return Ok(task);
+        }
         let existing = match request_id {
-            Some(request_id) => tasks::get_by_request(pool, request_id).await?,
+            Some(request_id) => tasks::get_by_request(&self.pool, request_id).await?,
             None => None,
         };
-        return existing.ok_or_else(|| {
+        existing.ok_or_else(|| {
             CommandError::Aborted(
                 "the first try of this report is still being stored; retry".to_owned(),
             )
-        });
-    };
-    let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
-    outbox::enqueue(
-        &mut tx,
-        &publish::task_changed(&task, &entry, &caller.subject, &causation),
-    )
-    .await?;
+        })
+    }
+}
+
+/// Takes whatever reports are waiting (at least one), writes them in one
+/// transaction, answers each; if that transaction fails, writes them one
+/// by one so each caller gets its own outcome.
+async fn write_forever(pool: PgPool, mut receiver: mpsc::Receiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let reports: Vec<&PreparedReport> = jobs.iter().map(|job| &job.report).collect();
+        match write_batch(&pool, &reports).await {
+            Ok(inserted) => {
+                for job in jobs {
+                    let _ = job
+                        .reply
+                        .send(Ok(inserted.contains(&job.report.new_task.task.id)));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, reports = jobs.len(), "report batch failed; writing one by one");
+                for job in jobs {
+                    let outcome = write_batch(&pool, &[&job.report]).await;
+                    let _ = job.reply.send(
+                        outcome
+                            .map(|inserted| inserted.contains(&job.report.new_task.task.id))
+                            .map_err(CommandError::from),
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(pool: &PgPool, reports: &[&PreparedReport]) -> sqlx::Result<HashSet<Uuid>> {
+    let mut tx = pool.begin().await?;
+    let batch: Vec<NewTask> = reports.iter().map(|r| r.new_task.clone()).collect();
+    let inserted: HashSet<Uuid> = tasks::insert_many(&mut tx, &batch)
+        .await?
+        .into_iter()
+        .collect();
+    let events: Vec<NewEvent> = reports
+        .iter()
+        .filter(|r| inserted.contains(&r.new_task.task.id))
+        .map(|r| r.event.clone())
+        .collect();
+    outbox::enqueue_all(&mut tx, &events).await?;
     tx.commit().await?;
-    Ok(task)
+    Ok(inserted)
 }

@@ -79,67 +79,6 @@ const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channe
     reporter_contact_masked, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, rejection_kind, \
     rejection_reason, version, create_time, update_time, resolve_time, close_time";
 
-/// Stores a newly reported task with its sealed contact and idempotency
-/// key, and its first history entry; `None` when a task with that key
-/// exists (a retried report).
-///
-/// The task and its first history entry ("reported", by `actor`) go in one
-/// statement: the report path is the county's hottest, and each round trip
-/// inside its transaction is paid on every call.
-pub async fn insert(
-    conn: &mut PgConnection,
-    task: &TaskRow,
-    sealed_contact: Option<&[u8]>,
-    request_id: Option<Uuid>,
-    actor: &str,
-) -> sqlx::Result<Option<HistoryRow>> {
-    let lifecycle = &task.lifecycle;
-    let inserted = sqlx::query(
-        "WITH task AS ( \
-           INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
-             reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
-             create_time, update_time, request_id) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-           ON CONFLICT (request_id) DO NOTHING \
-           RETURNING id) \
-         INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) \
-         SELECT id, 1, 'reported', $12, $20, $17 FROM task",
-    )
-    .bind(task.id)
-    .bind(&task.cell_id)
-    .bind(&task.cell_path)
-    .bind(&task.category_id)
-    .bind(task.urgency)
-    .bind(task.channel)
-    .bind(&task.description)
-    .bind(&task.attachments)
-    .bind(sqlx::types::Json(&task.fields))
-    .bind(sealed_contact)
-    .bind(&task.reporter_contact_masked)
-    .bind(lifecycle.state.number())
-    .bind(lifecycle.accept_due)
-    .bind(lifecycle.resolve_due)
-    .bind(lifecycle.reopen_count)
-    .bind(lifecycle.version)
-    .bind(task.create_time)
-    .bind(task.update_time)
-    .bind(request_id)
-    .bind(actor)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok((inserted == 1).then(|| HistoryRow {
-        sequence: 1,
-        action: "reported".to_owned(),
-        from_state: None,
-        to_state: TaskState::Reported.number(),
-        actor: actor.to_owned(),
-        department: None,
-        reason: None,
-        time: task.create_time,
-    }))
-}
-
 /// The task a ReportTask with `request_id` created, if any.
 pub async fn get_by_request(pool: &PgPool, request_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
     let mut conn = pool.acquire().await?;
@@ -619,4 +558,100 @@ pub async fn statistics(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Task
         return_rate: row.try_get("return_rate")?,
         reopen_rate: row.try_get("reopen_rate")?,
     })
+}
+
+/// A reported task ready to store: the row, its sealed contact, its
+/// idempotency key and who reported it.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// The task.
+    pub task: TaskRow,
+    /// The sealed reporter contact.
+    pub sealed_contact: Option<Vec<u8>>,
+    /// ReportTask's idempotency key.
+    pub request_id: Option<Uuid>,
+    /// The reporter (the history's first actor).
+    pub actor: String,
+}
+
+/// Stores many reported tasks and their first history entries in one
+/// statement; returns the ids actually inserted (a task whose request id
+/// exists already, or repeats an earlier one in the batch, is skipped).
+pub async fn insert_many(conn: &mut PgConnection, batch: &[NewTask]) -> sqlx::Result<Vec<Uuid>> {
+    let column = |f: &dyn Fn(&NewTask) -> i16| batch.iter().map(f).collect::<Vec<i16>>();
+    let ids: Vec<Uuid> = batch.iter().map(|n| n.task.id).collect();
+    let cell_ids: Vec<&str> = batch.iter().map(|n| n.task.cell_id.as_str()).collect();
+    let cell_paths: Vec<&str> = batch.iter().map(|n| n.task.cell_path.as_str()).collect();
+    let categories: Vec<&str> = batch.iter().map(|n| n.task.category_id.as_str()).collect();
+    let descriptions: Vec<&str> = batch.iter().map(|n| n.task.description.as_str()).collect();
+    // Rows of a 2-D SQL array must be equally long; JSON arrays need not be.
+    let attachments: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|n| serde_json::json!(n.task.attachments))
+        .collect();
+    let fields: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|n| serde_json::json!(n.task.fields))
+        .collect();
+    let sealed: Vec<Option<&[u8]>> = batch.iter().map(|n| n.sealed_contact.as_deref()).collect();
+    let masked: Vec<&str> = batch
+        .iter()
+        .map(|n| n.task.reporter_contact_masked.as_str())
+        .collect();
+    let accept_due: Vec<Option<DateTime<Utc>>> =
+        batch.iter().map(|n| n.task.lifecycle.accept_due).collect();
+    let resolve_due: Vec<Option<DateTime<Utc>>> =
+        batch.iter().map(|n| n.task.lifecycle.resolve_due).collect();
+    let reopen: Vec<i32> = batch
+        .iter()
+        .map(|n| n.task.lifecycle.reopen_count)
+        .collect();
+    let versions: Vec<i64> = batch.iter().map(|n| n.task.lifecycle.version).collect();
+    let created: Vec<DateTime<Utc>> = batch.iter().map(|n| n.task.create_time).collect();
+    let request_ids: Vec<Option<Uuid>> = batch.iter().map(|n| n.request_id).collect();
+    let actors: Vec<&str> = batch.iter().map(|n| n.actor.as_str()).collect();
+    sqlx::query_scalar(
+        "WITH input AS ( \
+           SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::text[], \
+             $8::jsonb[], $9::jsonb[], $10::bytea[], $11::text[], $12::int2[], $13::timestamptz[], $14::timestamptz[], \
+             $15::int4[], $16::int8[], $17::timestamptz[], $18::uuid[], $19::text[]) WITH ORDINALITY \
+             AS i(id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, sealed, \
+               masked, state, accept_due, resolve_due, reopen_count, version, create_time, request_id, actor, position)), \
+         task AS ( \
+           INSERT INTO tasks (id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
+             reporter_contact_sealed, reporter_contact_masked, state, accept_due, resolve_due, reopen_count, version, \
+             create_time, update_time, request_id) \
+           SELECT id, cell_id, cell_path, category_id, urgency, channel, description, \
+             ARRAY(SELECT jsonb_array_elements_text(attachments)), fields, sealed, masked, state, accept_due, \
+             resolve_due, reopen_count, version, create_time, create_time, request_id \
+           FROM input ORDER BY position \
+           ON CONFLICT (request_id) DO NOTHING \
+           RETURNING id), \
+         history AS ( \
+           INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) \
+           SELECT i.id, 1, 'reported', i.state, i.actor, i.create_time FROM input i JOIN task t ON t.id = i.id \
+           RETURNING task_id) \
+         SELECT task_id FROM history",
+    )
+    .bind(&ids)
+    .bind(&cell_ids)
+    .bind(&cell_paths)
+    .bind(&categories)
+    .bind(column(&|n| n.task.urgency))
+    .bind(column(&|n| n.task.channel))
+    .bind(&descriptions)
+    .bind(&attachments)
+    .bind(&fields)
+    .bind(&sealed)
+    .bind(&masked)
+    .bind(column(&|n| n.task.lifecycle.state.number()))
+    .bind(&accept_due)
+    .bind(&resolve_due)
+    .bind(&reopen)
+    .bind(&versions)
+    .bind(&created)
+    .bind(&request_ids)
+    .bind(&actors)
+    .fetch_all(conn)
+    .await
 }
