@@ -34,7 +34,7 @@ pub struct PreparedReport {
 }
 
 /// Validates a report and builds the task, its first history entry and
-/// its event. Reads only (cached lookups); writes nothing.
+/// its event. Reads only, and only on a cache miss; writes nothing.
 #[allow(clippy::too_many_arguments)]
 pub async fn prepare_report(
     pool: &PgPool,
@@ -50,9 +50,8 @@ pub async fn prepare_report(
             "your roles do not allow reporting tasks".to_owned(),
         ));
     }
-    let mut conn = pool.acquire().await?;
     let cell_path = lookups
-        .cell_path(&mut conn, report.cell.as_str())
+        .cell_path(pool, report.cell.as_str())
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("cells/{} does not exist", report.cell))
@@ -64,7 +63,7 @@ pub async fn prepare_report(
         )));
     }
     let category = lookups
-        .category(&mut conn, &report.category)
+        .category(pool, &report.category)
         .await?
         .ok_or_else(|| {
             CommandError::Precondition(format!("categories/{} does not exist", report.category))
@@ -87,9 +86,8 @@ pub async fn prepare_report(
         return Err(CommandError::Invalid(violations));
     }
     let rules = lookups
-        .deadline_rules(&mut conn, &report.category, report.urgency)
+        .deadline_rules(pool, &report.category, report.urgency)
         .await?;
-    drop(conn);
 
     let at = now();
     let task = TaskRow {

@@ -58,7 +58,7 @@ pub async fn transition_task(
 
     let urgency = Urgency::from_number(i32::from(current.urgency)).unwrap_or(Urgency::Normal);
     let rules = lookups
-        .deadline_rules(&mut tx, &current.category_id, urgency)
+        .deadline_rules(pool, &current.category_id, urgency)
         .await?;
     let at = now();
     let transition = apply(&current.lifecycle, &input.action, at, &rules)?;

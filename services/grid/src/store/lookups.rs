@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::PgConnection;
+use sqlx::PgPool;
 
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::deadlines::PolicyClock;
@@ -66,15 +66,11 @@ impl Lookups {
     }
 
     /// The category `id`, if it exists.
-    pub async fn category(
-        &self,
-        conn: &mut PgConnection,
-        id: &str,
-    ) -> sqlx::Result<Option<Category>> {
+    pub async fn category(&self, pool: &PgPool, id: &str) -> sqlx::Result<Option<Category>> {
         if let Some(Some(hit)) = self.with_directory(|d| d.categories.get(id).cloned()) {
             return Ok(hit);
         }
-        let category = directory::category(conn, id).await?;
+        let category = directory::category(&mut *pool.acquire().await?, id).await?;
         self.with_directory(|d| d.categories.insert(id.to_owned(), category.clone()));
         Ok(category)
     }
@@ -82,7 +78,7 @@ impl Lookups {
     /// The deadline rules of a category and urgency on the working calendar.
     pub async fn deadline_rules(
         &self,
-        conn: &mut PgConnection,
+        pool: &PgPool,
         category: &str,
         urgency: Urgency,
     ) -> sqlx::Result<PolicyClock> {
@@ -92,7 +88,9 @@ impl Lookups {
         let policy = match policy {
             Some(policy) => policy,
             None => {
-                let policy = directory::deadline_policy(conn, category, urgency).await?;
+                let policy =
+                    directory::deadline_policy(&mut *pool.acquire().await?, category, urgency)
+                        .await?;
                 self.with_directory(|d| d.policies.insert(key.clone(), policy.clone()));
                 policy
             }
@@ -100,7 +98,7 @@ impl Lookups {
         let calendar = match calendar {
             Some(calendar) => calendar,
             None => {
-                let calendar = directory::work_calendar(conn).await?;
+                let calendar = directory::work_calendar(&mut *pool.acquire().await?).await?;
                 self.with_directory(|d| d.calendar = Some(calendar.clone()));
                 calendar
             }
@@ -110,7 +108,7 @@ impl Lookups {
 
     /// The cells of `person`'s current duties, at most [`TTL`] old: a duty
     /// begun or ended shows within that time.
-    pub async fn duty_cells(&self, pool: &sqlx::PgPool, person: &str) -> sqlx::Result<Vec<String>> {
+    pub async fn duty_cells(&self, pool: &PgPool, person: &str) -> sqlx::Result<Vec<String>> {
         let cached = self.duties.lock().ok().and_then(|duties| {
             duties
                 .get(person)
@@ -131,11 +129,7 @@ impl Lookups {
     }
 
     /// The path of cell `id`, if it exists (misses are not remembered).
-    pub async fn cell_path(
-        &self,
-        conn: &mut PgConnection,
-        id: &str,
-    ) -> sqlx::Result<Option<String>> {
+    pub async fn cell_path(&self, pool: &PgPool, id: &str) -> sqlx::Result<Option<String>> {
         if let Some(path) = self
             .cell_paths
             .lock()
@@ -144,7 +138,7 @@ impl Lookups {
         {
             return Ok(Some(path));
         }
-        let Some(cell) = civicgrid_cell_tree::get(&mut *conn, id).await? else {
+        let Some(cell) = civicgrid_cell_tree::get(pool, id).await? else {
             return Ok(None);
         };
         if let Ok(mut paths) = self.cell_paths.lock() {
