@@ -1,7 +1,7 @@
 //! The transactional outbox and its relay.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use lapin::Confirmation;
@@ -19,7 +19,8 @@ use crate::broker::{Broker, BrokerError};
 use crate::event::NewEvent;
 use crate::topology::Topology;
 
-/// The NOTIFY channel that wakes the relay when a row is written.
+/// The NOTIFY channel that wakes the relay when a row is written (the
+/// outbox's trigger, migration `20261128000000`, names it too).
 pub const NOTIFY_CHANNEL: &str = "civicgrid_outbox";
 
 /// How long one batch of publishes may wait for the broker's confirms. A
@@ -33,6 +34,9 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long the relay lets notifications gather before a pass.
 const COALESCE: Duration = Duration::from_millis(5);
 
+/// How often the idle relay refreshes the `outbox_backlog` gauge.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Published rows are kept this long for inspection and replay, then pruned.
 const RETENTION: &str = "7 days";
 
@@ -43,43 +47,100 @@ pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> sqlx::Result<
 }
 
 /// Writes `events` into the outbox inside the caller's transaction, in
-/// order, with one INSERT and one wake-up however many there are: a bulk
-/// change of thousands of rows costs two round trips, not thousands.
+/// order, with one INSERT however many there are: a bulk change of
+/// thousands of rows costs one round trip, not thousands. The outbox's
+/// statement trigger wakes the relay when the transaction commits.
 pub async fn enqueue_all(conn: &mut PgConnection, events: &[NewEvent]) -> sqlx::Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let headers: Vec<serde_json::Value> = events
-        .iter()
-        .map(|e| serde_json::to_value(&e.trace_headers).unwrap_or_default())
-        .collect();
-    let event_ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-    let routing_keys: Vec<&str> = events.iter().map(|e| e.routing_key.as_str()).collect();
-    let message_types: Vec<&str> = events.iter().map(|e| e.message_type.as_str()).collect();
-    let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
-    // WITH ORDINALITY keeps the ids (and so the relay's publish order) in
-    // the order given. The NOTIFY rides in the same statement (one round
-    // trip on every command's hot path); like every NOTIFY it is delivered
-    // on commit, never on rollback.
-    sqlx::query(
-        "WITH inserted AS ( \
-           INSERT INTO outbox (event_id, routing_key, message_type, payload, headers) \
-           SELECT event_id, routing_key, message_type, payload, headers \
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[]) \
-             WITH ORDINALITY AS e(event_id, routing_key, message_type, payload, headers, position) \
-           ORDER BY position \
-           RETURNING 1) \
-         SELECT pg_notify($6, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row",
-    )
-    .bind(&event_ids)
-    .bind(&routing_keys)
-    .bind(&message_types)
-    .bind(&payloads)
-    .bind(&headers)
-    .bind(NOTIFY_CHANNEL)
-    .execute(&mut *conn)
-    .await?;
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("WITH {} SELECT 1", OutboxRows::insert_cte(1, None)));
+    OutboxRows::of(events)
+        .bind(sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+/// Events as the bindable columns of an outbox insert, for a command that
+/// writes its own rows and their events in one statement: one round trip,
+/// and atomic without BEGIN and COMMIT, since a statement is its own
+/// transaction.
+pub struct OutboxRows<'a> {
+    event_ids: Vec<Uuid>,
+    routing_keys: Vec<&'a str>,
+    message_types: Vec<&'a str>,
+    payloads: Vec<&'a [u8]>,
+    headers: Vec<serde_json::Value>,
+}
+
+impl<'a> OutboxRows<'a> {
+    /// How many parameters [`OutboxRows::bind`] adds.
+    pub const PARAMETERS: usize = 5;
+
+    /// The columns of `events`, in order.
+    pub fn of(events: impl IntoIterator<Item = &'a NewEvent>) -> OutboxRows<'a> {
+        let mut rows = OutboxRows {
+            event_ids: Vec::new(),
+            routing_keys: Vec::new(),
+            message_types: Vec::new(),
+            payloads: Vec::new(),
+            headers: Vec::new(),
+        };
+        for event in events {
+            rows.event_ids.push(event.event_id);
+            rows.routing_keys.push(event.routing_key.as_str());
+            rows.message_types.push(event.message_type.as_str());
+            rows.payloads.push(event.payload.as_slice());
+            // A map of strings always converts; the default is never used.
+            rows.headers
+                .push(serde_json::to_value(&event.trace_headers).unwrap_or_default());
+        }
+        rows
+    }
+
+    /// A data-modifying CTE, `outbox_rows`, inserting the events bound at
+    /// parameters `$first` .. `$first + 4`. `keep`, when given, is a
+    /// condition on `e.position` (the event's 1-based index) that the
+    /// statement's other CTEs decide, e.g. keeping only the events of rows
+    /// that were in fact inserted. WITH ORDINALITY keeps the ids (and so
+    /// the relay's publish order) in the order given.
+    pub fn insert_cte(first: usize, keep: Option<&str>) -> String {
+        let p = |offset: usize| first + offset;
+        format!(
+            "outbox_rows AS ( \
+               INSERT INTO outbox (event_id, routing_key, message_type, payload, headers) \
+               SELECT e.event_id, e.routing_key, e.message_type, e.payload, e.headers \
+               FROM UNNEST(${}::uuid[], ${}::text[], ${}::text[], ${}::bytea[], ${}::jsonb[]) \
+                 WITH ORDINALITY AS e(event_id, routing_key, message_type, payload, headers, position) \
+               WHERE {} \
+               ORDER BY e.position \
+               RETURNING 1)",
+            p(0),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            keep.unwrap_or("true"),
+        )
+    }
+
+    /// Binds the five columns, in the order of [`OutboxRows::insert_cte`].
+    pub fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>
+    where
+        'a: 'q,
+    {
+        query
+            .bind(self.event_ids)
+            .bind(self.routing_keys)
+            .bind(self.message_types)
+            .bind(self.payloads)
+            .bind(self.headers)
+    }
 }
 
 /// Rows not yet confirmed by the broker.
@@ -137,7 +198,14 @@ impl Relay {
     /// replica holds), publishes them with confirms and marks the confirmed
     /// ones published. Returns how many were published.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
-        let mut tx = self.pool.begin().await?;
+        // The published mark need not wait for the WAL flush: if a crash
+        // loses it, the rows are published again and consumers drop the
+        // repeats by event id. Waiting would put a second fsync beside
+        // every request's own commit.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+            .await?;
         let rows = sqlx::query(
             "SELECT id, event_id, routing_key, message_type, payload, headers, created_at FROM outbox \
              WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -290,6 +358,7 @@ impl Relay {
         let mut listener: Option<PgListener> = None;
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
         let mut last_prune = tokio::time::Instant::now();
+        let mut last_gauge: Option<tokio::time::Instant> = None;
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -301,7 +370,12 @@ impl Relay {
                 Ok(published) if published as i64 == self.batch_size => continue,
                 Ok(_) => {
                     backoff.reset();
-                    self.record_backlog().await;
+                    // A count per pass would be one more query per commit
+                    // under load; the gauge is scraped every few seconds.
+                    if last_gauge.is_none_or(|at| at.elapsed() >= GAUGE_INTERVAL) {
+                        self.record_backlog().await;
+                        last_gauge = Some(tokio::time::Instant::now());
+                    }
                     if last_prune.elapsed() > Duration::from_secs(3600) {
                         self.prune().await;
                         last_prune = tokio::time::Instant::now();

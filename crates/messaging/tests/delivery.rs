@@ -312,3 +312,40 @@ async fn the_trace_context_of_the_committing_span_travels_with_the_message() {
         "message header {carried} carries {trace_id}"
     );
 }
+
+#[tokio::test]
+async fn a_committed_outbox_row_wakes_the_relay_and_a_rolled_back_one_does_not() {
+    let h = Harness::new().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&h.db.pool)
+        .await
+        .unwrap();
+    listener
+        .listen(civicgrid_messaging::outbox::NOTIFY_CHANNEL)
+        .await
+        .unwrap();
+
+    let mut tx = h.db.pool.begin().await.unwrap();
+    enqueue(&mut tx, &event("rolled-back")).await.unwrap();
+    tx.rollback().await.unwrap();
+    // A rolled-back NOTIFY is discarded by the server: nothing can arrive.
+    let early = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
+    assert!(
+        early.is_err(),
+        "a rolled-back insert woke the relay: {early:?}"
+    );
+
+    // Rows written by any statement, not only `enqueue`, wake it on commit.
+    sqlx::query(
+        "INSERT INTO outbox (event_id, routing_key, message_type, payload) \
+         VALUES ($1, 'test.thing.happened', 'x', '\\x00')",
+    )
+    .bind(Uuid::now_v7())
+    .execute(&h.db.pool)
+    .await
+    .unwrap();
+    let woke = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+        .await
+        .expect("a committed insert wakes the relay")
+        .unwrap();
+    assert_eq!(woke.channel(), civicgrid_messaging::outbox::NOTIFY_CHANNEL);
+}

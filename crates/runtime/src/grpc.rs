@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::server::HealthReporter;
 use tower::{Layer, Service, ServiceBuilder};
 use tracing::Instrument;
@@ -103,7 +103,14 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
         .layer(layers)
         .add_routes(routes)
         .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
+            // Replies go out at once: with Nagle's algorithm on, a reply
+            // written while another stream's reply on the same connection
+            // is unacknowledged waits for the peer's delayed ACK (up to
+            // 40 ms). `Server::tcp_nodelay` does not reach a listener we
+            // bound ourselves, so the incoming stream sets it.
+            TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(Duration::from_secs(60))),
             stop.clone().cancelled_owned(),
         );
     let mut server = tokio::spawn(server);

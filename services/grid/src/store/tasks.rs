@@ -1,8 +1,11 @@
 //! Tasks, their department assignments and their append-only history.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use civicgrid_messaging::NewEvent;
+use civicgrid_messaging::outbox::OutboxRows;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -574,11 +577,17 @@ pub struct NewTask {
     pub actor: String,
 }
 
-/// Stores many reported tasks and their first history entries in one
-/// statement; returns the ids actually inserted (a task whose request id
-/// exists already, or repeats an earlier one in the batch, is skipped).
-pub async fn insert_many(conn: &mut PgConnection, batch: &[NewTask]) -> sqlx::Result<Vec<Uuid>> {
-    let column = |f: &dyn Fn(&NewTask) -> i16| batch.iter().map(f).collect::<Vec<i16>>();
+/// Stores reported tasks, their first history entries and their events
+/// (`events[i]` belongs to `batch[i]`) in one statement: one round trip, and
+/// all or nothing without BEGIN and COMMIT. Returns the ids actually
+/// inserted; a task whose request id exists already, or repeats an earlier
+/// one in the batch, is skipped with its event.
+pub async fn insert_reported(
+    pool: &PgPool,
+    batch: &[&NewTask],
+    events: &[&NewEvent],
+) -> sqlx::Result<Vec<Uuid>> {
+    let column = |f: &dyn Fn(&NewTask) -> i16| batch.iter().map(|n| f(n)).collect::<Vec<i16>>();
     let ids: Vec<Uuid> = batch.iter().map(|n| n.task.id).collect();
     let cell_ids: Vec<&str> = batch.iter().map(|n| n.task.cell_id.as_str()).collect();
     let cell_paths: Vec<&str> = batch.iter().map(|n| n.task.cell_path.as_str()).collect();
@@ -610,8 +619,10 @@ pub async fn insert_many(conn: &mut PgConnection, batch: &[NewTask]) -> sqlx::Re
     let created: Vec<DateTime<Utc>> = batch.iter().map(|n| n.task.create_time).collect();
     let request_ids: Vec<Option<Uuid>> = batch.iter().map(|n| n.request_id).collect();
     let actors: Vec<&str> = batch.iter().map(|n| n.actor.as_str()).collect();
-    sqlx::query_scalar(
-        "WITH input AS ( \
+    // Built once: the text is the statement cache's key.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH input AS ( \
            SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::int2[], $7::text[], \
              $8::jsonb[], $9::jsonb[], $10::bytea[], $11::text[], $12::int2[], $13::timestamptz[], $14::timestamptz[], \
              $15::int4[], $16::int8[], $17::timestamptz[], $18::uuid[], $19::text[]) WITH ORDINALITY \
@@ -627,31 +638,41 @@ pub async fn insert_many(conn: &mut PgConnection, batch: &[NewTask]) -> sqlx::Re
            FROM input ORDER BY position \
            ON CONFLICT (request_id) DO NOTHING \
            RETURNING id), \
+         kept AS (SELECT i.* FROM input i JOIN task t ON t.id = i.id), \
          history AS ( \
            INSERT INTO task_history (task_id, sequence, action, to_state, actor, time) \
-           SELECT i.id, 1, 'reported', i.state, i.actor, i.create_time FROM input i JOIN task t ON t.id = i.id \
-           RETURNING task_id) \
+           SELECT id, 1, 'reported', state, actor, create_time FROM kept \
+           RETURNING task_id), \
+         {} \
          SELECT task_id FROM history",
-    )
-    .bind(&ids)
-    .bind(&cell_ids)
-    .bind(&cell_paths)
-    .bind(&categories)
-    .bind(column(&|n| n.task.urgency))
-    .bind(column(&|n| n.task.channel))
-    .bind(&descriptions)
-    .bind(&attachments)
-    .bind(&fields)
-    .bind(&sealed)
-    .bind(&masked)
-    .bind(column(&|n| n.task.lifecycle.state.number()))
-    .bind(&accept_due)
-    .bind(&resolve_due)
-    .bind(&reopen)
-    .bind(&versions)
-    .bind(&created)
-    .bind(&request_ids)
-    .bind(&actors)
-    .fetch_all(conn)
-    .await
+            OutboxRows::insert_cte(20, Some("e.position IN (SELECT position FROM kept)")),
+        )
+    });
+    let query = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(&ids)
+        .bind(&cell_ids)
+        .bind(&cell_paths)
+        .bind(&categories)
+        .bind(column(&|n| n.task.urgency))
+        .bind(column(&|n| n.task.channel))
+        .bind(&descriptions)
+        .bind(&attachments)
+        .bind(&fields)
+        .bind(&sealed)
+        .bind(&masked)
+        .bind(column(&|n| n.task.lifecycle.state.number()))
+        .bind(&accept_due)
+        .bind(&resolve_due)
+        .bind(&reopen)
+        .bind(&versions)
+        .bind(&created)
+        .bind(&request_ids)
+        .bind(&actors);
+    OutboxRows::of(events.iter().copied())
+        .bind(query)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get("task_id"))
+        .collect()
 }
