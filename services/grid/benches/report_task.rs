@@ -3,9 +3,11 @@
 //! rate of an equivalent two-insert transaction run straight against
 //! PostgreSQL with pgbench, in the same run, and their ratio.
 //!
-//! BENCH_SECONDS (default 10) sets each run's length; BENCH_CONCURRENCY
-//! (default "1,8,32") the concurrencies; BENCH_RELAY=off stops the outbox
-//! relay during the runs (the outbox rows are still written).
+//! BENCH_SECONDS (default 10) sets how long each side runs per
+//! concurrency, in alternating rounds of BENCH_ROUND_SECONDS (default 2);
+//! BENCH_CONCURRENCY (default "1,8,32") the concurrencies; BENCH_RELAY=off
+//! stops the outbox relay during the runs (the outbox rows are still
+//! written).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,16 +34,15 @@ fn main() {
 }
 
 async fn run() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let seconds: u64 = env_number("BENCH_SECONDS", 10).max(1);
+    let round_seconds: u64 = env_number("BENCH_ROUND_SECONDS", 2).clamp(1, seconds);
+    let rounds = seconds / round_seconds;
     let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "1,8,32".to_owned())
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    let duration = Duration::from_secs(seconds);
+    let round = Duration::from_secs(round_seconds);
 
     let db = TestDatabase::create_empty().await.expect("database");
     let broker = TestBroker::new();
@@ -59,26 +60,43 @@ async fn run() {
     tokio::spawn(app.run(shutdown.clone()));
     seed(addr).await;
 
-    let pg = TestDatabase::create_empty()
-        .await
-        .expect("pgbench database");
+    let pg = Arc::new(
+        TestDatabase::create_empty()
+            .await
+            .expect("pgbench database"),
+    );
     prepare_pgbench(&pg).await;
 
     println!(
         "report-a-task over gRPC (auth, validation, task + history + outbox in one transaction) vs pgbench two-insert transaction"
     );
     println!(
-        "{} s per run, outbox relay {}\n",
-        seconds,
+        "{} s each per concurrency, alternating in {} s rounds; outbox relay {}\n",
+        rounds * round_seconds,
+        round_seconds,
         if relay { "publishing alongside" } else { "off" }
     );
     println!(
         "{:>11} {:>12} {:>10} {:>10} {:>14} {:>7}",
         "concurrency", "reports/s", "p50 ms", "p99 ms", "pgbench tps", "ratio"
     );
+    // Warm both sides (connections, prepared statements, caches) unmeasured.
+    drive(addr, 1, Duration::from_secs(1)).await;
+    pgbench(pg.clone(), 1, 1).await;
     for concurrency in levels {
-        let (rate, histogram) = drive(addr, concurrency, duration).await;
-        let tps = pgbench(&pg, concurrency, seconds);
+        // Alternating short rounds: the machine's own drift (disk flush
+        // times vary a lot here) then falls on both sides alike.
+        let (mut reports, mut elapsed, mut tps_sum) = (0u64, 0f64, 0f64);
+        let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+        for _ in 0..rounds {
+            let run = drive(addr, concurrency, round).await;
+            reports += run.reports;
+            elapsed += run.elapsed;
+            histogram.add(run.histogram).expect("merge");
+            tps_sum += pgbench(pg.clone(), concurrency, round_seconds).await;
+        }
+        let rate = reports as f64 / elapsed;
+        let tps = tps_sum / rounds as f64;
         println!(
             "{:>11} {:>12.0} {:>10.2} {:>10.2} {:>14.0} {:>7.2}",
             concurrency,
@@ -90,6 +108,13 @@ async fn run() {
         );
     }
     shutdown.cancel();
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn seed(addr: std::net::SocketAddr) {
@@ -139,12 +164,15 @@ async fn seed(addr: std::net::SocketAddr) {
         .expect("category");
 }
 
+/// One measured round of the gRPC side.
+struct Round {
+    reports: u64,
+    elapsed: f64,
+    histogram: Histogram<u64>,
+}
+
 /// Reports as fast as `concurrency` clients can for `duration`.
-async fn drive(
-    addr: std::net::SocketAddr,
-    concurrency: usize,
-    duration: Duration,
-) -> (f64, Histogram<u64>) {
+async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duration) -> Round {
     let token = TestKeys::get().token(
         &[
             civicgrid_runtime::auth::Role::GridWorker,
@@ -196,14 +224,18 @@ async fn drive(
     }
     tokio::time::sleep(duration).await;
     stop.store(true, Ordering::Relaxed);
-    let mut total = 0;
+    let mut reports = 0;
     let mut merged = Histogram::<u64>::new(3).expect("histogram");
     for worker in workers {
         let (count, histogram) = worker.await.expect("worker");
-        total += count;
+        reports += count;
         merged.add(histogram).expect("merge");
     }
-    (total as f64 / started.elapsed().as_secs_f64(), merged)
+    Round {
+        reports,
+        elapsed: started.elapsed().as_secs_f64(),
+        histogram: merged,
+    }
 }
 
 async fn prepare_pgbench(db: &TestDatabase) {
@@ -220,8 +252,15 @@ async fn prepare_pgbench(db: &TestDatabase) {
     }
 }
 
-/// pgbench's tps for the two-insert transaction at `clients`.
-fn pgbench(db: &TestDatabase, clients: usize, seconds: u64) -> f64 {
+/// pgbench's tps for the two-insert transaction at `clients`, run off the
+/// runtime's workers so the service keeps both while pgbench runs.
+async fn pgbench(db: Arc<TestDatabase>, clients: usize, seconds: u64) -> f64 {
+    tokio::task::spawn_blocking(move || run_pgbench(&db, clients, seconds))
+        .await
+        .expect("pgbench thread")
+}
+
+fn run_pgbench(db: &TestDatabase, clients: usize, seconds: u64) -> f64 {
     let script = tempfile::NamedTempFile::new().expect("script");
     std::fs::write(
         script.path(),
