@@ -1,6 +1,6 @@
 //! The transactional outbox and its relay.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -32,7 +32,7 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long the relay lets notifications gather before a pass.
-const COALESCE: Duration = Duration::from_millis(5);
+const COALESCE: Duration = Duration::from_millis(20);
 
 /// How often the idle relay refreshes the `outbox_backlog` gauge.
 const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
@@ -179,6 +179,7 @@ pub struct Relay {
     producer: String,
     batch_size: i64,
     channel: Mutex<Option<Channel>>,
+    unroutable_keys: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Relay {
@@ -191,6 +192,7 @@ impl Relay {
             producer: producer.to_owned(),
             batch_size: 200,
             channel: Mutex::new(None),
+            unroutable_keys: std::sync::Mutex::default(),
         }
     }
 
@@ -286,8 +288,7 @@ impl Relay {
                     Confirmation::Ack(Some(returned)) => {
                         // No queue is bound for this key: nobody consumes it yet.
                         // Retrying cannot help, so it counts as published.
-                        tracing::warn!(routing_key = %row.routing_key, reply = %returned.reply_text, "event unroutable");
-                        metrics::counter!("outbox_unroutable_total", "routing_key" => row.routing_key.clone()).increment(1);
+                        self.note_unroutable(&row.routing_key, returned.reply_text.as_str());
                         confirmed.push(row.id);
                     }
                     Confirmation::Nack(_) => {
@@ -301,6 +302,27 @@ impl Relay {
             Ok(Ok(())) => Ok(confirmed),
             Ok(Err(error)) => Err(BrokerError::Amqp(error).into()),
             Err(_) => Err(BrokerError::Timeout("publisher confirms").into()),
+        }
+    }
+
+    /// Counts an event no queue took. Each routing key is logged once per
+    /// relay: a key nobody consumes yet would otherwise log every event.
+    fn note_unroutable(&self, routing_key: &str, reply: &str) {
+        metrics::counter!("outbox_unroutable_total", "routing_key" => routing_key.to_owned())
+            .increment(1);
+        let first = self
+            .unroutable_keys
+            .lock()
+            .map(|mut keys| keys.insert(routing_key.to_owned()))
+            .unwrap_or(false);
+        if first {
+            tracing::warn!(
+                routing_key,
+                reply,
+                "events unroutable: no queue is bound for this key; further ones are only counted in outbox_unroutable_total"
+            );
+        } else {
+            tracing::debug!(routing_key, reply, "event unroutable");
         }
     }
 

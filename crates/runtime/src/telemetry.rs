@@ -35,8 +35,14 @@ pub fn init(service_name: &str, log_filter: &str) -> anyhow::Result<TelemetryGua
     let tracer = provider.tracer(service_name.to_owned());
     global::set_tracer_provider(provider.clone());
     global::set_text_map_propagator(TraceContextPropagator::new());
+    // lapin warns of every message the broker returns as unroutable; the
+    // relay reports those itself (once per routing key, and counted in
+    // `outbox_unroutable_total`), so lapin's line per event is only noise,
+    // thousands a second when nobody consumes a busy routing key yet.
+    let filter =
+        EnvFilter::try_new(log_filter)?.add_directive("lapin::returned_messages=error".parse()?);
     tracing_subscriber::registry()
-        .with(EnvFilter::try_new(log_filter)?)
+        .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
                 .json()

@@ -47,13 +47,17 @@ async fn run() {
     let db = TestDatabase::create_empty().await.expect("database");
     let broker = TestBroker::new();
     let mut settings = test_settings("grid", &db, &broker);
+    // The service's own telemetry, as its binary installs it (JSON logs at
+    // the default level, an OpenTelemetry span per call): the benchmark
+    // pays what production pays.
+    let _telemetry =
+        civicgrid_runtime::telemetry::init("grid", &settings.log_filter).expect("telemetry");
     // By default the relay publishes while reports commit, as in
     // production; BENCH_RELAY=off measures the write path alone.
     let relay = std::env::var("BENCH_RELAY")
         .map(|v| v != "off")
         .unwrap_or(true);
     settings.background_workers = relay;
-    settings.log_filter = "warn".to_owned();
     let app = Application::build(settings).await.expect("grid");
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
@@ -190,7 +194,10 @@ async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duratio
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (stop, token, channel) = (stop.clone(), token.clone(), channel.clone());
+        let (stop, channel) = (stop.clone(), channel.clone());
+        // Made once, as a real client keeps its credentials, not per call.
+        let bearer: tonic::metadata::MetadataValue<tonic::metadata::Ascii> =
+            format!("Bearer {token}").parse().expect("a token is ASCII");
         workers.push(tokio::spawn(async move {
             let mut client = TaskServiceClient::new(channel);
             let mut histogram = Histogram::<u64>::new(3).expect("histogram");
@@ -211,7 +218,13 @@ async fn drive(addr: std::net::SocketAddr, concurrency: usize, duration: Duratio
                 };
                 let sent = Instant::now();
                 client
-                    .report_task(with_token(request, &token))
+                    .report_task({
+                        let mut request = tonic::Request::new(request);
+                        request
+                            .metadata_mut()
+                            .insert("authorization", bearer.clone());
+                        request
+                    })
                     .await
                     .expect("report");
                 histogram
