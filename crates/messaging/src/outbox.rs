@@ -23,6 +23,10 @@ use crate::topology::Topology;
 /// outbox's trigger, migration `20261128000000`, names it too).
 pub const NOTIFY_CHANNEL: &str = "civicgrid_outbox";
 
+/// The advisory lock key the relays of one database take turns with
+/// ("civicgrd" in ASCII).
+const RELAY_LOCK: i64 = 0x6369_7669_6367_7264;
+
 /// How long one batch of publishes may wait for the broker's confirms. A
 /// confirm in flight when the connection drops never resolves by itself.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
@@ -196,9 +200,9 @@ impl Relay {
         }
     }
 
-    /// Claims up to one batch of unpublished rows (skipping rows another
-    /// replica holds), publishes them with confirms and marks the confirmed
-    /// ones published. Returns how many were published.
+    /// Takes up to one batch of unpublished rows, publishes them with
+    /// confirms and marks the confirmed ones published. Returns how many
+    /// were published; 0 also when another replica's relay is at work.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
         // The published mark need not wait for the WAL flush: if a crash
         // loses it, the rows are published again and consumers drop the
@@ -208,11 +212,18 @@ impl Relay {
             .pool
             .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await?;
+        // One relay per database publishes at a time, under a transaction
+        // advisory lock: the rows go out strictly in id order whichever
+        // replica holds it, and no row lock is written per event (locking
+        // each row cost a WAL record per event on the hot path). The lock
+        // goes with the transaction, so a relay that dies frees it.
         let rows = sqlx::query(
-            "SELECT id, event_id, routing_key, message_type, payload, headers, created_at FROM outbox \
-             WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            "WITH relay AS (SELECT pg_try_advisory_xact_lock($2) AS held) \
+             SELECT id, event_id, routing_key, message_type, payload, headers, created_at \
+             FROM outbox, relay WHERE relay.held AND published_at IS NULL ORDER BY id LIMIT $1",
         )
         .bind(self.batch_size)
+        .bind(RELAY_LOCK)
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {

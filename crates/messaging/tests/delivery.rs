@@ -349,3 +349,36 @@ async fn a_committed_outbox_row_wakes_the_relay_and_a_rolled_back_one_does_not()
         .unwrap();
     assert_eq!(woke.channel(), civicgrid_messaging::outbox::NOTIFY_CHANNEL);
 }
+
+#[tokio::test]
+async fn two_relays_on_one_outbox_publish_every_event_exactly_once() {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, false);
+    consumer.declare().await.unwrap();
+    // More than one batch, so the relays take turns more than once.
+    let events: Vec<NewEvent> = (0..450).map(|i| event(&format!("e{i:03}"))).collect();
+    commit_events(&h.db.pool, &events).await;
+
+    let (first, second) = (h.relay(&h.broker.url), h.relay(&h.broker.url));
+    let until_empty = |relay: Relay, pool: PgPool| async move {
+        let mut published = 0;
+        while backlog(&pool).await.unwrap() > 0 {
+            published += relay.relay_once().await.unwrap();
+            tokio::task::yield_now().await;
+        }
+        published
+    };
+    let (a, b) = tokio::join!(
+        until_empty(first, h.db.pool.clone()),
+        until_empty(second, h.db.pool.clone())
+    );
+    assert_eq!(a + b, 450, "published {a} + {b}");
+
+    let outcomes = consumer.drain().await.unwrap();
+    assert_eq!(outcomes.len(), 450);
+    assert!(
+        outcomes.iter().all(|o| *o == Outcome::Applied),
+        "a repeat was delivered"
+    );
+    assert_eq!(applied(&h.db.pool).await.len(), 450);
+}
