@@ -587,6 +587,7 @@ pub async fn insert_reported(
     batch: &[&NewTask],
     events: &[&NewEvent],
 ) -> sqlx::Result<Vec<Uuid>> {
+    debug_assert_eq!(batch.len(), events.len(), "one event per reported task");
     let column = |f: &dyn Fn(&NewTask) -> i16| batch.iter().map(|n| f(n)).collect::<Vec<i16>>();
     let ids: Vec<Uuid> = batch.iter().map(|n| n.task.id).collect();
     let cell_ids: Vec<&str> = batch.iter().map(|n| n.task.cell_id.as_str()).collect();
