@@ -207,6 +207,7 @@ where
                 };
                 let code_name = format!("{:?}", tonic::Code::from_i32(code));
                 record_span.record("rpc.grpc.status_code", code);
+                let method = method_label(method, code);
                 metrics::counter!("grpc_server_requests_total", "method" => method.clone(), "code" => code_name).increment(1);
                 metrics::histogram!("grpc_server_request_duration_seconds", "method" => method)
                     .record(started.elapsed().as_secs_f64());
@@ -214,5 +215,31 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// The `method` label of a call's metrics. A path the server does not serve
+/// (UNIMPLEMENTED) is labelled `unknown`: any client can send any path, and
+/// one time series per made-up path would grow the metrics without bound.
+fn method_label(path: String, code: i32) -> String {
+    if code == tonic::Code::Unimplemented as i32 {
+        "unknown".to_owned()
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+
+    #[test]
+    fn made_up_paths_share_one_metrics_label() {
+        let served = "/civicgrid.grid.v1.TaskService/ReportTask".to_owned();
+        assert_eq!(method_label(served.clone(), 0), served);
+        assert_eq!(method_label(served.clone(), 5), served);
+        for path in ["/x.Y/Z", "/civicgrid.grid.v1.TaskService/Nope", "/"] {
+            assert_eq!(method_label(path.to_owned(), 12), "unknown");
+        }
     }
 }
