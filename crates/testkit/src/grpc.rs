@@ -14,3 +14,13 @@ pub fn with_token<T>(message: T, token: &str) -> Request<T> {
 pub fn endpoint(addr: std::net::SocketAddr) -> String {
     format!("http://{addr}")
 }
+
+/// The fields an INVALID_ARGUMENT status names, in order; panics (failing
+/// the test) on any other status.
+pub fn invalid_fields(status: tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    civicgrid_runtime::status::field_violations(&status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect()
+}

@@ -15,7 +15,7 @@ pub mod tokens;
 pub use broker::TestBroker;
 pub use database::TestDatabase;
 pub use eventually::eventually;
-pub use grpc::{endpoint, with_token};
+pub use grpc::{endpoint, invalid_fields, with_token};
 pub use proxy::FaultProxy;
 pub use settings::test_settings;
 pub use tokens::TestKeys;

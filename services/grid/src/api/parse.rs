@@ -138,15 +138,7 @@ pub fn update_cell(request: &pb::UpdateCellRequest) -> Result<UpdateCell, Status
 #[cfg(test)]
 mod tests {
     use super::*;
-    use civicgrid_runtime::status::field_violations;
-
-    fn fields(status: Status) -> Vec<String> {
-        assert_eq!(status.code(), tonic::Code::InvalidArgument);
-        field_violations(&status)
-            .into_iter()
-            .map(|(field, _)| field)
-            .collect()
-    }
+    use civicgrid_testkit::invalid_fields as fields;
 
     #[test]
     fn every_bad_field_of_a_create_is_named() {

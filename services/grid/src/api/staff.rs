@@ -255,15 +255,7 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use civicgrid_runtime::status::field_violations;
-
-    fn fields(status: Status) -> Vec<String> {
-        assert_eq!(status.code(), tonic::Code::InvalidArgument);
-        field_violations(&status)
-            .into_iter()
-            .map(|(field, _)| field)
-            .collect()
-    }
+    use civicgrid_testkit::invalid_fields as fields;
 
     fn ts(seconds: i64) -> prost_types::Timestamp {
         prost_types::Timestamp { seconds, nanos: 0 }

@@ -361,15 +361,7 @@ pub fn list_deadline_policies(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use civicgrid_runtime::status::field_violations;
-
-    fn fields(status: Status) -> Vec<String> {
-        assert_eq!(status.code(), tonic::Code::InvalidArgument);
-        field_violations(&status)
-            .into_iter()
-            .map(|(field, _)| field)
-            .collect()
-    }
+    use civicgrid_testkit::invalid_fields as fields;
 
     fn date(year: i32, month: i32, day: i32) -> Date {
         Date { year, month, day }
