@@ -216,14 +216,22 @@ impl Relay {
         // advisory lock: the rows go out strictly in id order whichever
         // replica holds it, and no row lock is written per event (locking
         // each row cost a WAL record per event on the hot path). The lock
-        // goes with the transaction, so a relay that dies frees it.
+        // goes with the transaction, so a relay that dies frees it. It is
+        // taken in a statement of its own: the claim's snapshot must begin
+        // after the lock, or it could miss the marks of the relay that held
+        // it just before and publish those rows again.
+        let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(RELAY_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !held {
+            return Ok(0);
+        }
         let rows = sqlx::query(
-            "WITH relay AS (SELECT pg_try_advisory_xact_lock($2) AS held) \
-             SELECT id, event_id, routing_key, message_type, payload, headers, created_at \
-             FROM outbox, relay WHERE relay.held AND published_at IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, event_id, routing_key, message_type, payload, headers, created_at \
+             FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
         )
         .bind(self.batch_size)
-        .bind(RELAY_LOCK)
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
