@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod error;
 pub mod grpc;
 pub mod health;
 pub mod metrics;
@@ -15,6 +16,7 @@ pub mod shutdown;
 pub mod status;
 pub mod telemetry;
 pub mod trace_context;
+pub mod transaction;
 
 pub use config::Settings;
 pub use tokio_util::sync::CancellationToken;

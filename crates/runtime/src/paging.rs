@@ -65,9 +65,45 @@ pub fn encode(after: &str, query: &str) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
 }
 
+/// The row limit of a page query: one more than the page holds, to learn
+/// whether another page follows.
+pub fn limit(size: usize) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1)
+}
+
+/// The page of `rows` (fetched with [`limit`]) and the token of the next
+/// page for `query`, continuing after `key` of the last row; empty at the end.
+pub fn paged<T>(
+    mut rows: Vec<T>,
+    size: usize,
+    query: &str,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, String) {
+    if rows.len() > size {
+        rows.truncate(size);
+        let next = rows
+            .last()
+            .map(|row| encode(&key(row), query))
+            .unwrap_or_default();
+        (rows, next)
+    } else {
+        (rows, String::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_token_is_issued_only_when_rows_remain() {
+        let (rows, token) = paged(vec![1, 2, 3], 2, "q", |n| n.to_string());
+        assert_eq!(rows, vec![1, 2]);
+        assert!(!token.is_empty());
+        let (rows, token) = paged(vec![1, 2], 2, "q", |n| n.to_string());
+        assert_eq!(rows, vec![1, 2]);
+        assert!(token.is_empty());
+    }
 
     #[test]
     fn a_token_round_trips_for_its_own_query_only() {

@@ -4,24 +4,19 @@
 use civicgrid_cell_tree::row::{etag, timestamp};
 use civicgrid_proto::grid::v1 as pb;
 
-use crate::domain::task::{Assignment, Role};
+use crate::domain::task::{Assignment, HistoryEntry, Role, Task, TaskId};
 use crate::store::supervision::OrderRow;
-use crate::store::tasks::{HistoryRow, TaskRow, assignment_state_number, rejection_number};
-
-/// `tasks/{id}`.
-pub fn task_name(id: uuid::Uuid) -> String {
-    format!("tasks/{id}")
-}
+use crate::store::tasks::{assignment_state_number, rejection_number};
 
 /// A task as the API and events show it (the contact is masked).
-pub fn task(row: &TaskRow) -> pb::Task {
+pub fn task(row: &Task) -> pb::Task {
     let lifecycle = &row.lifecycle;
     pb::Task {
-        name: task_name(row.id),
-        cell: format!("cells/{}", row.cell_id),
-        category: format!("categories/{}", row.category_id),
-        urgency: i32::from(row.urgency),
-        channel: i32::from(row.channel),
+        name: row.id.resource_name(),
+        cell: format!("cells/{}", row.cell),
+        category: row.category.resource_name(),
+        urgency: i32::from(row.urgency.number()),
+        channel: i32::from(row.channel.number()),
         description: row.description.clone(),
         attachments: row.attachments.clone(),
         reporter_contact: row.reporter_contact_masked.clone(),
@@ -81,12 +76,15 @@ fn assignment(a: &Assignment) -> pb::DepartmentAssignment {
 }
 
 /// One history entry.
-pub fn history(row: &HistoryRow) -> pb::TaskHistoryEntry {
+pub fn history(row: &HistoryEntry) -> pb::TaskHistoryEntry {
     pb::TaskHistoryEntry {
         sequence: row.sequence,
         action: row.action.clone(),
-        from_state: row.from_state.map(i32::from).unwrap_or_default(),
-        to_state: i32::from(row.to_state),
+        from_state: row
+            .from_state
+            .map(|s| i32::from(s.number()))
+            .unwrap_or_default(),
+        to_state: i32::from(row.to_state.number()),
         actor: row.actor.clone(),
         department: row
             .department
@@ -101,7 +99,11 @@ pub fn history(row: &HistoryRow) -> pb::TaskHistoryEntry {
 /// A supervision order.
 pub fn order(row: &OrderRow) -> pb::SupervisionOrder {
     pb::SupervisionOrder {
-        name: format!("{}/supervisionOrders/{}", task_name(row.task_id), row.id),
+        name: format!(
+            "{}/supervisionOrders/{}",
+            TaskId::from_uuid(row.task_id).resource_name(),
+            row.id
+        ),
         department: if row.department.is_empty() {
             String::new()
         } else {

@@ -14,8 +14,8 @@ use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
-use crate::api::GridApi;
 use crate::api::directory::DirectoryApi;
+use crate::api::grid::GridApi;
 use crate::api::tasks::TaskApi;
 use crate::commands::sweep_supervision::sweep_once;
 use crate::domain::supervision::Ladder;

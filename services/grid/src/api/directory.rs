@@ -3,28 +3,27 @@
 //! write; every authenticated caller reads, because every role works with
 //! tasks measured against the directory.
 
+pub mod convert;
 pub mod parse;
 
-use chrono::{Datelike, NaiveDate};
-use civicgrid_cell_tree::row::timestamp;
-use civicgrid_proto::google::r#type::Date;
+use std::sync::Arc;
+
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::directory_service_server::DirectoryService;
 use civicgrid_runtime::auth::Caller;
-use civicgrid_runtime::paging;
+use civicgrid_runtime::error::UseCaseError;
+use civicgrid_runtime::paging::{limit, paged};
 use civicgrid_runtime::status::{self, FieldViolations};
-use std::sync::Arc;
-
+use civicgrid_runtime::transaction::transact;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use crate::commands::directory::{
-    create_category, create_department, set_deadline_policy, set_working_calendar,
-};
-use crate::domain::calendar::{Allowance, Clock, YearCalendar};
-use crate::domain::directory::{
-    Category, DeadlinePolicy, Department, Urgency, Versioned, calendar_name, policy_name,
-};
+use self::convert::{calendar_proto, category_proto, department_proto, policy_proto};
+use crate::commands::create_category::create_category;
+use crate::commands::create_department::create_department;
+use crate::commands::set_deadline_policy::set_deadline_policy;
+use crate::commands::set_working_calendar::set_working_calendar;
+use crate::domain::directory::{calendar_name, policy_name};
 use crate::store::directory as store;
 use crate::store::lookups::Lookups;
 
@@ -57,9 +56,14 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::CreateDepartmentResponse>, Status> {
         let caller = Caller::of(&request)?;
         let department = parse::create_department(request.get_ref())?;
-        let stored = create_department(&self.pool, caller, department).await?;
-        // The directory changed: stop serving cached policies and calendars.
-        self.lookups.invalidate();
+        let stored = transact(
+            &self.pool,
+            &(&*self.lookups, caller, department),
+            |tx, (lookups, caller, department)| {
+                Box::pin(create_department(tx, lookups, caller, department.clone()))
+            },
+        )
+        .await?;
         Ok(Response::new(pb::CreateDepartmentResponse {
             department: Some(department_proto(&stored)),
         }))
@@ -98,9 +102,14 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::CreateCategoryResponse>, Status> {
         let caller = Caller::of(&request)?;
         let category = parse::create_category(request.get_ref())?;
-        let stored = create_category(&self.pool, caller, category).await?;
-        // The directory changed: stop serving cached policies and calendars.
-        self.lookups.invalidate();
+        let stored = transact(
+            &self.pool,
+            &(&*self.lookups, caller, category),
+            |tx, (lookups, caller, category)| {
+                Box::pin(create_category(tx, lookups, caller, category.clone()))
+            },
+        )
+        .await?;
         Ok(Response::new(pb::CreateCategoryResponse {
             category: Some(category_proto(&stored)),
         }))
@@ -139,9 +148,14 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::SetDeadlinePolicyResponse>, Status> {
         let caller = Caller::of(&request)?;
         let policy = parse::set_deadline_policy(request.get_ref())?;
-        let stored = set_deadline_policy(&self.pool, caller, policy).await?;
-        // The directory changed: stop serving cached policies and calendars.
-        self.lookups.invalidate();
+        let stored = transact(
+            &self.pool,
+            &(&*self.lookups, caller, policy),
+            |tx, (lookups, caller, policy)| {
+                Box::pin(set_deadline_policy(tx, lookups, caller, policy.clone()))
+            },
+        )
+        .await?;
         Ok(Response::new(pb::SetDeadlinePolicyResponse {
             policy: Some(policy_proto(&stored)),
         }))
@@ -165,10 +179,7 @@ impl DirectoryService for DirectoryApi {
                 .map_err(status::database)?
                 .is_none()
         {
-            return Err(Status::not_found(format!(
-                "{} not found",
-                parent.resource_name()
-            )));
+            return Err(UseCaseError::NotFound(parent.resource_name()).into());
         }
         let rows = store::list_deadline_policies(
             &mut conn,
@@ -196,9 +207,14 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::SetWorkingCalendarResponse>, Status> {
         let caller = Caller::of(&request)?;
         let calendar = parse::set_working_calendar(request.get_ref())?;
-        let stored = set_working_calendar(&self.pool, caller, calendar).await?;
-        // The directory changed: stop serving cached policies and calendars.
-        self.lookups.invalidate();
+        let stored = transact(
+            &self.pool,
+            &(&*self.lookups, caller, calendar),
+            |tx, (lookups, caller, calendar)| {
+                Box::pin(set_working_calendar(tx, lookups, caller, calendar.clone()))
+            },
+        )
+        .await?;
         Ok(Response::new(pb::SetWorkingCalendarResponse {
             calendar: Some(calendar_proto(&stored)),
         }))
@@ -214,159 +230,9 @@ impl DirectoryService for DirectoryApi {
         let stored = store::working_calendar(&mut conn, year)
             .await
             .map_err(status::database)?
-            .ok_or_else(|| Status::not_found(format!("{} not found", calendar_name(year))))?;
+            .ok_or_else(|| UseCaseError::NotFound(calendar_name(year)))?;
         Ok(Response::new(pb::GetWorkingCalendarResponse {
             calendar: Some(calendar_proto(&stored)),
         }))
-    }
-}
-
-/// One more row than the page holds, to learn whether another page follows.
-fn limit(size: usize) -> i64 {
-    i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1)
-}
-
-/// The page of `rows` (fetched with [`limit`]) and the token of the next
-/// page, empty at the end.
-fn paged<T>(
-    mut rows: Vec<T>,
-    size: usize,
-    query: &str,
-    key: impl Fn(&T) -> String,
-) -> (Vec<T>, String) {
-    if rows.len() > size {
-        rows.truncate(size);
-        let next = rows
-            .last()
-            .map(|row| paging::encode(&key(row), query))
-            .unwrap_or_default();
-        (rows, next)
-    } else {
-        (rows, String::new())
-    }
-}
-
-/// The contract's urgency for a domain one.
-pub fn urgency_to_proto(urgency: Urgency) -> pb::Urgency {
-    match urgency {
-        Urgency::Low => pb::Urgency::Low,
-        Urgency::Normal => pb::Urgency::Normal,
-        Urgency::Urgent => pb::Urgency::Urgent,
-        Urgency::Emergency => pb::Urgency::Emergency,
-    }
-}
-
-/// The domain's urgency for a contract value; `None` for UNSPECIFIED and unknown values.
-pub fn urgency_from_proto(value: i32) -> Option<Urgency> {
-    match pb::Urgency::try_from(value).ok()? {
-        pb::Urgency::Unspecified => None,
-        pb::Urgency::Low => Some(Urgency::Low),
-        pb::Urgency::Normal => Some(Urgency::Normal),
-        pb::Urgency::Urgent => Some(Urgency::Urgent),
-        pb::Urgency::Emergency => Some(Urgency::Emergency),
-    }
-}
-
-fn department_proto(stored: &Versioned<Department>) -> pb::Department {
-    pb::Department {
-        name: stored.value.id.resource_name(),
-        display_name: stored.value.display_name.as_str().to_owned(),
-        version: stored.version,
-        create_time: Some(timestamp(stored.create_time)),
-    }
-}
-
-fn category_proto(stored: &Versioned<Category>) -> pb::Category {
-    pb::Category {
-        name: stored.value.id.resource_name(),
-        display_name: stored.value.display_name.as_str().to_owned(),
-        fields: stored
-            .value
-            .fields
-            .iter()
-            .map(|field| pb::CategoryField {
-                key: field.key.as_str().to_owned(),
-                display_name: field.display_name.as_str().to_owned(),
-                required: field.required,
-            })
-            .collect(),
-        version: stored.version,
-    }
-}
-
-fn policy_proto(stored: &Versioned<DeadlinePolicy>) -> pb::DeadlinePolicy {
-    let policy = &stored.value;
-    pb::DeadlinePolicy {
-        name: policy.resource_name(),
-        accept: Some(allowance_proto(policy.accept)),
-        check_in: Some(allowance_proto(policy.check_in)),
-        resolve: Some(allowance_proto(policy.resolve)),
-        r#return: Some(allowance_proto(policy.r#return)),
-        version: stored.version,
-    }
-}
-
-fn allowance_proto(allowance: Allowance) -> pb::Allowance {
-    pb::Allowance {
-        // Stored allowances are at most 525600 minutes.
-        minutes: i32::try_from(allowance.minutes).unwrap_or(i32::MAX),
-        clock: match allowance.clock {
-            Clock::Calendar => pb::DeadlineClock::Calendar,
-            Clock::Working => pb::DeadlineClock::Working,
-        } as i32,
-    }
-}
-
-fn calendar_proto(stored: &Versioned<YearCalendar>) -> pb::WorkingCalendar {
-    let calendar = &stored.value;
-    pb::WorkingCalendar {
-        name: calendar_name(calendar.year),
-        holidays: calendar.holidays.iter().map(|d| date_proto(*d)).collect(),
-        make_up_working_days: calendar
-            .make_up_working_days
-            .iter()
-            .map(|d| date_proto(*d))
-            .collect(),
-        version: stored.version,
-    }
-}
-
-fn date_proto(date: NaiveDate) -> Date {
-    Date {
-        year: date.year(),
-        // Month and day are at most 12 and 31.
-        month: i32::try_from(date.month()).unwrap_or_default(),
-        day: i32::try_from(date.day()).unwrap_or_default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urgencies_map_both_ways_and_unspecified_is_none() {
-        for urgency in Urgency::ALL {
-            assert_eq!(
-                urgency_from_proto(urgency_to_proto(urgency) as i32),
-                Some(urgency)
-            );
-            assert_eq!(
-                urgency_to_proto(urgency) as i32,
-                i32::from(urgency.number())
-            );
-        }
-        assert_eq!(urgency_from_proto(0), None);
-        assert_eq!(urgency_from_proto(7), None);
-    }
-
-    #[test]
-    fn a_page_token_is_issued_only_when_rows_remain() {
-        let (rows, token) = paged(vec![1, 2, 3], 2, "q", |n| n.to_string());
-        assert_eq!(rows, vec![1, 2]);
-        assert!(!token.is_empty());
-        let (rows, token) = paged(vec![1, 2], 2, "q", |n| n.to_string());
-        assert_eq!(rows, vec![1, 2]);
-        assert!(token.is_empty());
     }
 }

@@ -1,46 +1,20 @@
-//! ImportCells and ExportCells: requests parsed once, the export read.
+//! Layouts: ImportCells (the command does the work) and ExportCells (a
+//! read) of the GridService. The file codec is `domain::layout::file`.
+
+pub mod parse;
 
 use civicgrid_cell_tree::{CellRow, visible};
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
-use civicgrid_runtime::status::{self, FieldViolations};
+use civicgrid_runtime::status;
 use sqlx::PgPool;
 use tonic::Status;
 
-use crate::commands::import_cells::ImportCells;
-use crate::domain::cell::{CellId, Level};
-use crate::domain::layout::{self, LayoutFormat, LayoutRow};
+use super::cells::read_roots;
+use crate::domain::layout::{self, LayoutRow};
 use crate::store::cells;
-
-fn format(number: i32, violations: &mut FieldViolations) -> Option<LayoutFormat> {
-    match pb::LayoutFormat::try_from(number) {
-        Ok(pb::LayoutFormat::Csv) => Some(LayoutFormat::Csv),
-        Ok(pb::LayoutFormat::Json) => Some(LayoutFormat::Json),
-        _ => {
-            violations.add("format", "must be LAYOUT_FORMAT_CSV or LAYOUT_FORMAT_JSON");
-            None
-        }
-    }
-}
-
-/// An ImportCellsRequest into a command input. The content itself is
-/// checked row by row by the command, against the cells already stored.
-pub fn import_cells(request: pb::ImportCellsRequest) -> Result<ImportCells, Status> {
-    let mut violations = FieldViolations::new();
-    let format = format(request.format, &mut violations);
-    if request.content.is_empty() {
-        violations.add("content", "is required: the layout file");
-    }
-    match format {
-        Some(format) if violations.is_empty() => Ok(ImportCells {
-            format,
-            content: request.content,
-            validate_only: request.validate_only,
-        }),
-        _ => Err(violations.into_status()),
-    }
-}
 
 /// Room left in a response for everything but the file.
 const RESPONSE_OVERHEAD: usize = 64;
@@ -52,21 +26,13 @@ pub async fn export_cells(
     caller: &Caller,
     request: &pb::ExportCellsRequest,
 ) -> Result<pb::ExportCellsResponse, Status> {
-    let mut violations = FieldViolations::new();
-    let root = CellId::parse_name(&request.root);
-    if root.is_none() {
-        violations.add("root", "must be a cell name `cells/{cell_id}`");
-    }
-    let format = format(request.format, &mut violations);
-    let (Some(root), Some(format)) = (root, format) else {
-        return Err(violations.into_status());
-    };
-    let roots = super::read_roots(pool, caller).await?;
+    let (root, format) = parse::export_cells(request)?;
+    let roots = read_roots(pool, caller).await.map_err(status::database)?;
     let root = civicgrid_cell_tree::get(pool, root.as_str())
         .await
         .map_err(status::database)?
         .filter(|row| visible(row, roots.as_deref()))
-        .ok_or_else(|| Status::not_found(format!("{} not found", request.root)))?;
+        .ok_or_else(|| UseCaseError::NotFound(request.root.clone()))?;
     let subtree = cells::subtree(pool, &root.path)
         .await
         .map_err(status::database)?;
@@ -90,8 +56,7 @@ pub async fn export_cells(
 }
 
 fn layout_row(row: &CellRow) -> Result<LayoutRow<'_>, Status> {
-    let level = Level::from_number(i32::from(row.level))
-        .ok_or_else(|| status::internal(format!("cell {} has level {}", row.id, row.level)))?;
+    let level = cells::level(row).map_err(status::database)?;
     Ok(LayoutRow {
         id: &row.id,
         parent_id: row.parent_id.as_deref(),

@@ -3,12 +3,12 @@
 use civicgrid_cell_tree::{CellRow, resource_name, visible};
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{may_create_county, may_edit_grid};
-use crate::domain::cell::{Level, NewCell, check_placement};
+use crate::domain::cell::{NewCell, check_placement};
 use crate::events::publish;
 use crate::store::cells;
 
@@ -21,51 +21,49 @@ pub struct CreateCell {
     pub request_id: Option<Uuid>,
 }
 
-/// Creates the cell and its `grid.cell.created` event in one transaction.
+/// Creates the cell and writes its `grid.cell.created` event.
+#[tracing::instrument(skip_all, fields(cell = %input.cell.id))]
 pub async fn create_cell(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
     input: CreateCell,
 ) -> Result<CellRow, CommandError> {
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied(
+        return Err(CommandError::permission_denied(
             "your roles do not allow editing the grid".to_owned(),
         ));
     }
     let roots = caller.scope_roots("cells");
-    let mut tx = pool.begin().await?;
 
     if let Some(request_id) = input.request_id
-        && let Some(existing) = cells::created_by_request(&mut tx, request_id).await?
+        && let Some(existing) = cells::created_by_request(&mut *conn, request_id).await?
     {
         // A retry of a request that already succeeded: same answer, no new event.
-        return civicgrid_cell_tree::get(&mut *tx, &existing)
+        return civicgrid_cell_tree::get(&mut *conn, &existing)
             .await?
             .filter(|row| visible(row, roots.as_deref()))
-            .ok_or_else(|| CommandError::NotFound(resource_name(&existing)));
+            .ok_or_else(|| CommandError::not_found(resource_name(&existing)));
     }
 
     let parent = match &input.cell.parent {
-        Some(parent) => civicgrid_cell_tree::get(&mut *tx, parent.as_str()).await?,
+        Some(parent) => civicgrid_cell_tree::get(&mut *conn, parent.as_str()).await?,
         None => None,
     };
     match &parent {
         None if input.cell.parent.is_none() && !may_create_county(caller) => {
-            return Err(CommandError::PermissionDenied(
+            return Err(CommandError::permission_denied(
                 "only a county admin seeing the whole county creates counties".to_owned(),
             ));
         }
         Some(parent) if !visible(parent, roots.as_deref()) => {
-            return Err(CommandError::PermissionDenied(format!(
+            return Err(CommandError::permission_denied(format!(
                 "{} is outside your scope",
                 resource_name(&parent.id)
             )));
         }
         _ => {}
     }
-    let parent_level = parent
-        .as_ref()
-        .and_then(|p| Level::from_number(i32::from(p.level)));
+    let parent_level = parent.as_ref().map(cells::level).transpose()?;
     check_placement(&input.cell, parent_level)?;
 
     let at = now();
@@ -83,22 +81,21 @@ pub async fn create_cell(
         create_time: at,
         update_time: at,
     };
-    if !cells::insert(&mut tx, &row).await? {
-        return Err(CommandError::AlreadyExists(resource_name(&row.id)));
+    if !cells::insert(&mut *conn, &row).await? {
+        return Err(CommandError::already_exists(resource_name(&row.id)));
     }
     let causation = input
         .request_id
         .map(|id| id.to_string())
         .unwrap_or_default();
     if let Some(request_id) = input.request_id {
-        cells::remember_request(&mut tx, request_id, &row.id).await?;
+        cells::remember_request(&mut *conn, request_id, &row.id).await?;
     }
     outbox::enqueue(
-        &mut tx,
+        &mut *conn,
         &publish::cell_created(&row, &caller.subject, &causation),
     )
     .await?;
-    tx.commit().await?;
     tracing::info!(cell = %row.id, level = row.level, "cell created");
     Ok(row)
 }

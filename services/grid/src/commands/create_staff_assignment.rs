@@ -2,12 +2,11 @@
 
 use civicgrid_cell_tree::{resource_name, visible};
 use civicgrid_runtime::auth::Caller;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::may_edit_grid;
-use crate::domain::cell::Level;
 use crate::domain::staff::{NewStaffAssignment, check_level};
 use crate::store::staff::StaffRow;
 use crate::store::{cells, staff};
@@ -19,43 +18,42 @@ pub fn assignment_name(cell_id: &str, id: Uuid) -> String {
 
 /// Stores the duty unless the same person already holds the same duty in
 /// the same cell for an overlapping period.
+#[tracing::instrument(skip_all, fields(cell = %input.cell))]
 pub async fn create_staff_assignment(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
     input: NewStaffAssignment,
 ) -> Result<StaffRow, CommandError> {
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied(
+        return Err(CommandError::permission_denied(
             "your roles do not allow assigning staff".to_owned(),
         ));
     }
-    let mut tx = pool.begin().await?;
     let cell_name = resource_name(input.cell.as_str());
     // Locked so that two overlapping duties cannot both pass the check below.
-    let cell = cells::lock_for_staff(&mut tx, input.cell.as_str())
+    let cell = cells::lock_for_staff(&mut *conn, input.cell.as_str())
         .await?
-        .ok_or_else(|| CommandError::NotFound(cell_name.clone()))?;
+        .ok_or_else(|| CommandError::not_found(cell_name.clone()))?;
     if !visible(&cell, caller.scope_roots("cells").as_deref()) {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "{cell_name} is outside your scope"
         )));
     }
-    let level = Level::from_number(i32::from(cell.level))
-        .ok_or_else(|| CommandError::NotFound(cell_name.clone()))?;
+    let level = cells::level(&cell)?;
     check_level(input.role, level)?;
 
     let period = input.period;
     if let Some(existing) = staff::overlapping(
-        &mut tx,
+        &mut *conn,
         &cell.id,
         input.person.as_str(),
-        input.role.number(),
+        input.role,
         period.from(),
         period.until(),
     )
     .await?
     {
-        return Err(CommandError::AlreadyExists(format!(
+        return Err(CommandError::already_exists(format!(
             "{} (the same duty of {} for an overlapping period)",
             assignment_name(&cell.id, existing),
             input.person.as_str()
@@ -66,14 +64,13 @@ pub async fn create_staff_assignment(
         cell_id: cell.id,
         person: input.person.as_str().to_owned(),
         person_display_name: input.person_display_name.as_str().to_owned(),
-        role: input.role.number(),
+        role: input.role,
         home_department: input.home_department.map(|d| d.as_str().to_owned()),
         valid_from: period.from(),
         valid_until: period.until(),
         create_time: now(),
     };
-    staff::insert(&mut tx, &row).await?;
-    tx.commit().await?;
-    tracing::info!(cell = %row.cell_id, assignment = %row.id, role = row.role, "staff assigned");
+    staff::insert(&mut *conn, &row).await?;
+    tracing::info!(cell = %row.cell_id, assignment = %row.id, role = %row.role, "staff assigned");
     Ok(row)
 }

@@ -2,7 +2,7 @@
 
 use civicgrid_cell_tree::visible;
 use civicgrid_runtime::auth::Caller;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::create_staff_assignment::assignment_name;
@@ -22,26 +22,26 @@ pub struct EndStaffAssignment {
 }
 
 /// Sets the duty's end to now; FAILED_PRECONDITION when it has already ended.
+#[tracing::instrument(skip_all, fields(cell = %input.cell, assignment = %input.id))]
 pub async fn end_staff_assignment(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
     input: EndStaffAssignment,
 ) -> Result<StaffRow, CommandError> {
     let name = assignment_name(input.cell.as_str(), input.id);
-    let mut tx = pool.begin().await?;
-    let mut row = staff::lock(&mut tx, input.cell.as_str(), input.id)
+    let mut row = staff::lock(&mut *conn, input.cell.as_str(), input.id)
         .await?
-        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
-    let cell = civicgrid_cell_tree::get(&mut *tx, &row.cell_id)
+        .ok_or_else(|| CommandError::not_found(name.clone()))?;
+    let cell = civicgrid_cell_tree::get(&mut *conn, &row.cell_id)
         .await?
-        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
+        .ok_or_else(|| CommandError::not_found(name.clone()))?;
     if !visible(&cell, caller.scope_roots("cells").as_deref()) {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "{name} is outside your scope"
         )));
     }
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied(
+        return Err(CommandError::permission_denied(
             "your roles do not allow assigning staff".to_owned(),
         ));
     }
@@ -51,8 +51,7 @@ pub async fn end_staff_assignment(
     )?;
     row.valid_until = ended.until();
     if let Some(until) = row.valid_until {
-        staff::set_valid_until(&mut tx, row.id, until).await?;
+        staff::set_valid_until(&mut *conn, row.id, until).await?;
     }
-    tx.commit().await?;
     Ok(row)
 }

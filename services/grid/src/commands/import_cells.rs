@@ -6,7 +6,7 @@ use civicgrid_cell_tree::{CellRow, resource_name, visible};
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::status::FieldViolations;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{CommandError, now};
@@ -42,23 +42,23 @@ const LINES_NAMED: usize = 10;
 /// Validates the whole layout and, unless only validating, creates every
 /// cell and its `grid.cell.created` event in one transaction. Any bad row:
 /// nothing is written and the error names every bad row.
+#[tracing::instrument(skip_all, fields(format = ?input.format, bytes = input.content.len()))]
 pub async fn import_cells(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
-    input: ImportCells,
+    input: &ImportCells,
 ) -> Result<Imported, CommandError> {
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied(
+        return Err(CommandError::permission_denied(
             "your roles do not allow editing the grid".to_owned(),
         ));
     }
     let format = input.format;
     let layout =
         layout::read(format, &input.content).map_err(|e| CommandError::Layout(format, e))?;
-    let mut tx = pool.begin().await?;
     // Only the stored cells the file names matter: ids it would reuse and
     // parents it hangs rows under.
-    let stored: HashMap<String, CellRow> = cells::find_all(&mut tx, &layout.referenced_ids())
+    let stored: HashMap<String, CellRow> = cells::find_all(&mut *conn, &layout.referenced_ids())
         .await?
         .into_iter()
         .map(|row| (row.id.clone(), row))
@@ -81,13 +81,13 @@ pub async fn import_cells(
         }
     }
     if !outside.is_empty() {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "parents outside your scope are named on {word} {}",
             some_lines(&outside)
         )));
     }
     if !counties.is_empty() {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "only a county admin seeing the whole county creates counties (on {word} {})",
             some_lines(&counties)
         )));
@@ -95,8 +95,8 @@ pub async fn import_cells(
 
     let levels: HashMap<String, Level> = stored
         .values()
-        .filter_map(|row| Level::from_number(i32::from(row.level)).map(|l| (row.id.clone(), l)))
-        .collect();
+        .map(|row| Ok((row.id.clone(), cells::level(row)?)))
+        .collect::<sqlx::Result<_>>()?;
     let new_cells = layout
         .validate(&levels)
         .map_err(|e| CommandError::Layout(format, e))?;
@@ -116,7 +116,7 @@ pub async fn import_cells(
                 paths
                     .get(parent.as_str())
                     .or_else(|| stored.get(parent.as_str()).map(|row| &row.path))
-                    .ok_or_else(|| CommandError::NotFound(resource_name(parent.as_str())))?
+                    .ok_or_else(|| CommandError::not_found(resource_name(parent.as_str())))?
                     .as_str(),
             ),
         };
@@ -134,7 +134,7 @@ pub async fn import_cells(
             update_time: at,
         });
     }
-    let taken = cells::insert_all(&mut tx, &rows).await?;
+    let taken = cells::insert_all(&mut *conn, &rows).await?;
     if let Some(first) = taken.first() {
         // Created by someone else since the check above; the transaction
         // rolls back when dropped.
@@ -142,7 +142,7 @@ pub async fn import_cells(
             1 => String::new(),
             n => format!(" (and {} more cells of the file)", n - 1),
         };
-        return Err(CommandError::AlreadyExists(format!(
+        return Err(CommandError::already_exists(format!(
             "{}{more}",
             resource_name(first)
         )));
@@ -153,8 +153,7 @@ pub async fn import_cells(
         .iter()
         .map(|row| publish::cell_created(row, &caller.subject, &import_id))
         .collect();
-    outbox::enqueue_all(&mut tx, &events).await?;
-    tx.commit().await?;
+    outbox::enqueue_all(&mut *conn, &events).await?;
     tracing::info!(import = %import_id, cells = valid, "layout imported");
     Ok(Imported {
         valid,

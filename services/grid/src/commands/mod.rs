@@ -1,87 +1,114 @@
-//! Use cases. Each begins a transaction, applies domain rules, stores the
-//! change and its event in the outbox, and commits; the gRPC API and (later)
-//! event handlers both call them.
+//! Use cases. Each takes the caller's connection (a transaction it does
+//! not commit) and its inputs, applies the domain rules, stores the change
+//! and writes its events to the outbox. The gRPC API runs one inside
+//! [`civicgrid_runtime::transaction::transact`], which commits (and
+//! retries a conflict); an event handler runs one on the consumer's inbox
+//! transaction, so the effect, its outbox rows and the `processed_events`
+//! row commit or roll back together. The one exception is ReportTask,
+//! which owns its batching (see [`report_task`]).
+//!
+//! Commands know nothing of gRPC: why one refused is a [`CommandError`],
+//! which the API maps to a status (`api::error`).
 
+pub mod create_category;
 pub mod create_cell;
+pub mod create_department;
 pub mod create_staff_assignment;
-pub mod directory;
 pub mod end_staff_assignment;
 pub mod import_cells;
 pub mod report_task;
+pub mod set_deadline_policy;
+pub mod set_working_calendar;
 pub mod sweep_supervision;
 pub mod transition_task;
 pub mod update_cell;
 
-use tonic::Status;
+use civicgrid_runtime::error::UseCaseError;
+use civicgrid_runtime::status::FieldViolations;
+use civicgrid_runtime::transaction::Retryable;
 
 use crate::domain::cell::CellRuleError;
 use crate::domain::directory::DirectoryRuleError;
 use crate::domain::layout::{LayoutError, LayoutFormat};
 use crate::domain::staff::StaffRuleError;
+use crate::domain::task::TransitionError;
 
 /// Why a command did not happen. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    /// The resource does not exist or is outside the caller's scope.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// The id is taken.
-    #[error("{0} already exists")]
-    AlreadyExists(String),
-    /// The caller may not do this.
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// The etag was stale.
-    #[error("{0}")]
-    Aborted(String),
-    /// A domain rule refused the change.
+    /// An outcome every service shares: not found, already exists,
+    /// permission denied, aborted, precondition, invalid fields, database.
     #[error(transparent)]
-    Rule(#[from] CellRuleError),
-    /// Something the request refers to is missing or not in a usable state.
-    #[error("{0}")]
-    Precondition(String),
-    /// Fields only checkable against stored data (e.g. a category's extra fields).
-    #[error("invalid request")]
-    Invalid(civicgrid_runtime::status::FieldViolations),
+    UseCase(#[from] UseCaseError),
+    /// A cell rule refused the change.
+    #[error(transparent)]
+    Cell(#[from] CellRuleError),
     /// A directory rule refused the change.
     #[error(transparent)]
-    DirectoryRule(#[from] DirectoryRuleError),
+    Directory(#[from] DirectoryRuleError),
     /// A staff rule refused the change.
     #[error(transparent)]
     Staff(#[from] StaffRuleError),
+    /// The task's state machine refused the action.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
     /// A layout file has bad rows (or is unusable as a whole).
     #[error("invalid layout: {1}")]
     Layout(LayoutFormat, LayoutError),
-    /// The database failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
 }
 
-impl From<CommandError> for Status {
-    fn from(error: CommandError) -> Status {
-        match error {
-            CommandError::NotFound(what) => Status::not_found(format!("{what} not found")),
-            CommandError::AlreadyExists(what) => {
-                Status::already_exists(format!("{what} already exists"))
-            }
-            CommandError::PermissionDenied(why) => Status::permission_denied(why),
-            CommandError::Aborted(why) => Status::aborted(why),
-            CommandError::Rule(rule) => Status::failed_precondition(rule.to_string()),
-            CommandError::Precondition(why) => Status::failed_precondition(why),
-            CommandError::Invalid(violations) => violations.into_status(),
-            CommandError::DirectoryRule(rule) => Status::failed_precondition(rule.to_string()),
-            CommandError::Staff(rule) => Status::failed_precondition(rule.to_string()),
-            CommandError::Layout(format, error) => {
-                import_cells::violations(format, error).into_status()
-            }
-            CommandError::Database(error) => civicgrid_runtime::status::database(error),
-        }
+impl CommandError {
+    /// The resource (a resource name) does not exist or is outside the caller's scope.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        UseCaseError::NotFound(what.into()).into()
+    }
+
+    /// The id (a resource name, perhaps with why) is taken.
+    pub fn already_exists(what: impl Into<String>) -> Self {
+        UseCaseError::AlreadyExists(what.into()).into()
+    }
+
+    /// The caller may not do this.
+    pub fn permission_denied(why: impl Into<String>) -> Self {
+        UseCaseError::PermissionDenied(why.into()).into()
+    }
+
+    /// A concurrent change won.
+    pub fn aborted(why: impl Into<String>) -> Self {
+        UseCaseError::Aborted(why.into()).into()
+    }
+
+    /// Something the request refers to is missing or not in a usable state.
+    pub fn precondition(why: impl Into<String>) -> Self {
+        UseCaseError::Precondition(why.into()).into()
+    }
+
+    /// Fields only checkable against stored data.
+    pub fn invalid(violations: FieldViolations) -> Self {
+        UseCaseError::Invalid(violations).into()
     }
 }
 
-impl From<crate::domain::task::TransitionError> for CommandError {
-    fn from(error: crate::domain::task::TransitionError) -> Self {
-        CommandError::Precondition(error.to_string())
+impl From<sqlx::Error> for CommandError {
+    fn from(error: sqlx::Error) -> Self {
+        UseCaseError::Database(error).into()
+    }
+}
+
+impl Retryable for CommandError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, CommandError::UseCase(error) if error.is_retryable())
+    }
+}
+
+/// Only a county admin or the command centre changes the directory.
+fn check_may_edit_directory(caller: &civicgrid_runtime::auth::Caller) -> Result<(), CommandError> {
+    if crate::domain::access::may_edit_directory(caller) {
+        Ok(())
+    } else {
+        Err(CommandError::permission_denied(
+            "only a county admin or the command centre changes the directory",
+        ))
     }
 }
 

@@ -1,15 +1,20 @@
 //! ReportTask: a resident's request, an incident or a patrol finding enters the grid.
 //!
-//! Reports are validated by the caller's task, then written by one writer
-//! per process that takes every report waiting at that moment into one
-//! statement (group commit): under load a commit carries many reports,
-//! with no added wait when there is no load. The statement writes the
-//! tasks, their first history entries and their events together, so it is
-//! its own transaction: one round trip, no BEGIN or COMMIT. (Several
-//! writers were tried: on two cores they spent more CPU per report and
-//! lowered the rate at 8 and 32 clients.)
+//! Unlike the other commands, ReportTask owns its transaction, because it
+//! owns its batching. Reports are the grid's hot path (see
+//! `docs/benchmarks.md`): each is validated on the caller's task, then
+//! written by one writer per process that takes every report waiting at
+//! that moment into one statement (group commit). Under load a commit
+//! carries many reports, with no added wait when there is no load. The
+//! statement writes the tasks, their first history entries and their
+//! events together, so it is its own transaction: one round trip, no BEGIN
+//! or COMMIT. A caller's transaction cannot join such a batch, so
+//! [`ReportTask::report`] takes no connection. (Several writers were tried:
+//! on two cores they spent more CPU per report and lowered the rate at 8
+//! and 32 clients.)
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use civicgrid_messaging::NewEvent;
 use civicgrid_runtime::auth::Caller;
@@ -20,125 +25,170 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{CommandError, now};
-use crate::domain::access::{TaskScope, may_report};
+use crate::domain::access::may_report;
 use crate::domain::directory::FieldProblem;
 use crate::domain::report::Report;
-use crate::domain::task::{Lifecycle, TaskState};
+use crate::domain::task::{HistoryEntry, Lifecycle, Task, TaskId, TaskState};
 use crate::events::publish;
-use crate::store::lookups::Lookups;
-use crate::store::tasks::{self, HistoryRow, NewTask, TaskRow};
+use crate::store::lookups::{Lookups, Source};
+use crate::store::tasks::{self, NewTask};
 
 /// Most reports in one transaction.
 const MAX_BATCH: usize = 128;
 
-/// A validated report, ready to store, with its `grid.task.reported` event.
-pub struct PreparedReport {
-    new_task: NewTask,
-    event: NewEvent,
+/// A parsed ReportTask request.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    /// What was reported.
+    pub report: Report,
+    /// Idempotency key: a retry with the same key stores nothing new.
+    pub request_id: Option<Uuid>,
 }
 
-/// Validates a report and builds the task, its first history entry and
-/// its event. Reads only, and only on a cache miss; writes nothing.
-#[allow(clippy::too_many_arguments)]
-pub async fn prepare_report(
-    pool: &PgPool,
-    lookups: &Lookups,
-    key: &DataKey,
-    caller: &Caller,
-    scope: &TaskScope,
-    report: Report,
-    request_id: Option<Uuid>,
-) -> Result<PreparedReport, CommandError> {
-    if !may_report(caller) {
-        return Err(CommandError::PermissionDenied(
-            "your roles do not allow reporting tasks".to_owned(),
-        ));
-    }
-    let cell_path = lookups
-        .cell_path(pool, report.cell.as_str())
-        .await?
-        .ok_or_else(|| {
-            CommandError::Precondition(format!("cells/{} does not exist", report.cell))
-        })?;
-    if !scope.sees_cell(&cell_path) {
-        return Err(CommandError::PermissionDenied(format!(
-            "cells/{} is outside your scope",
-            report.cell
-        )));
-    }
-    let category = lookups
-        .category(pool, &report.category)
-        .await?
-        .ok_or_else(|| {
-            CommandError::Precondition(format!("categories/{} does not exist", report.category))
-        })?;
-    let problems =
-        category.field_problems(report.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if !problems.is_empty() {
-        let mut violations = FieldViolations::new();
-        for problem in problems {
-            match problem {
-                FieldProblem::Missing(key) => {
-                    violations.add(format!("task.fields[{key}]"), "is required by the category")
-                }
-                FieldProblem::Unknown(key) => violations.add(
-                    format!("task.fields[{key}]"),
-                    "is not a field of the category",
-                ),
-            }
-        }
-        return Err(CommandError::Invalid(violations));
-    }
-    let rules = lookups
-        .deadline_rules(pool, &report.category, report.urgency)
-        .await?;
+/// The ReportTask use case: validation against the directory and the
+/// caller's scope, then the process's single group-committing writer.
+#[derive(Clone)]
+pub struct ReportTask {
+    pool: PgPool,
+    lookups: Arc<Lookups>,
+    key: DataKey,
+    writer: ReportWriter,
+}
 
-    let at = now();
-    let task = TaskRow {
-        id: Uuid::now_v7(),
-        cell_id: report.cell.as_str().to_owned(),
-        cell_path,
-        category_id: report.category.clone(),
-        urgency: report.urgency.number(),
-        channel: report.channel.number(),
-        description: report.description.as_str().to_owned(),
-        attachments: report.attachments.clone(),
-        fields: report.fields.clone(),
-        reporter_contact_masked: report
+impl ReportTask {
+    /// Starts the writer on `pool`; contacts are sealed with `key`. The
+    /// writer stops when the last clone is dropped.
+    pub fn start(pool: PgPool, lookups: Arc<Lookups>, key: DataKey) -> ReportTask {
+        ReportTask {
+            writer: ReportWriter::start(pool.clone()),
+            pool,
+            lookups,
+            key,
+        }
+    }
+
+    /// Stores the report (task, history entry and event commit together)
+    /// and returns the task. A retried report (same request id) stores
+    /// nothing and returns the first task.
+    #[tracing::instrument(skip_all, fields(cell = %input.report.cell))]
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        input: ReportRequest,
+    ) -> Result<Task, CommandError> {
+        let prepared = self.prepare(caller, input).await?;
+        self.writer.write(prepared).await
+    }
+
+    /// Validates a report and builds the task, its first history entry and
+    /// its event. Reads only, and only on a cache miss; writes nothing.
+    async fn prepare(
+        &self,
+        caller: &Caller,
+        ReportRequest { report, request_id }: ReportRequest,
+    ) -> Result<PreparedReport, CommandError> {
+        let (pool, lookups) = (&self.pool, &self.lookups);
+        if !may_report(caller) {
+            return Err(CommandError::permission_denied(
+                "your roles do not allow reporting tasks",
+            ));
+        }
+        let scope = lookups.task_scope(Source::Pool(pool), caller).await?;
+        let cell_path = lookups
+            .cell_path(Source::Pool(pool), report.cell.as_str())
+            .await?
+            .ok_or_else(|| {
+                CommandError::precondition(format!("cells/{} does not exist", report.cell))
+            })?;
+        if !scope.sees_cell(&cell_path) {
+            return Err(CommandError::permission_denied(format!(
+                "cells/{} is outside your scope",
+                report.cell
+            )));
+        }
+        let category = lookups
+            .category(Source::Pool(pool), report.category.as_str())
+            .await?
+            .ok_or_else(|| {
+                CommandError::precondition(format!(
+                    "{} does not exist",
+                    report.category.resource_name()
+                ))
+            })?;
+        let problems =
+            category.field_problems(report.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if !problems.is_empty() {
+            let mut violations = FieldViolations::new();
+            for problem in problems {
+                match problem {
+                    FieldProblem::Missing(key) => {
+                        violations.add(format!("task.fields[{key}]"), "is required by the category")
+                    }
+                    FieldProblem::Unknown(key) => violations.add(
+                        format!("task.fields[{key}]"),
+                        "is not a field of the category",
+                    ),
+                }
+            }
+            return Err(CommandError::invalid(violations));
+        }
+        let rules = lookups
+            .deadline_rules(Source::Pool(pool), report.category.as_str(), report.urgency)
+            .await?;
+
+        let at = now();
+        let task = Task {
+            id: TaskId::new(),
+            cell: report.cell.clone(),
+            cell_path,
+            category: report.category.clone(),
+            urgency: report.urgency,
+            channel: report.channel,
+            description: report.description.as_str().to_owned(),
+            attachments: report.attachments.clone(),
+            fields: report.fields.clone(),
+            reporter_contact_masked: report
+                .reporter_contact
+                .as_deref()
+                .map(mask_contact)
+                .unwrap_or_default(),
+            lifecycle: Lifecycle::reported(at, &rules),
+            create_time: at,
+            update_time: at,
+        };
+        let entry = HistoryEntry {
+            sequence: 1,
+            action: "reported".to_owned(),
+            from_state: None,
+            to_state: TaskState::Reported,
+            actor: caller.subject.clone(),
+            department: None,
+            reason: None,
+            time: at,
+        };
+        let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
+        // Made here, inside the request's span, so the event carries its trace.
+        let event = publish::task_changed(&task, &entry, &caller.subject, &causation);
+        let sealed_contact = report
             .reporter_contact
             .as_deref()
-            .map(mask_contact)
-            .unwrap_or_default(),
-        lifecycle: Lifecycle::reported(at, &rules),
-        create_time: at,
-        update_time: at,
-    };
-    let entry = HistoryRow {
-        sequence: 1,
-        action: "reported".to_owned(),
-        from_state: None,
-        to_state: TaskState::Reported.number(),
-        actor: caller.subject.clone(),
-        department: None,
-        reason: None,
-        time: at,
-    };
-    let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
-    // Made here, inside the request's span, so the event carries its trace.
-    let event = publish::task_changed(&task, &entry, &caller.subject, &causation);
-    let sealed_contact = report
-        .reporter_contact
-        .as_deref()
-        .map(|contact| key.seal(contact));
-    Ok(PreparedReport {
-        new_task: NewTask {
-            task,
-            sealed_contact,
-            request_id,
-            actor: caller.subject.clone(),
-        },
-        event,
-    })
+            .map(|contact| self.key.seal(contact));
+        Ok(PreparedReport {
+            new_task: NewTask {
+                task,
+                sealed_contact,
+                request_id,
+                actor: caller.subject.clone(),
+            },
+            event,
+        })
+    }
+}
+
+/// A validated report, ready to store, with its `grid.task.reported` event.
+struct PreparedReport {
+    new_task: NewTask,
+    event: NewEvent,
 }
 
 struct Job {
@@ -148,14 +198,14 @@ struct Job {
 
 /// The process's single report writer.
 #[derive(Clone)]
-pub struct ReportWriter {
+struct ReportWriter {
     pool: PgPool,
     jobs: mpsc::Sender<Job>,
 }
 
 impl ReportWriter {
     /// Starts the writer; it stops when the last handle is dropped.
-    pub fn start(pool: PgPool) -> ReportWriter {
+    fn start(pool: PgPool) -> ReportWriter {
         let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(write_forever(pool.clone(), receiver));
         ReportWriter { pool, jobs }
@@ -164,11 +214,11 @@ impl ReportWriter {
     /// Stores the report (task, history entry and event commit together).
     /// A retried report (same request id) stores nothing and returns the
     /// first task.
-    pub async fn write(&self, report: PreparedReport) -> Result<TaskRow, CommandError> {
+    async fn write(&self, report: PreparedReport) -> Result<Task, CommandError> {
         let task = report.new_task.task.clone();
         let request_id = report.new_task.request_id;
         let (reply, answer) = oneshot::channel();
-        let closed = || CommandError::Aborted("the service is shutting down; retry".to_owned());
+        let closed = || CommandError::aborted("the service is shutting down; retry");
         self.jobs
             .send(Job { report, reply })
             .await
@@ -181,7 +231,7 @@ impl ReportWriter {
             None => None,
         };
         existing.ok_or_else(|| {
-            CommandError::Aborted(
+            CommandError::aborted(
                 "the first try of this report is still being stored; retry".to_owned(),
             )
         })
@@ -206,7 +256,7 @@ async fn write_forever(pool: PgPool, mut receiver: mpsc::Receiver<Job>) {
                 for job in jobs {
                     let _ = job
                         .reply
-                        .send(Ok(inserted.contains(&job.report.new_task.task.id)));
+                        .send(Ok(inserted.contains(&job.report.new_task.task.id.uuid())));
                 }
             }
             Err(error) => {
@@ -215,7 +265,7 @@ async fn write_forever(pool: PgPool, mut receiver: mpsc::Receiver<Job>) {
                     let outcome = write_batch(&pool, &[&job.report]).await;
                     let _ = job.reply.send(
                         outcome
-                            .map(|inserted| inserted.contains(&job.report.new_task.task.id))
+                            .map(|inserted| inserted.contains(&job.report.new_task.task.id.uuid()))
                             .map_err(CommandError::from),
                     );
                 }

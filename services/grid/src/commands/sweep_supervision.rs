@@ -3,10 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use civicgrid_messaging::outbox;
-use sqlx::PgPool;
+use civicgrid_runtime::transaction::transact;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
 use super::CommandError;
 use crate::domain::supervision::{Ladder, Level, levels_due, open_lapses};
+use crate::domain::task::TaskId;
 use crate::events::publish;
 use crate::store::{supervision, tasks};
 
@@ -14,9 +17,9 @@ use crate::store::{supervision, tasks};
 const BATCH: i64 = 500;
 
 /// One sweep at `now`: returns how many orders it issued. Each task is
-/// handled in its own transaction with the task row locked, so a sweep and
-/// a department's check-in never cross, and the unique order key makes a
-/// second sweeper's insert a no-op.
+/// handled in its own transaction ([`sweep_task`]), so one task's failure
+/// or conflict does not hold back the others.
+#[tracing::instrument(skip_all)]
 pub async fn sweep_once(
     pool: &PgPool,
     ladder: &Ladder,
@@ -27,30 +30,47 @@ pub async fn sweep_once(
             .await?;
     let mut issued = 0;
     for task_id in candidates {
-        let mut tx = pool.begin().await?;
-        let Some(task) = tasks::lock(&mut tx, task_id).await? else {
-            continue;
-        };
-        for lapse in open_lapses(&task.lifecycle) {
-            for level in levels_due(ladder, lapse.due, now) {
-                if let Some(order) =
-                    supervision::issue(&mut tx, task_id, &lapse, level, now).await?
-                {
-                    let change = if level == Level::Red {
-                        "escalated"
-                    } else {
-                        "issued"
-                    };
-                    outbox::enqueue(
-                        &mut tx,
-                        &publish::supervision_changed(&order, change, task.lifecycle.version),
-                    )
-                    .await?;
-                    issued += 1;
-                }
+        issued += transact(
+            pool,
+            &(ladder, task_id, now),
+            |tx, &(ladder, task_id, now)| Box::pin(sweep_task(tx, ladder, task_id, now)),
+        )
+        .await?;
+    }
+    Ok(issued)
+}
+
+/// Issues the orders due at `now` for one task: returns how many. The task
+/// row is locked, so a sweep and a department's check-in never cross, and
+/// the unique order key makes a second sweeper's insert a no-op.
+#[tracing::instrument(level = "debug", skip_all, fields(task = %task_id))]
+pub async fn sweep_task(
+    conn: &mut PgConnection,
+    ladder: &Ladder,
+    task_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, CommandError> {
+    let Some(task) = tasks::lock(&mut *conn, TaskId::from_uuid(task_id)).await? else {
+        return Ok(0);
+    };
+    let mut issued = 0;
+    for lapse in open_lapses(&task.lifecycle) {
+        for level in levels_due(ladder, lapse.due, now) {
+            if let Some(order) = supervision::issue(&mut *conn, task_id, &lapse, level, now).await?
+            {
+                let change = if level == Level::Red {
+                    "escalated"
+                } else {
+                    "issued"
+                };
+                outbox::enqueue(
+                    &mut *conn,
+                    &publish::supervision_changed(&order, change, task.lifecycle.version),
+                )
+                .await?;
+                issued += 1;
             }
         }
-        tx.commit().await?;
     }
     Ok(issued)
 }

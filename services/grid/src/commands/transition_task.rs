@@ -2,24 +2,22 @@
 
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{TaskScope, action_refusal};
-use crate::domain::directory::Urgency;
 use crate::domain::supervision::open_lapses;
-use crate::domain::task::{Action, TaskState, apply};
+use crate::domain::task::{Action, Task, TaskId, TaskState, apply};
 use crate::events::publish;
-use crate::store::lookups::Lookups;
-use crate::store::tasks::TaskRow;
+use crate::store::lookups::{Lookups, Source};
 use crate::store::{directory, supervision, tasks};
 
 /// A parsed TransitionTask request.
 #[derive(Debug, Clone)]
 pub struct TransitionTask {
     /// The task.
-    pub id: Uuid,
+    pub id: TaskId,
     /// The version the caller read (its etag).
     pub expected_version: i64,
     /// What to do.
@@ -28,37 +26,40 @@ pub struct TransitionTask {
 
 /// Applies the action: the task, its history, its events and the clearing
 /// of supervision orders it settles commit together, or nothing does.
+#[tracing::instrument(skip_all, fields(task = %input.id))]
 pub async fn transition_task(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     lookups: &Lookups,
     caller: &Caller,
-    scope: &TaskScope,
     input: TransitionTask,
-) -> Result<TaskRow, CommandError> {
+) -> Result<Task, CommandError> {
     if let Some(refusal) = action_refusal(caller, &input.action) {
-        return Err(CommandError::PermissionDenied(refusal));
+        return Err(CommandError::permission_denied(refusal));
     }
-    let name = format!("tasks/{}", input.id);
-    let mut tx = pool.begin().await?;
-    let current = tasks::lock(&mut tx, input.id)
+    let scope = &lookups.task_scope(Source::Conn(&mut *conn), caller).await?;
+    let name = input.id.resource_name();
+    let current = tasks::lock(&mut *conn, input.id)
         .await?
-        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
+        .ok_or_else(|| CommandError::not_found(name.clone()))?;
     if !scope.sees(&current.cell_path, &current.departments()) {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "{name} is outside your scope"
         )));
     }
     if current.lifecycle.version != input.expected_version {
-        return Err(CommandError::Aborted(format!(
+        return Err(CommandError::aborted(format!(
             "{name} changed since you read it (your etag is for version {}, it is now at {}); read it again",
             input.expected_version, current.lifecycle.version
         )));
     }
-    check_references(&mut tx, &current, &input.action, scope).await?;
+    check_references(&mut *conn, &current, &input.action, scope).await?;
 
-    let urgency = Urgency::from_number(i32::from(current.urgency)).unwrap_or(Urgency::Normal);
     let rules = lookups
-        .deadline_rules(pool, &current.category_id, urgency)
+        .deadline_rules(
+            Source::Conn(&mut *conn),
+            current.category.as_str(),
+            current.urgency,
+        )
         .await?;
     let at = now();
     let transition = apply(&current.lifecycle, &input.action, at, &rules)?;
@@ -67,7 +68,7 @@ pub async fn transition_task(
     task.lifecycle = transition.lifecycle;
     task.update_time = at;
     if !tasks::update(
-        &mut tx,
+        &mut *conn,
         task.id,
         &task.lifecycle,
         current.lifecycle.version,
@@ -75,36 +76,40 @@ pub async fn transition_task(
     )
     .await?
     {
-        return Err(CommandError::Aborted(format!(
+        return Err(CommandError::aborted(format!(
             "{name} changed while you acted; read it again"
         )));
     }
     let entries =
-        tasks::append_history(&mut tx, task.id, &transition.steps, &caller.subject, at).await?;
+        tasks::append_history(&mut *conn, task.id, &transition.steps, &caller.subject, at).await?;
     for entry in &entries {
         outbox::enqueue(
-            &mut tx,
+            &mut *conn,
             &publish::task_changed(&task, entry, &caller.subject, ""),
         )
         .await?;
     }
-    for cleared in
-        supervision::clear_settled(&mut tx, task.id, &open_lapses(&task.lifecycle), at).await?
+    for cleared in supervision::clear_settled(
+        &mut *conn,
+        task.id.uuid(),
+        &open_lapses(&task.lifecycle),
+        at,
+    )
+    .await?
     {
         outbox::enqueue(
-            &mut tx,
+            &mut *conn,
             &publish::supervision_changed(&cleared, "cleared", task.lifecycle.version),
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(task)
 }
 
 /// What the action names must exist: whistled departments, the task merged into.
 async fn check_references(
     conn: &mut PgConnection,
-    current: &TaskRow,
+    current: &Task,
     action: &Action,
     scope: &TaskScope,
 ) -> Result<(), CommandError> {
@@ -112,7 +117,7 @@ async fn check_references(
         Action::Whistle { lead, assisting } => {
             for department in std::iter::once(lead).chain(assisting) {
                 if !directory::department_exists(conn, department).await? {
-                    return Err(CommandError::Precondition(format!(
+                    return Err(CommandError::precondition(format!(
                         "departments/{department} does not exist"
                     )));
                 }
@@ -121,25 +126,26 @@ async fn check_references(
         Action::MergeAsDuplicate { duplicate_of } => {
             let target = Uuid::parse_str(duplicate_of)
                 .ok()
+                .map(TaskId::from_uuid)
                 .filter(|id| *id != current.id)
                 .ok_or_else(|| {
-                    CommandError::Precondition("a task cannot be merged into itself".to_owned())
+                    CommandError::precondition("a task cannot be merged into itself".to_owned())
                 })?;
             let original = tasks::get(conn, target)
                 .await?
                 .filter(|t| scope.sees(&t.cell_path, &t.departments()))
                 .ok_or_else(|| {
-                    CommandError::Precondition(format!("tasks/{target} does not exist"))
+                    CommandError::precondition(format!("tasks/{target} does not exist"))
                 })?;
             if original.lifecycle.state.is_final()
                 || original.lifecycle.state == TaskState::Resolved
             {
-                return Err(CommandError::Precondition(format!(
+                return Err(CommandError::precondition(format!(
                     "tasks/{target} is no longer open"
                 )));
             }
-            if original.category_id != current.category_id {
-                return Err(CommandError::Precondition(
+            if original.category != current.category {
+                return Err(CommandError::precondition(
                     "a duplicate must be of the same category".to_owned(),
                 ));
             }

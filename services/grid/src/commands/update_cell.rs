@@ -3,11 +3,11 @@
 use civicgrid_cell_tree::{CellRow, resource_name, visible};
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use super::{CommandError, now};
 use crate::domain::access::may_edit_grid;
-use crate::domain::cell::{CellId, CellPatch, Level, check_patch};
+use crate::domain::cell::{CellId, CellPatch, check_patch};
 use crate::events::publish;
 use crate::store::cells;
 
@@ -22,36 +22,36 @@ pub struct UpdateCell {
     pub expected_version: Option<i64>,
 }
 
-/// Applies the patch and writes `grid.cell.updated` in one transaction.
+/// Applies the patch and writes `grid.cell.updated` with it.
+#[tracing::instrument(skip_all, fields(cell = %input.id))]
 pub async fn update_cell(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
     input: UpdateCell,
 ) -> Result<CellRow, CommandError> {
-    let mut tx = pool.begin().await?;
     let name = resource_name(input.id.as_str());
-    let mut row = cells::lock(&mut tx, input.id.as_str())
+    let mut row = cells::lock(&mut *conn, input.id.as_str())
         .await?
-        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
+        .ok_or_else(|| CommandError::not_found(name.clone()))?;
     if !visible(&row, caller.scope_roots("cells").as_deref()) {
-        return Err(CommandError::PermissionDenied(format!(
+        return Err(CommandError::permission_denied(format!(
             "{name} is outside your scope"
         )));
     }
     if !may_edit_grid(caller) {
-        return Err(CommandError::PermissionDenied(
+        return Err(CommandError::permission_denied(
             "your roles do not allow editing the grid".to_owned(),
         ));
     }
     if let Some(expected) = input.expected_version
         && expected != row.version
     {
-        return Err(CommandError::Aborted(format!(
+        return Err(CommandError::aborted(format!(
             "{name} changed since you read it (your etag is for version {expected}, it is now at {}); read it again",
             row.version
         )));
     }
-    let level = Level::from_number(i32::from(row.level)).unwrap_or(Level::Unit);
+    let level = cells::level(&row)?;
     check_patch(level, &input.patch)?;
 
     let mut paths = Vec::new();
@@ -65,12 +65,11 @@ pub async fn update_cell(
     }
     row.version += 1;
     row.update_time = now();
-    cells::update(&mut tx, &row).await?;
+    cells::update(&mut *conn, &row).await?;
     outbox::enqueue(
-        &mut tx,
+        &mut *conn,
         &publish::cell_updated(&row, paths, &caller.subject),
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
 }

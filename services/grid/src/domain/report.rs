@@ -88,8 +88,8 @@ pub fn attachment_problem(reference: &str) -> Option<&'static str> {
 pub struct Report {
     /// Where.
     pub cell: CellId,
-    /// Which category (its id).
-    pub category: String,
+    /// Which category.
+    pub category: super::directory::CategoryId,
     /// How urgent.
     pub urgency: super::directory::Urgency,
     /// How it came in.

@@ -3,7 +3,15 @@
 //! appends, or an error that changes nothing. No I/O: deadlines come from
 //! a [`DeadlineRules`] the caller builds from policy and calendar.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::cell::CellId;
+use super::directory::{CategoryId, Urgency};
+use super::report::Channel;
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -703,6 +711,114 @@ fn require_reason(reason: &str) -> Result<(), TransitionError> {
         ));
     }
     Ok(())
+}
+
+/// A task's id (a UUID v7: ordered by creation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(Uuid);
+
+impl TaskId {
+    /// A new id, later than every id made before it here.
+    pub fn new() -> TaskId {
+        TaskId(Uuid::now_v7())
+    }
+
+    /// The id as stored.
+    pub fn from_uuid(id: Uuid) -> TaskId {
+        TaskId(id)
+    }
+
+    /// Accepts `tasks/{uuid}`.
+    pub fn parse_name(name: &str) -> Option<TaskId> {
+        name.strip_prefix("tasks/")
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .map(TaskId)
+    }
+
+    /// The UUID.
+    pub fn uuid(self) -> Uuid {
+        self.0
+    }
+
+    /// `tasks/{uuid}`.
+    pub fn resource_name(self) -> String {
+        format!("tasks/{}", self.0)
+    }
+}
+
+impl Default for TaskId {
+    fn default() -> Self {
+        TaskId::new()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A task: what was reported, where, and where it is in its life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// The cell it happened in.
+    pub cell: CellId,
+    /// That cell's path, for scope checks.
+    pub cell_path: String,
+    /// Its category.
+    pub category: CategoryId,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// How it came in.
+    pub channel: Channel,
+    /// What happened.
+    pub description: String,
+    /// Stored files.
+    pub attachments: Vec<String>,
+    /// The category's extra fields.
+    pub fields: BTreeMap<String, String>,
+    /// The reporter's contact, masked.
+    pub reporter_contact_masked: String,
+    /// Where it is in its life.
+    pub lifecycle: Lifecycle,
+    /// Reported at.
+    pub create_time: DateTime<Utc>,
+    /// Last changed at.
+    pub update_time: DateTime<Utc>,
+}
+
+impl Task {
+    /// The ids of the departments on its current whistle.
+    pub fn departments(&self) -> Vec<&str> {
+        self.lifecycle
+            .assignments
+            .iter()
+            .map(|a| a.department.as_str())
+            .collect()
+    }
+}
+
+/// One entry of a task's append-only history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// 1, 2, 3, ... per task.
+    pub sequence: i64,
+    /// e.g. "accepted".
+    pub action: String,
+    /// State before (none for the report itself).
+    pub from_state: Option<TaskState>,
+    /// State after.
+    pub to_state: TaskState,
+    /// Who acted.
+    pub actor: String,
+    /// The department concerned.
+    pub department: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// When.
+    pub time: DateTime<Utc>,
 }
 
 #[cfg(test)]

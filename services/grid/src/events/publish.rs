@@ -6,8 +6,8 @@ use civicgrid_messaging::event::meta;
 use civicgrid_proto::grid::v1 as pb;
 
 use crate::convert;
+use crate::domain::task::{HistoryEntry, Task, TaskId};
 use crate::store::supervision::OrderRow;
-use crate::store::tasks::{HistoryRow, TaskRow};
 
 const PRODUCER: &str = "grid";
 
@@ -54,8 +54,8 @@ pub fn cell_updated(row: &CellRow, paths: Vec<String>, actor: &str) -> NewEvent 
 
 /// `grid.task.<action>` for one history entry of a task.
 pub fn task_changed(
-    task: &TaskRow,
-    entry: &HistoryRow,
+    task: &Task,
+    entry: &HistoryEntry,
     actor: &str,
     causation_id: &str,
 ) -> NewEvent {
@@ -63,7 +63,7 @@ pub fn task_changed(
     let (event_id, meta) = meta(
         PRODUCER,
         &routing_key,
-        &convert::task_name(task.id),
+        &task.id.resource_name(),
         task.lifecycle.version,
         actor,
         causation_id,
@@ -82,7 +82,7 @@ pub fn task_changed(
 /// `grid.supervision.issued|escalated|cleared` for an order.
 pub fn supervision_changed(order: &OrderRow, change: &str, version: i64) -> NewEvent {
     let routing_key = format!("grid.supervision.{change}");
-    let task = convert::task_name(order.task_id);
+    let task = TaskId::from_uuid(order.task_id).resource_name();
     let (event_id, meta) = meta(
         PRODUCER,
         &routing_key,

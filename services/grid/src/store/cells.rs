@@ -5,6 +5,14 @@ use civicgrid_cell_tree::CellRow;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::decode;
+use crate::domain::cell::Level;
+
+/// The level of a stored cell; a number that is no level fails loudly.
+pub fn level(row: &CellRow) -> sqlx::Result<Level> {
+    decode(Level::from_number(i32::from(row.level)), "cells.level")
+}
+
 /// Inserts `row`; `false` when the id is taken.
 pub async fn insert(conn: &mut PgConnection, row: &CellRow) -> sqlx::Result<bool> {
     let inserted = sqlx::query(

@@ -11,6 +11,7 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, Row};
 
+use super::decode;
 use crate::domain::calendar::{Allowance, Clock, WorkCalendar, YearCalendar};
 use crate::domain::cell::DisplayName;
 use crate::domain::directory::{
@@ -377,9 +378,4 @@ fn display_name(name: String) -> sqlx::Result<DisplayName> {
     DisplayName::parse(&name).map_err(|reason| {
         sqlx::Error::Decode(format!("stored display name `{name}` {reason}").into())
     })
-}
-
-/// A stored value the domain refuses: the row was written past the API.
-fn decode<T>(value: Option<T>, column: &str) -> sqlx::Result<T> {
-    value.ok_or_else(|| sqlx::Error::Decode(format!("invalid value in {column}").into()))
 }

@@ -1,14 +1,19 @@
 //! Staff assignments: who holds which duty in which cell, and when.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
+
+use super::decode;
+use crate::domain::staff::StaffRole;
 
 const COLUMNS: &str = "s.id, s.cell_id, s.person, s.person_display_name, s.role, s.home_department, \
                        s.valid_from, s.valid_until, s.create_time";
 
-/// One row of `staff_assignments`.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A stored staff assignment, its role decoded (an unknown stored role
+/// fails the read).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
     /// The assignment's id (UUID v7: ordered by creation).
     pub id: Uuid,
@@ -18,8 +23,8 @@ pub struct StaffRow {
     pub person: String,
     /// Their name.
     pub person_display_name: String,
-    /// `StaffRole` number.
-    pub role: i16,
+    /// The duty.
+    pub role: StaffRole,
     /// The sunk cadre's department code, without `departments/`.
     pub home_department: Option<String>,
     /// Holds from (inclusive).
@@ -28,6 +33,26 @@ pub struct StaffRow {
     pub valid_until: Option<DateTime<Utc>>,
     /// Created at.
     pub create_time: DateTime<Utc>,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for StaffRow {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<StaffRow> {
+        let role: i16 = row.try_get("role")?;
+        Ok(StaffRow {
+            id: row.try_get("id")?,
+            cell_id: row.try_get("cell_id")?,
+            person: row.try_get("person")?,
+            person_display_name: row.try_get("person_display_name")?,
+            role: decode(
+                StaffRole::from_number(role.into()),
+                "staff_assignments.role",
+            )?,
+            home_department: row.try_get("home_department")?,
+            valid_from: row.try_get("valid_from")?,
+            valid_until: row.try_get("valid_until")?,
+            create_time: row.try_get("create_time")?,
+        })
+    }
 }
 
 /// Inserts `row`.
@@ -41,7 +66,7 @@ pub async fn insert(conn: &mut PgConnection, row: &StaffRow) -> sqlx::Result<()>
     .bind(&row.cell_id)
     .bind(&row.person)
     .bind(&row.person_display_name)
-    .bind(row.role)
+    .bind(row.role.number())
     .bind(&row.home_department)
     .bind(row.valid_from)
     .bind(row.valid_until)
@@ -57,7 +82,7 @@ pub async fn overlapping(
     conn: &mut PgConnection,
     cell_id: &str,
     person: &str,
-    role: i16,
+    role: StaffRole,
     from: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Option<Uuid>> {
@@ -70,7 +95,7 @@ pub async fn overlapping(
     )
     .bind(cell_id)
     .bind(person)
-    .bind(role)
+    .bind(role.number())
     .bind(from)
     .bind(until)
     .fetch_optional(conn)
@@ -78,6 +103,7 @@ pub async fn overlapping(
 }
 
 /// The assignment `id` in cell `cell_id`, locked until the transaction ends.
+#[tracing::instrument(level = "debug", skip_all, fields(cell = cell_id, assignment = %id))]
 pub async fn lock(
     conn: &mut PgConnection,
     cell_id: &str,
@@ -124,6 +150,7 @@ pub struct StaffQuery {
 }
 
 /// Assignments matching `query`, ordered by id (creation order).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(pool: &PgPool, query: &StaffQuery) -> sqlx::Result<Vec<StaffRow>> {
     let patterns: Option<Vec<String>> = query
         .scope_roots
@@ -150,8 +177,8 @@ pub async fn list(pool: &PgPool, query: &StaffQuery) -> sqlx::Result<Vec<StaffRo
 
 /// The ids of the cells where `person` holds a duty at `at`, sorted, each
 /// once: where a grid worker's tasks come from.
-pub async fn cells_of_person(
-    pool: &PgPool,
+pub async fn cells_of_person<'e>(
+    db: impl sqlx::PgExecutor<'e>,
     person: &str,
     at: DateTime<Utc>,
 ) -> sqlx::Result<Vec<String>> {
@@ -162,6 +189,6 @@ pub async fn cells_of_person(
     )
     .bind(person)
     .bind(at)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }

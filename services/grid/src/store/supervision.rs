@@ -182,9 +182,14 @@ fn order_from_row(row: &sqlx::postgres::PgRow) -> sqlx::Result<OrderRow> {
         id: row.try_get("id")?,
         task_id: row.try_get("task_id")?,
         department: row.try_get("department")?,
-        step: Step::from_number(i32::from(row.try_get::<i16, _>("step")?)).unwrap_or(Step::Resolve),
-        level: Level::from_number(i32::from(row.try_get::<i16, _>("level")?))
-            .unwrap_or(Level::Order),
+        step: super::decode(
+            Step::from_number(i32::from(row.try_get::<i16, _>("step")?)),
+            "supervision_orders.step",
+        )?,
+        level: super::decode(
+            Level::from_number(i32::from(row.try_get::<i16, _>("level")?)),
+            "supervision_orders.level",
+        )?,
         due: row.try_get("due")?,
         issue_time: row.try_get("issue_time")?,
         clear_time: row.try_get("clear_time")?,

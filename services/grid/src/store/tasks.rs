@@ -10,106 +10,51 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use super::decode;
 use crate::domain::access::TaskScope;
+use crate::domain::cell::CellId;
+use crate::domain::directory::{CategoryId, Urgency};
+use crate::domain::report::Channel;
 use crate::domain::task::{
-    Assignment, AssignmentState, ExtensionRequest, Lifecycle, RejectionKind, Role, Step, TaskState,
+    Assignment, AssignmentState, ExtensionRequest, HistoryEntry, Lifecycle, RejectionKind, Role,
+    Step, Task, TaskId, TaskState,
 };
-
-/// A stored task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskRow {
-    /// Its id.
-    pub id: Uuid,
-    /// The cell it happened in.
-    pub cell_id: String,
-    /// That cell's path, for scope checks.
-    pub cell_path: String,
-    /// Its category's id.
-    pub category_id: String,
-    /// 1-4.
-    pub urgency: i16,
-    /// 1-4.
-    pub channel: i16,
-    /// What happened.
-    pub description: String,
-    /// Stored files.
-    pub attachments: Vec<String>,
-    /// The category's extra fields.
-    pub fields: BTreeMap<String, String>,
-    /// The reporter's contact, masked.
-    pub reporter_contact_masked: String,
-    /// Where it is in its life.
-    pub lifecycle: Lifecycle,
-    /// Reported at.
-    pub create_time: DateTime<Utc>,
-    /// Last changed at.
-    pub update_time: DateTime<Utc>,
-}
-
-impl TaskRow {
-    /// The ids of the departments on its current whistle.
-    pub fn departments(&self) -> Vec<&str> {
-        self.lifecycle
-            .assignments
-            .iter()
-            .map(|a| a.department.as_str())
-            .collect()
-    }
-}
-
-/// One history entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryRow {
-    /// 1, 2, 3, ... per task.
-    pub sequence: i64,
-    /// e.g. "accepted".
-    pub action: String,
-    /// State before.
-    pub from_state: Option<i16>,
-    /// State after.
-    pub to_state: i16,
-    /// Who acted.
-    pub actor: String,
-    /// The department concerned.
-    pub department: Option<String>,
-    /// Why.
-    pub reason: Option<String>,
-    /// When.
-    pub time: DateTime<Utc>,
-}
 
 const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
     reporter_contact_masked, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, rejection_kind, \
     rejection_reason, version, create_time, update_time, resolve_time, close_time";
 
 /// The task a ReportTask with `request_id` created, if any.
-pub async fn get_by_request(pool: &PgPool, request_id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get_by_request(pool: &PgPool, request_id: Uuid) -> sqlx::Result<Option<Task>> {
     let mut conn = pool.acquire().await?;
     let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE request_id = $1")
         .bind(request_id)
         .fetch_optional(&mut *conn)
         .await?;
     match id {
-        Some(id) => get(&mut conn, id).await,
+        Some(id) => get(&mut conn, TaskId::from_uuid(id)).await,
         None => Ok(None),
     }
 }
 
 /// The task `id`, locked until the transaction ends.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
+pub async fn lock(conn: &mut PgConnection, id: TaskId) -> sqlx::Result<Option<Task>> {
     fetch(conn, id, " FOR UPDATE").await
 }
 
 /// The task `id`.
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TaskRow>> {
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
+pub async fn get(conn: &mut PgConnection, id: TaskId) -> sqlx::Result<Option<Task>> {
     fetch(conn, id, "").await
 }
 
-async fn fetch(conn: &mut PgConnection, id: Uuid, locking: &str) -> sqlx::Result<Option<TaskRow>> {
+async fn fetch(conn: &mut PgConnection, id: TaskId, locking: &str) -> sqlx::Result<Option<Task>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1{locking}"
     )))
-    .bind(id)
+    .bind(id.uuid())
     .fetch_optional(&mut *conn)
     .await?;
     match row {
@@ -122,9 +67,10 @@ async fn fetch(conn: &mut PgConnection, id: Uuid, locking: &str) -> sqlx::Result
 
 /// Stores a transition's lifecycle; `false` when the stored version is no
 /// longer `expected_version` (someone else changed it first).
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
 pub async fn update(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: TaskId,
     lifecycle: &Lifecycle,
     expected_version: i64,
     now: DateTime<Utc>,
@@ -143,7 +89,7 @@ pub async fn update(
            resolve_time = $13, close_time = $14 \
          WHERE id = $1 AND version = $2",
     )
-    .bind(id)
+    .bind(id.uuid())
     .bind(expected_version)
     .bind(lifecycle.state.number())
     .bind(lifecycle.accept_due)
@@ -164,7 +110,7 @@ pub async fn update(
         return Ok(false);
     }
     sqlx::query("DELETE FROM task_assignments WHERE task_id = $1")
-        .bind(id)
+        .bind(id.uuid())
         .execute(&mut *conn)
         .await?;
     for (position, a) in lifecycle.assignments.iter().enumerate() {
@@ -173,7 +119,7 @@ pub async fn update(
                return_due, resolve_due, check_in_time, resolve_time, return_reason, extension_until, extension_reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
-        .bind(id)
+        .bind(id.uuid())
         .bind(&a.department)
         .bind(i16::try_from(position).unwrap_or(i16::MAX))
         .bind(role_number(a.role))
@@ -195,26 +141,27 @@ pub async fn update(
 
 /// Appends `steps` to the task's history, numbered after what is there.
 /// The task row is locked by the caller, so numbers cannot collide.
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
 pub async fn append_history(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: TaskId,
     steps: &[Step],
     actor: &str,
     now: DateTime<Utc>,
-) -> sqlx::Result<Vec<HistoryRow>> {
+) -> sqlx::Result<Vec<HistoryEntry>> {
     let last: i64 = sqlx::query_scalar(
         "SELECT coalesce(max(sequence), 0) FROM task_history WHERE task_id = $1",
     )
-    .bind(id)
+    .bind(id.uuid())
     .fetch_one(&mut *conn)
     .await?;
     let mut rows = Vec::with_capacity(steps.len());
     for (offset, step) in steps.iter().enumerate() {
-        let row = HistoryRow {
+        let row = HistoryEntry {
             sequence: last + 1 + offset as i64,
             action: step.action.to_owned(),
-            from_state: Some(step.from.number()),
-            to_state: step.to.number(),
+            from_state: Some(step.from),
+            to_state: step.to,
             actor: actor.to_owned(),
             department: step.department.clone(),
             reason: step.reason.clone(),
@@ -224,11 +171,11 @@ pub async fn append_history(
             "INSERT INTO task_history (task_id, sequence, action, from_state, to_state, actor, department, reason, time, on_time) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(id)
+        .bind(id.uuid())
         .bind(row.sequence)
         .bind(&row.action)
-        .bind(row.from_state)
-        .bind(row.to_state)
+        .bind(row.from_state.map(TaskState::number))
+        .bind(row.to_state.number())
         .bind(&row.actor)
         .bind(row.department.as_deref())
         .bind(row.reason.as_deref())
@@ -242,21 +189,25 @@ pub async fn append_history(
 }
 
 /// The task's whole history, oldest first.
-pub async fn history(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<HistoryRow>> {
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
+pub async fn history(pool: &PgPool, id: TaskId) -> sqlx::Result<Vec<HistoryEntry>> {
     let rows = sqlx::query(
         "SELECT sequence, action, from_state, to_state, actor, department, reason, time FROM task_history \
          WHERE task_id = $1 ORDER BY sequence",
     )
-    .bind(id)
+    .bind(id.uuid())
     .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|row| {
-            Ok(HistoryRow {
+            let from_state: Option<i16> = row.try_get("from_state")?;
+            Ok(HistoryEntry {
                 sequence: row.try_get("sequence")?,
                 action: row.try_get("action")?,
-                from_state: row.try_get("from_state")?,
-                to_state: row.try_get("to_state")?,
+                from_state: from_state
+                    .map(|n| decode(TaskState::from_number(n.into()), "task_history.from_state"))
+                    .transpose()?,
+                to_state: task_state(row.try_get("to_state")?, "task_history.to_state")?,
                 actor: row.try_get("actor")?,
                 department: row.try_get("department")?,
                 reason: row.try_get("reason")?,
@@ -274,7 +225,7 @@ pub struct TaskFilter {
     /// Only in the subtree at this cell path.
     pub ancestor_path: Option<String>,
     /// Only in this state.
-    pub state: Option<i16>,
+    pub state: Option<TaskState>,
     /// Only assigned to this department.
     pub department: Option<String>,
     /// Only of this category.
@@ -294,7 +245,8 @@ pub struct TaskFilter {
 }
 
 /// Tasks matching `filter`, oldest first.
-pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<TaskRow>> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<Task>> {
     let roots: Vec<String> = filter
         .scope
         .cell_roots
@@ -321,7 +273,7 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<TaskRo
     .bind(&roots)
     .bind(&filter.scope.departments)
     .bind(filter.ancestor_path.as_deref())
-    .bind(filter.state)
+    .bind(filter.state.map(TaskState::number))
     .bind(filter.department.as_deref())
     .bind(filter.category.as_deref())
     .bind(filter.overdue_at)
@@ -343,18 +295,19 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<TaskRo
 
 /// Open tasks of the same category near `task` (its cell's parent's
 /// subtree), newest first: likely duplicates.
+#[tracing::instrument(level = "debug", skip_all, fields(task = %task.id))]
 pub async fn likely_duplicates(
     pool: &PgPool,
-    task: &TaskRow,
+    task: &Task,
     neighbourhood_path: &str,
     limit: i64,
-) -> sqlx::Result<Vec<TaskRow>> {
+) -> sqlx::Result<Vec<Task>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE category_id = $1 AND state < 6 AND id <> $2 \
            AND cell_path LIKE $3 || '%' ORDER BY create_time DESC LIMIT $4"
     )))
-    .bind(&task.category_id)
-    .bind(task.id)
+    .bind(task.category.as_str())
+    .bind(task.id.uuid())
     .bind(neighbourhood_path)
     .bind(limit)
     .fetch_all(pool)
@@ -370,12 +323,12 @@ pub async fn likely_duplicates(
 /// Attaches each task's assignments (one query for all).
 async fn with_assignments(
     conn: &mut PgConnection,
-    mut tasks: Vec<TaskRow>,
-) -> sqlx::Result<Vec<TaskRow>> {
+    mut tasks: Vec<Task>,
+) -> sqlx::Result<Vec<Task>> {
     if tasks.is_empty() {
         return Ok(tasks);
     }
-    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+    let ids: Vec<Uuid> = tasks.iter().map(|t| t.id.uuid()).collect();
     let rows = sqlx::query(
         "SELECT task_id, department_id, role, state, whistle_time, check_in_due, return_due, resolve_due, check_in_time, \
            resolve_time, return_reason, extension_until, extension_reason \
@@ -391,12 +344,14 @@ async fn with_assignments(
         let extension_reason: Option<String> = row.try_get("extension_reason")?;
         by_task.entry(task_id).or_default().push(Assignment {
             department: row.try_get("department_id")?,
-            role: if row.try_get::<i16, _>("role")? == 1 {
-                Role::Lead
-            } else {
-                Role::Assisting
-            },
-            state: assignment_state(row.try_get("state")?),
+            role: decode(
+                from_number(&ROLES, row.try_get("role")?),
+                "task_assignments.role",
+            )?,
+            state: decode(
+                from_number(&ASSIGNMENT_STATES, row.try_get("state")?),
+                "task_assignments.state",
+            )?,
             whistle_time: row.try_get("whistle_time")?,
             check_in_due: row.try_get("check_in_due")?,
             return_due: row.try_get("return_due")?,
@@ -411,44 +366,45 @@ async fn with_assignments(
         });
     }
     for task in &mut tasks {
-        task.lifecycle.assignments = by_task.remove(&task.id).unwrap_or_default();
+        task.lifecycle.assignments = by_task.remove(&task.id.uuid()).unwrap_or_default();
     }
     Ok(tasks)
 }
 
-fn task_from_row(row: &PgRow) -> sqlx::Result<TaskRow> {
-    let state: i16 = row.try_get("state")?;
+fn task_from_row(row: &PgRow) -> sqlx::Result<Task> {
     let rejection_kind: Option<i16> = row.try_get("rejection_kind")?;
     let rejection_reason: Option<String> = row.try_get("rejection_reason")?;
     let merged_into: Option<Uuid> = row.try_get("merged_into")?;
     let fields: sqlx::types::Json<BTreeMap<String, String>> = row.try_get("fields")?;
-    Ok(TaskRow {
-        id: row.try_get("id")?,
-        cell_id: row.try_get("cell_id")?,
+    let cell: String = row.try_get("cell_id")?;
+    let category: String = row.try_get("category_id")?;
+    let urgency: i16 = row.try_get("urgency")?;
+    let channel: i16 = row.try_get("channel")?;
+    Ok(Task {
+        id: TaskId::from_uuid(row.try_get("id")?),
+        cell: decode(CellId::parse(&cell), "tasks.cell_id")?,
         cell_path: row.try_get("cell_path")?,
-        category_id: row.try_get("category_id")?,
-        urgency: row.try_get("urgency")?,
-        channel: row.try_get("channel")?,
+        category: decode(CategoryId::parse(&category), "tasks.category_id")?,
+        urgency: decode(Urgency::from_number(urgency.into()), "tasks.urgency")?,
+        channel: decode(Channel::from_number(channel.into()), "tasks.channel")?,
         description: row.try_get("description")?,
         attachments: row.try_get("attachments")?,
         fields: fields.0,
         reporter_contact_masked: row.try_get("reporter_contact_masked")?,
         lifecycle: Lifecycle {
-            state: TaskState::from_number(i32::from(state)).unwrap_or(TaskState::Reported),
+            state: task_state(row.try_get("state")?, "tasks.state")?,
             accept_due: row.try_get("accept_due")?,
             resolve_due: row.try_get("resolve_due")?,
             assignments: Vec::new(),
             reopen_count: row.try_get("reopen_count")?,
             satisfied: row.try_get("satisfied")?,
             merged_into: merged_into.map(|id| id.to_string()),
-            rejection: rejection_kind.map(|kind| {
-                let kind = if kind == 2 {
-                    RejectionKind::OutsideJurisdiction
-                } else {
-                    RejectionKind::Invalid
-                };
-                (kind, rejection_reason.unwrap_or_default())
-            }),
+            rejection: rejection_kind
+                .map(|kind| {
+                    decode(from_number(&REJECTION_KINDS, kind), "tasks.rejection_kind")
+                        .map(|kind| (kind, rejection_reason.unwrap_or_default()))
+                })
+                .transpose()?,
             resolve_time: row.try_get("resolve_time")?,
             close_time: row.try_get("close_time")?,
             version: row.try_get("version")?,
@@ -458,41 +414,50 @@ fn task_from_row(row: &PgRow) -> sqlx::Result<TaskRow> {
     })
 }
 
+fn task_state(number: i16, column: &str) -> sqlx::Result<TaskState> {
+    decode(TaskState::from_number(number.into()), column)
+}
+
+// Stored numbers (as in the proto) of the task's smaller enums: one table
+// each, read both ways, so a number without a meaning fails the read.
+const REJECTION_KINDS: [(RejectionKind, i16); 2] = [
+    (RejectionKind::Invalid, 1),
+    (RejectionKind::OutsideJurisdiction, 2),
+];
+const ROLES: [(Role, i16); 2] = [(Role::Lead, 1), (Role::Assisting, 2)];
+const ASSIGNMENT_STATES: [(AssignmentState, i16); 5] = [
+    (AssignmentState::Assigned, 1),
+    (AssignmentState::CheckedIn, 2),
+    (AssignmentState::Resolved, 3),
+    (AssignmentState::Returned, 4),
+    (AssignmentState::Released, 5),
+];
+
+fn number<T: PartialEq + Copy>(table: &[(T, i16)], value: T) -> i16 {
+    table
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, n)| *n)
+        .unwrap_or_default()
+}
+
+fn from_number<T: Copy>(table: &[(T, i16)], number: i16) -> Option<T> {
+    table.iter().find(|(_, n)| *n == number).map(|(v, _)| *v)
+}
+
 /// Stored number of a rejection kind (as in the proto).
 pub fn rejection_number(kind: RejectionKind) -> i16 {
-    match kind {
-        RejectionKind::Invalid => 1,
-        RejectionKind::OutsideJurisdiction => 2,
-    }
+    number(&REJECTION_KINDS, kind)
 }
 
 /// Stored number of an assignment role (as in the proto).
 pub fn role_number(role: Role) -> i16 {
-    match role {
-        Role::Lead => 1,
-        Role::Assisting => 2,
-    }
+    number(&ROLES, role)
 }
 
 /// Stored number of an assignment state (as in the proto).
 pub fn assignment_state_number(state: AssignmentState) -> i16 {
-    match state {
-        AssignmentState::Assigned => 1,
-        AssignmentState::CheckedIn => 2,
-        AssignmentState::Resolved => 3,
-        AssignmentState::Returned => 4,
-        AssignmentState::Released => 5,
-    }
-}
-
-fn assignment_state(number: i16) -> AssignmentState {
-    match number {
-        2 => AssignmentState::CheckedIn,
-        3 => AssignmentState::Resolved,
-        4 => AssignmentState::Returned,
-        5 => AssignmentState::Released,
-        _ => AssignmentState::Assigned,
-    }
+    number(&ASSIGNMENT_STATES, state)
 }
 
 /// The rates of the tasks reported in a window, within a scope.
@@ -516,6 +481,7 @@ pub struct TaskStatistics {
 /// department and window. With a department, response, resolution and
 /// return count only that department's steps; satisfaction and reopening
 /// count the tasks it worked on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn statistics(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<TaskStatistics> {
     let roots: Vec<String> = filter
         .scope
@@ -568,7 +534,7 @@ pub async fn statistics(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Task
 #[derive(Debug, Clone)]
 pub struct NewTask {
     /// The task.
-    pub task: TaskRow,
+    pub task: Task,
     /// The sealed reporter contact.
     pub sealed_contact: Option<Vec<u8>>,
     /// ReportTask's idempotency key.
@@ -589,10 +555,10 @@ pub async fn insert_reported(
 ) -> sqlx::Result<Vec<Uuid>> {
     debug_assert_eq!(batch.len(), events.len(), "one event per reported task");
     let column = |f: &dyn Fn(&NewTask) -> i16| batch.iter().map(|n| f(n)).collect::<Vec<i16>>();
-    let ids: Vec<Uuid> = batch.iter().map(|n| n.task.id).collect();
-    let cell_ids: Vec<&str> = batch.iter().map(|n| n.task.cell_id.as_str()).collect();
+    let ids: Vec<Uuid> = batch.iter().map(|n| n.task.id.uuid()).collect();
+    let cell_ids: Vec<&str> = batch.iter().map(|n| n.task.cell.as_str()).collect();
     let cell_paths: Vec<&str> = batch.iter().map(|n| n.task.cell_path.as_str()).collect();
-    let categories: Vec<&str> = batch.iter().map(|n| n.task.category_id.as_str()).collect();
+    let categories: Vec<&str> = batch.iter().map(|n| n.task.category.as_str()).collect();
     let descriptions: Vec<&str> = batch.iter().map(|n| n.task.description.as_str()).collect();
     // Rows of a 2-D SQL array must be equally long; JSON arrays need not be.
     let attachments: Vec<serde_json::Value> = batch
@@ -654,8 +620,8 @@ pub async fn insert_reported(
         .bind(&cell_ids)
         .bind(&cell_paths)
         .bind(&categories)
-        .bind(column(&|n| n.task.urgency))
-        .bind(column(&|n| n.task.channel))
+        .bind(column(&|n| n.task.urgency.number()))
+        .bind(column(&|n| n.task.channel.number()))
         .bind(&descriptions)
         .bind(&attachments)
         .bind(&fields)

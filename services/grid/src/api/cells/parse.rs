@@ -9,6 +9,15 @@ use crate::commands::create_cell::CreateCell;
 use crate::commands::update_cell::UpdateCell;
 use crate::domain::cell::{CellId, CellPatch, DisplayName, Level, NewCell};
 
+/// A cell name `cells/{cell_id}` in `field`.
+pub fn cell_name(name: &str, field: &str) -> Result<CellId, Status> {
+    CellId::parse_name(name).ok_or_else(|| {
+        let mut violations = FieldViolations::new();
+        violations.add(field, "must be a cell name `cells/{cell_id}`");
+        violations.into_status()
+    })
+}
+
 /// A CreateCellRequest into a command input.
 pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status> {
     let mut violations = FieldViolations::new();

@@ -1,0 +1,316 @@
+//! Task requests into command inputs and filters, once, with every field
+//! violation named.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use civicgrid_cell_tree::row::from_timestamp;
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::transition_task_request::Action as PbAction;
+use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::status::FieldViolations;
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::commands::report_task::ReportRequest;
+use crate::commands::transition_task::TransitionTask;
+use crate::domain::cell::CellId;
+use crate::domain::directory::{CategoryId, DepartmentId, Urgency};
+use crate::domain::report::{
+    Channel, Description, MAX_ATTACHMENTS, MAX_CONTACT_CHARS, Report, attachment_problem,
+};
+use crate::domain::task::{Action, RejectionKind, TaskId};
+
+/// `tasks/{uuid}`, or `None`.
+pub fn task_id(name: &str) -> Option<TaskId> {
+    TaskId::parse_name(name)
+}
+
+/// A task name in `field`; INVALID_ARGUMENT otherwise.
+pub fn task_name(name: &str, field: &str) -> Result<TaskId, Status> {
+    task_id(name).ok_or_else(|| {
+        let mut violations = FieldViolations::new();
+        violations.add(field, "must be a task name `tasks/{uuid}`");
+        violations.into_status()
+    })
+}
+
+pub fn encode_key(time: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}|{id}", time.timestamp_micros())
+}
+
+pub fn decode_key(key: &str, violations: &mut FieldViolations) -> Option<(DateTime<Utc>, Uuid)> {
+    let parsed = key.split_once('|').and_then(|(micros, id)| {
+        Some((
+            DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            Uuid::parse_str(id).ok()?,
+        ))
+    });
+    if parsed.is_none() {
+        violations.add("page_token", "is not a token this service issued");
+    }
+    parsed
+}
+
+pub fn optional_cell(name: &str, field: &str, violations: &mut FieldViolations) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    let id = CellId::parse_name(name).map(|c| c.as_str().to_owned());
+    if id.is_none() {
+        violations.add(field, "must be empty or a cell name `cells/{cell_id}`");
+    }
+    id
+}
+
+pub fn optional_department(
+    name: &str,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    let id = DepartmentId::parse_name(name).map(|d| d.as_str().to_owned());
+    if id.is_none() {
+        violations.add(
+            field,
+            "must be a department name `departments/{department_id}`",
+        );
+    }
+    id
+}
+
+/// A ReportTaskRequest into a command input.
+pub fn report(request: &pb::ReportTaskRequest) -> Result<ReportRequest, Status> {
+    let mut violations = FieldViolations::new();
+    let request_id = match request.request_id.as_str() {
+        "" => None,
+        text => {
+            let id = Uuid::parse_str(text).ok();
+            if id.is_none() {
+                violations.add("request_id", "must be a UUID");
+            }
+            id
+        }
+    };
+    let contact = request.reporter_contact.trim();
+    if contact.chars().count() > MAX_CONTACT_CHARS || contact.chars().any(char::is_control) {
+        violations.add(
+            "reporter_contact",
+            "must be at most 100 characters without control characters",
+        );
+    }
+    let Some(task) = request.task.as_ref() else {
+        violations.add("task", "is required");
+        return Err(violations.into_status());
+    };
+    let cell = CellId::parse_name(&task.cell);
+    if cell.is_none() {
+        violations.add("task.cell", "must be a cell name `cells/{cell_id}`");
+    }
+    let category = CategoryId::parse_name(&task.category);
+    if category.is_none() {
+        violations.add(
+            "task.category",
+            "must be a category name `categories/{category_id}`",
+        );
+    }
+    let urgency = Urgency::from_number(task.urgency);
+    if urgency.is_none() {
+        violations.add("task.urgency", "must be LOW, NORMAL, URGENT or EMERGENCY");
+    }
+    let channel = Channel::from_number(task.channel);
+    if channel.is_none() {
+        violations.add(
+            "task.channel",
+            "must be GRID_PATROL, RESIDENT, HOTLINE or SERVICE_CENTRE",
+        );
+    }
+    let description = Description::parse(&task.description)
+        .map_err(|why| violations.add("task.description", why))
+        .ok();
+    if task.attachments.len() > MAX_ATTACHMENTS {
+        violations.add("task.attachments", "at most 20 attachments");
+    }
+    for (index, attachment) in task.attachments.iter().enumerate() {
+        if let Some(problem) = attachment_problem(attachment) {
+            violations.add(format!("task.attachments[{index}]"), problem);
+        }
+    }
+    let fields: BTreeMap<String, String> = task
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+        .collect();
+    for (key, value) in &fields {
+        if value.chars().count() > 500 {
+            violations.add(
+                format!("task.fields[{key}]"),
+                "must be at most 500 characters",
+            );
+        }
+    }
+    match (cell, category, urgency, channel, description) {
+        (Some(cell), Some(category), Some(urgency), Some(channel), Some(description))
+            if violations.is_empty() =>
+        {
+            Ok(ReportRequest {
+                report: Report {
+                    cell,
+                    category,
+                    urgency,
+                    channel,
+                    description,
+                    attachments: task.attachments.clone(),
+                    fields,
+                    reporter_contact: (!contact.is_empty()).then(|| contact.to_owned()),
+                },
+                request_id,
+            })
+        }
+        _ => Err(violations.into_status()),
+    }
+}
+
+/// A TransitionTaskRequest into a command input. A department operator may
+/// leave `department` empty to act for their own.
+pub fn transition(
+    request: &pb::TransitionTaskRequest,
+    caller: &Caller,
+) -> Result<TransitionTask, Status> {
+    let mut violations = FieldViolations::new();
+    let id = task_id(&request.name);
+    if id.is_none() {
+        violations.add("name", "must be a task name `tasks/{uuid}`");
+    }
+    let expected_version = request.etag.trim_matches('"').parse::<i64>().ok();
+    if expected_version.is_none() {
+        violations.add("etag", "is required: the etag of the task as you read it");
+    }
+    let reason = request.reason.trim().to_owned();
+    let mut department = |name: &str, field: &str| -> String {
+        if name.is_empty()
+            && let Some(own) = &caller.department
+        {
+            return own.clone();
+        }
+        match DepartmentId::parse_name(name) {
+            Some(id) => id.as_str().to_owned(),
+            None => {
+                violations.add(
+                    field,
+                    "must be a department name `departments/{department_id}`",
+                );
+                String::new()
+            }
+        }
+    };
+    let action = match &request.action {
+        None => None,
+        Some(PbAction::Accept(_)) => Some(Action::Accept),
+        Some(PbAction::Start(_)) => Some(Action::Start),
+        Some(PbAction::ResolveByGrid(_)) => Some(Action::ResolveByGrid),
+        Some(PbAction::Whistle(w)) => {
+            let lead = department(&w.lead, "whistle.lead");
+            let assisting = w
+                .assisting
+                .iter()
+                .enumerate()
+                .map(|(i, d)| department(d, &format!("whistle.assisting[{i}]")))
+                .collect();
+            Some(Action::Whistle { lead, assisting })
+        }
+        Some(PbAction::CheckIn(a)) => Some(Action::CheckIn {
+            department: department(&a.department, "check_in.department"),
+        }),
+        Some(PbAction::ResolvePart(a)) => Some(Action::ResolvePart {
+            department: department(&a.department, "resolve_part.department"),
+        }),
+        Some(PbAction::Return(a)) => Some(Action::Return {
+            department: department(&a.department, "return.department"),
+            reason: reason.clone(),
+        }),
+        Some(PbAction::Release(a)) => Some(Action::Release {
+            department: department(&a.department, "release.department"),
+        }),
+        Some(PbAction::Rate(r)) => Some(Action::Rate {
+            satisfied: r.satisfied,
+            reason: reason.clone(),
+        }),
+        Some(PbAction::RequestExtension(r)) => {
+            let department = department(&r.department, "request_extension.department");
+            match r.until.as_ref() {
+                Some(until) => Some(Action::RequestExtension {
+                    department,
+                    until: from_timestamp(Some(until)),
+                    reason: reason.clone(),
+                }),
+                None => {
+                    violations.add("request_extension.until", "is required");
+                    None
+                }
+            }
+        }
+        Some(PbAction::DecideExtension(d)) => Some(Action::DecideExtension {
+            department: department(&d.department, "decide_extension.department"),
+            grant: d.grant,
+            reason: reason.clone(),
+        }),
+        Some(PbAction::Reject(r)) => {
+            let kind = match pb::RejectionKind::try_from(r.kind) {
+                Ok(pb::RejectionKind::Invalid) => Some(RejectionKind::Invalid),
+                Ok(pb::RejectionKind::OutsideJurisdiction) => {
+                    Some(RejectionKind::OutsideJurisdiction)
+                }
+                _ => {
+                    violations.add("reject.kind", "must be INVALID or OUTSIDE_JURISDICTION");
+                    None
+                }
+            };
+            kind.map(|kind| Action::Reject {
+                kind,
+                reason: reason.clone(),
+            })
+        }
+        Some(PbAction::MergeAsDuplicate(m)) => match task_id(&m.duplicate_of) {
+            Some(original) => Some(Action::MergeAsDuplicate {
+                duplicate_of: original.to_string(),
+            }),
+            None => {
+                violations.add(
+                    "merge_as_duplicate.duplicate_of",
+                    "must be a task name `tasks/{uuid}`",
+                );
+                None
+            }
+        },
+    };
+    if request.action.is_none() {
+        violations.add("action", "name one action");
+    }
+    let needs_reason = matches!(
+        &request.action,
+        Some(PbAction::Return(_) | PbAction::Reject(_) | PbAction::RequestExtension(_))
+    ) || matches!(&request.action, Some(PbAction::Rate(r)) if !r.satisfied)
+        || matches!(&request.action, Some(PbAction::DecideExtension(d)) if !d.grant);
+    if needs_reason && reason.is_empty() {
+        violations.add("reason", "is required for this action");
+    }
+    if reason.chars().count() > 1000 {
+        violations.add("reason", "must be at most 1,000 characters");
+    }
+    match (id, expected_version, action) {
+        (Some(id), Some(expected_version), Some(action)) if violations.is_empty() => {
+            Ok(TransitionTask {
+                id,
+                expected_version,
+                action,
+            })
+        }
+        _ => Err(violations.into_status()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

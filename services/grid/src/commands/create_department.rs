@@ -1,0 +1,35 @@
+//! CreateDepartment: a department that tasks can be whistled to.
+//!
+//! The directory publishes no events yet: nothing outside the grid keeps a
+//! copy of it, and tasks carry the deadlines computed when they were set.
+
+use civicgrid_runtime::auth::Caller;
+use sqlx::PgConnection;
+
+use super::{CommandError, check_may_edit_directory, now};
+use crate::domain::directory::{Department, Versioned};
+use crate::store::directory as store;
+use crate::store::lookups::Lookups;
+
+/// Creates a department at version 1; ALREADY_EXISTS when the id is taken.
+#[tracing::instrument(skip_all, fields(department = %department.id))]
+pub async fn create_department(
+    conn: &mut PgConnection,
+    lookups: &Lookups,
+    caller: &Caller,
+    department: Department,
+) -> Result<Versioned<Department>, CommandError> {
+    check_may_edit_directory(caller)?;
+    let at = now();
+    if !store::insert_department(conn, &department, at).await? {
+        return Err(CommandError::already_exists(department.id.resource_name()));
+    }
+    lookups.invalidate();
+    tracing::info!(department = %department.id, by = %caller.subject, "department created");
+    Ok(Versioned {
+        value: department,
+        version: 1,
+        create_time: at,
+        update_time: at,
+    })
+}
