@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Instant;
 
+use crate::support::{SMALL_COUNTY, TestApp, fields};
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
 use civicgrid_testkit::{TestKeys, with_token};
-use support::{SMALL_COUNTY, TestApp, fields};
 use tonic::Code;
 
 /// (id, parent, level, display name, newly built) of every cell, by id.

@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
 use civicgrid_testkit::{TestKeys, with_token};
-use support::TestApp;
 use tonic::Code;
 
 /// county c / streets s1, s2 / community s1-c1 / grid s1-c1-g1

@@ -3,14 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::{SMALL_COUNTY, TestApp, fields};
 use chrono::{DateTime, Duration, Utc};
 use civicgrid_grid::store::staff::cells_of_person;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_runtime::auth::Role;
 use civicgrid_testkit::{TestKeys, with_token};
-use support::{SMALL_COUNTY, TestApp, fields};
 use tonic::{Code, Status};
 
 fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {

@@ -2,8 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use chrono::{Duration, Utc};
 use civicgrid_grid::commands::sweep_supervision::sweep_once;
 use civicgrid_proto::grid::v1 as pb;
@@ -14,9 +13,7 @@ use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
 use civicgrid_testkit::{TestKeys, endpoint, with_token};
-use support::TestApp;
 use tonic::Code;
-use tonic::transport::Channel;
 
 fn admin() -> String {
     TestKeys::get().county_admin()
@@ -41,7 +38,6 @@ fn centre() -> String {
 /// What the task tests do with the grid under test.
 trait TaskHarness {
     async fn seed_tasks(&self);
-    async fn tasks(&self) -> TaskServiceClient<Channel>;
     async fn report(&self, cell: &str, token: &str) -> pb::Task;
     async fn act(
         &self,
@@ -140,12 +136,6 @@ impl TaskHarness for TestApp {
             ))
             .await
             .unwrap();
-    }
-
-    async fn tasks(&self) -> TaskServiceClient<Channel> {
-        TaskServiceClient::connect(endpoint(self.addr))
-            .await
-            .unwrap()
     }
 
     async fn report(&self, cell: &str, token: &str) -> pb::Task {

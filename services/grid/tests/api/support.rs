@@ -1,8 +1,5 @@
-//! The grid under test, shared by every test binary of the grid: its
-//! own database and broker names, gRPC on port 0.
-
-// Each test binary uses a different part of this module.
-#![allow(dead_code, clippy::unwrap_used)]
+//! The grid under test: its own database and broker names, gRPC on port
+//! 0, and a client of each of its services.
 
 use std::net::SocketAddr;
 
@@ -10,7 +7,9 @@ use civicgrid_grid::Application;
 use civicgrid_host::Service;
 use civicgrid_messaging::Relay;
 use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
 use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
+use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
 use civicgrid_runtime::CancellationToken;
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::status::field_violations;
@@ -23,10 +22,14 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
     pub ladder: civicgrid_grid::domain::supervision::Ladder,
+    /// The service's broker names (for tests that consume its events).
+    pub broker: TestBroker,
+    grid: GridServiceClient<Channel>,
+    directory: DirectoryServiceClient<Channel>,
+    tasks: TaskServiceClient<Channel>,
     relay: Relay,
     shutdown: CancellationToken,
     _db: TestDatabase,
-    _broker: TestBroker,
 }
 
 impl TestApp {
@@ -45,23 +48,40 @@ impl TestApp {
         );
         let shutdown = CancellationToken::new();
         tokio::spawn(app.run(shutdown.clone()));
+        let channel = Channel::from_shared(endpoint(addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
         TestApp {
             addr,
             pool,
             ladder,
+            broker,
+            grid: GridServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            directory: DirectoryServiceClient::new(channel.clone()),
+            tasks: TaskServiceClient::new(channel),
             relay,
             shutdown,
             _db: db,
-            _broker: broker,
         }
     }
 
+    /// The GridService (cells, layouts, staff).
     pub async fn client(&self) -> GridServiceClient<Channel> {
-        GridServiceClient::connect(endpoint(self.addr))
-            .await
-            .unwrap()
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+        self.grid.clone()
+    }
+
+    /// The DirectoryService.
+    pub async fn directory(&self) -> DirectoryServiceClient<Channel> {
+        self.directory.clone()
+    }
+
+    /// The TaskService.
+    pub async fn tasks(&self) -> TaskServiceClient<Channel> {
+        self.tasks.clone()
     }
 
     /// (cells, outbox rows)

@@ -4,34 +4,23 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::TestApp;
 use civicgrid_grid::domain::directory::Urgency;
 use civicgrid_grid::store::directory as store;
 use civicgrid_proto::google::r#type::Date;
 use civicgrid_proto::grid::v1 as pb;
-use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
 use civicgrid_runtime::auth::Role;
 use civicgrid_runtime::status::field_violations;
-use civicgrid_testkit::{TestKeys, endpoint, with_token};
-use support::TestApp;
+use civicgrid_testkit::{TestKeys, with_token};
 use tonic::Code;
-use tonic::transport::Channel;
 
 /// What the directory tests do with the grid under test.
 trait DirectoryHarness {
-    async fn directory(&self) -> DirectoryServiceClient<Channel>;
     async fn directory_counts(&self) -> [i64; 5];
     async fn create_category(&self, id: &str, fields: Vec<pb::CategoryField>) -> pb::Category;
 }
 
 impl DirectoryHarness for TestApp {
-    async fn directory(&self) -> DirectoryServiceClient<Channel> {
-        DirectoryServiceClient::connect(endpoint(self.addr))
-            .await
-            .unwrap()
-    }
-
     /// Rows in (departments, categories, deadline_policies, working_calendars, outbox).
     async fn directory_counts(&self) -> [i64; 5] {
         let mut counts = [0; 5];

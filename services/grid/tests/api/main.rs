@@ -1,0 +1,14 @@
+//! The grid's one test binary, against real PostgreSQL and RabbitMQ: one
+//! module per area, one `TestApp` (support) compiled once.
+
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod cells;
+mod directory;
+mod inbox;
+mod layout;
+mod operations;
+mod staff;
+mod support;
+mod tasks;
