@@ -1,6 +1,7 @@
 //! Reading the cell tree: by id, by subtree, within the caller's scope, paged.
 
 use civicgrid_proto::grid::v1 as pb;
+use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::paging;
 use civicgrid_runtime::status::{self, FieldViolations};
 use sqlx::PgExecutor;
@@ -149,9 +150,7 @@ pub async fn list_page(
             path_of_visible_ancestor(pool, id, roots.as_deref())
                 .await
                 .map_err(status::database)?
-                .ok_or_else(|| {
-                    Status::not_found(format!("cell `{}` not found", request.ancestor))
-                })?,
+                .ok_or_else(|| UseCaseError::NotFound(format!("cell `{}`", request.ancestor)))?,
         ),
     };
     let query = CellQuery {
@@ -159,16 +158,9 @@ pub async fn list_page(
         level,
         scope_roots: roots,
         after,
-        limit: limit as i64 + 1,
+        limit: paging::limit(limit),
     };
-    let mut rows = list(pool, &query).await.map_err(status::database)?;
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last()
-            .map(|row| paging::encode(&row.id, &fingerprint))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let rows = list(pool, &query).await.map_err(status::database)?;
+    let (rows, next) = paging::paged(rows, limit, &fingerprint, |row| row.id.clone());
     Ok((rows.iter().map(CellRow::to_proto).collect(), next))
 }

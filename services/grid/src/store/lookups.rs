@@ -163,7 +163,7 @@ impl Lookups {
         let policy = match policy {
             Some(policy) => policy,
             None => {
-                let policy = directory::deadline_policy(&mut *conn, category, urgency).await?;
+                let policy = directory::deadline_policy(&mut conn, category, urgency).await?;
                 self.with_directory(|d| d.policies.insert(key.clone(), policy.clone()));
                 policy
             }
@@ -171,7 +171,7 @@ impl Lookups {
         let calendar = match calendar {
             Some(calendar) => calendar,
             None => {
-                let calendar = directory::work_calendar(&mut *conn).await?;
+                let calendar = directory::work_calendar(&mut conn).await?;
                 self.with_directory(|d| d.calendar = Some(calendar.clone()));
                 calendar
             }
