@@ -6,6 +6,7 @@
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use civicgrid_messaging::outbox::enqueue;
 use civicgrid_messaging::{
@@ -13,7 +14,7 @@ use civicgrid_messaging::{
     Topology,
 };
 use civicgrid_proto::grid::v1::{Cell, CellCreated};
-use civicgrid_testkit::{TestBroker, TestDatabase};
+use civicgrid_testkit::{TestBroker, TestDatabase, eventually};
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -47,6 +48,30 @@ impl Handler for CellProjector {
             Ok(())
         })
     }
+}
+
+/// Waits until `count` messages wait in `<queue>.dlq`: the broker
+/// dead-letters asynchronously, after the reject.
+async fn dead_lettered(broker: &TestBroker, queue: &str, count: u32) {
+    let client = Broker::new(&broker.url, "test-depth");
+    let dlq = Topology::dead_letter_queue(queue);
+    eventually(Duration::from_secs(10), "the dead letters", || async {
+        let channel = client.channel().await.ok()?;
+        let declared = channel
+            .queue_declare(
+                dlq.as_str().into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..lapin::options::QueueDeclareOptions::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .ok()?;
+        let _ = channel.close(200, "measured".into()).await;
+        (declared.message_count() == count).then_some(())
+    })
+    .await;
 }
 
 fn civicgrid(broker: &TestBroker, args: &[&str]) -> Output {
@@ -115,6 +140,7 @@ async fn the_cli_lists_shows_and_replays_a_dead_letter_which_is_then_applied_onc
     tx.commit().await.unwrap();
     relay.drain().await.unwrap();
     assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::DeadLettered]);
+    dead_lettered(&broker, &queue, 1).await;
     let id = event_id.to_string();
 
     let listed = civicgrid(
@@ -208,9 +234,14 @@ async fn the_cli_discards_only_with_yes_and_names_an_unknown_queue() {
         .await
         .unwrap();
     topology.declare_queue(&channel, &spec).await.unwrap();
+    // Confirms: a quorum queue has the message once the broker confirmed it.
+    channel
+        .confirm_select(lapin::options::ConfirmSelectOptions::default())
+        .await
+        .unwrap();
     // A message rejected by hand dies exactly as a consumer's would.
     for _ in 0..2 {
-        channel
+        let confirmation = channel
             .basic_publish(
                 broker.exchange.as_str().into(),
                 "grid.cell.created".into(),
@@ -223,6 +254,7 @@ async fn the_cli_discards_only_with_yes_and_names_an_unknown_queue() {
             .unwrap()
             .await
             .unwrap();
+        assert!(matches!(confirmation, lapin::Confirmation::Ack(None)));
     }
     for _ in 0..2 {
         let message = channel
@@ -240,6 +272,7 @@ async fn the_cli_discards_only_with_yes_and_names_an_unknown_queue() {
             .await
             .unwrap();
     }
+    dead_lettered(&broker, &spec.name, 2).await;
     let count = |broker: &TestBroker| {
         let listed = civicgrid(
             broker,

@@ -246,7 +246,9 @@ impl Taken {
 }
 
 impl DeadLetters {
-    /// The dead letters of `queue` on the broker at `url`. Fails with
+    /// The dead letters of `queue` on the broker at `url`. Each operation
+    /// holds every message of the dead-letter queue in memory while it
+    /// works: meant for the hundreds an incident leaves, not millions. Fails with
     /// [`DeadLetterError::UnknownQueue`] when the queue or `<queue>.dlq` does
     /// not exist (checked passively: nothing is declared).
     pub async fn open(url: &str, queue: &str) -> Result<DeadLetters, DeadLetterError> {
@@ -324,69 +326,60 @@ impl DeadLetters {
     /// yet confirmed stay dead-lettered, in order.
     pub async fn replay(&self, selection: Selection) -> Result<usize, DeadLetterError> {
         let mut taken = self.take_all().await?;
-        let chosen = match Self::chosen(&taken, selection) {
-            Ok(chosen) => chosen,
-            Err(event_id) => {
-                taken.restore().await?;
-                return Err(DeadLetterError::UnknownEvent {
-                    queue: self.queue.clone(),
-                    event_id,
-                });
-            }
-        };
-        if let Err(error) = self.check_targets(&taken, &chosen).await {
-            taken.restore().await?;
-            return Err(error);
-        }
-        if let Err(error) = taken
+        let replayed = self.replay_taken(&mut taken, selection).await;
+        // Whatever happened, the unsettled messages go back in order.
+        let restored = taken.restore().await;
+        let replayed = replayed?;
+        restored?;
+        Ok(replayed)
+    }
+
+    async fn replay_taken(
+        &self,
+        taken: &mut Taken,
+        selection: Selection,
+    ) -> Result<usize, DeadLetterError> {
+        let chosen = self.chosen(taken, selection)?;
+        self.check_targets(taken, &chosen).await?;
+        taken
             .channel
             .confirm_select(ConfirmSelectOptions::default())
-            .await
-        {
-            taken.restore().await?;
-            return Err(error.into());
-        }
-        let mut replayed = 0;
-        for index in chosen {
-            let (delivery, letter) = &taken.letters[index];
+            .await?;
+        for index in &chosen {
+            let (delivery, letter) = &taken.letters[*index];
             let target = letter
                 .original_queue
                 .clone()
                 .unwrap_or_else(|| self.queue.clone());
-            match self.republish(&taken.channel, letter, &target).await {
-                Ok(()) => {
-                    delivery.acker.ack(BasicAckOptions::default()).await?;
-                    taken.settled.insert(index);
-                    replayed += 1;
-                }
-                Err(reason) => {
-                    let event_id = letter.message_id.clone().unwrap_or_default();
-                    taken.restore().await?;
-                    return Err(DeadLetterError::ReplayFailed {
-                        event_id,
-                        queue: target,
-                        reason,
-                    });
-                }
+            if let Err(reason) = self.republish(&taken.channel, letter, &target).await {
+                return Err(DeadLetterError::ReplayFailed {
+                    event_id: letter.message_id.clone().unwrap_or_default(),
+                    queue: target,
+                    reason,
+                });
             }
+            delivery.acker.ack(BasicAckOptions::default()).await?;
+            taken.settled.insert(*index);
         }
-        taken.restore().await?;
-        Ok(replayed)
+        Ok(chosen.len())
     }
 
     /// Removes the selected dead letters for good. Returns how many.
     pub async fn discard(&self, selection: Selection) -> Result<usize, DeadLetterError> {
         let mut taken = self.take_all().await?;
-        let chosen = match Self::chosen(&taken, selection) {
-            Ok(chosen) => chosen,
-            Err(event_id) => {
-                taken.restore().await?;
-                return Err(DeadLetterError::UnknownEvent {
-                    queue: self.queue.clone(),
-                    event_id,
-                });
-            }
-        };
+        let discarded = self.discard_taken(&mut taken, selection).await;
+        let restored = taken.restore().await;
+        let discarded = discarded?;
+        restored?;
+        Ok(discarded)
+    }
+
+    async fn discard_taken(
+        &self,
+        taken: &mut Taken,
+        selection: Selection,
+    ) -> Result<usize, DeadLetterError> {
+        let chosen = self.chosen(taken, selection)?;
         for index in &chosen {
             taken.letters[*index]
                 .0
@@ -395,13 +388,12 @@ impl DeadLetters {
                 .await?;
             taken.settled.insert(*index);
         }
-        taken.restore().await?;
         Ok(chosen.len())
     }
 
-    /// Indexes of the selected letters, in queue order; the event id back
-    /// when it matched nothing.
-    fn chosen(taken: &Taken, selection: Selection) -> Result<Vec<usize>, Uuid> {
+    /// Indexes of the selected letters, in queue order; an event id that
+    /// matched nothing is an error.
+    fn chosen(&self, taken: &Taken, selection: Selection) -> Result<Vec<usize>, DeadLetterError> {
         let chosen: Vec<usize> = taken
             .letters
             .iter()
@@ -413,7 +405,10 @@ impl DeadLetters {
             .map(|(index, _)| index)
             .collect();
         match selection {
-            Selection::Event(event_id) if chosen.is_empty() => Err(event_id),
+            Selection::Event(event_id) if chosen.is_empty() => Err(DeadLetterError::UnknownEvent {
+                queue: self.queue.clone(),
+                event_id,
+            }),
             _ => Ok(chosen),
         }
     }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use civicgrid_messaging::dead_letters::{DeadLetterError, DeadLetters, DecodedPayload, Selection};
 use civicgrid_messaging::outbox::enqueue;
@@ -16,10 +17,10 @@ use civicgrid_messaging::{
     Topology,
 };
 use civicgrid_proto::grid::v1::{Cell, CellCreated};
-use civicgrid_testkit::{TestBroker, TestDatabase};
+use civicgrid_testkit::{TestBroker, TestDatabase, eventually};
 use futures::future::BoxFuture;
-use lapin::options::{BasicGetOptions, BasicNackOptions};
-use lapin::types::AMQPValue;
+use lapin::options::{BasicGetOptions, BasicNackOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -149,6 +150,30 @@ impl Harness {
             .collect()
     }
 
+    /// Waits until `count` messages wait in the dead-letter queue: the
+    /// broker dead-letters asynchronously, after the consumer's reject.
+    async fn dead_lettered(&self, count: u32) {
+        let broker = Broker::new(&self.broker.url, "test-depth");
+        let dlq = Topology::dead_letter_queue(&self.queue);
+        eventually(Duration::from_secs(10), "the dead letters", || async {
+            let channel = broker.channel().await.ok()?;
+            let queue = channel
+                .queue_declare(
+                    dlq.as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .ok()?;
+            let _ = channel.close(200, "measured".into()).await;
+            (queue.message_count() == count).then_some(())
+        })
+        .await;
+    }
+
     async fn processed(&self, event_id: Uuid) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM processed_events WHERE event_id = $1")
             .bind(event_id)
@@ -166,6 +191,7 @@ async fn a_permanently_failing_event_is_listed_with_its_reason_and_shown_decoded
         h.consumer.drain().await.unwrap(),
         vec![Outcome::DeadLettered]
     );
+    h.dead_lettered(1).await;
 
     let dead_letters = h.dead_letters().await;
     let listed = dead_letters.list().await.unwrap();
@@ -205,6 +231,7 @@ async fn listing_dead_letters_keeps_every_message_in_its_place() {
         published.push(h.publish_cell(&format!("c{n}"), &format!("Cell {n}")).await);
     }
     assert_eq!(h.consumer.drain().await.unwrap().len(), 5);
+    h.dead_lettered(5).await;
 
     assert_eq!(h.listed_ids().await, published);
     assert_eq!(h.listed_ids().await, published);
@@ -222,6 +249,7 @@ async fn a_replayed_event_is_applied_once_after_the_handler_is_fixed() {
         h.consumer.drain().await.unwrap(),
         vec![Outcome::DeadLettered, Outcome::DeadLettered]
     );
+    h.dead_lettered(2).await;
 
     for _ in 0..3 {
         assert_eq!(h.listed_ids().await, vec![event_id, other]);
@@ -303,6 +331,7 @@ async fn replaying_an_event_that_died_twice_applies_it_once() {
         .unwrap();
     assert_eq!(h.relay.drain().await.unwrap(), 1);
     assert_eq!(h.consumer.drain().await.unwrap().len(), 2);
+    h.dead_lettered(2).await;
     assert_eq!(h.listed_ids().await, vec![event_id, event_id]);
 
     h.fixed.store(true, Ordering::SeqCst);
@@ -325,6 +354,7 @@ async fn discarding_removes_only_the_chosen_dead_letters() {
     let second = h.publish_cell("c2", "Two").await;
     let third = h.publish_cell("c3", "Three").await;
     h.consumer.drain().await.unwrap();
+    h.dead_lettered(3).await;
 
     let dead_letters = h.dead_letters().await;
     assert_eq!(
@@ -345,6 +375,7 @@ async fn an_unknown_queue_or_event_id_is_a_clear_error_that_changes_nothing() {
     let h = Harness::new().await;
     let event_id = h.publish_cell("st01", "Qingshan Street").await;
     h.consumer.drain().await.unwrap();
+    h.dead_lettered(1).await;
 
     let missing = format!("{}.nothing", h.broker.queue_prefix);
     let error = DeadLetters::open(&h.broker.url, &missing)
