@@ -66,7 +66,7 @@ if queues="$(timeout 20 rabbitmqctl -q list_queues --no-table-headers name messa
     echo "no $QUEUE_PREFIX.* queues (yet)"
   else
     printf '%-56s %10s %8s\n' QUEUE MESSAGES UNACKED
-    awk '{ note = ($1 ~ /\.dlq$/ && $2 > 0) ? "  <- dead letters" : ""
+    awk '{ note = ($1 ~ /\.dlq$/ && $2 > 0) ? "  <- dead letters: civicgrid dlq list --queue " substr($1, 1, length($1) - 4) : ""
            printf "%-56s %10s %8s%s\n", $1, $2, $3, note }' <<<"$mine"
   fi
 else

@@ -2,6 +2,7 @@
 
 mod demo;
 mod demo_tasks;
+mod dlq;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -78,6 +79,20 @@ enum Command {
         )]
         key: PathBuf,
     },
+    /// Inspect a queue's dead letters (`<queue>.dlq`) and replay or discard them.
+    Dlq {
+        /// The broker.
+        #[arg(
+            long,
+            env = "CIVICGRID_AMQP_URL",
+            default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+            global = true,
+            hide_env_values = true
+        )]
+        amqp_url: String,
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -151,6 +166,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             demo_tasks::load(&grid, &mint).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Dlq { amqp_url, command } => dlq::run(&amqp_url, command).await,
     }
 }
 

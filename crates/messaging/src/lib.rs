@@ -10,6 +10,7 @@
 pub mod backoff;
 pub mod broker;
 pub mod consumer;
+pub mod dead_letters;
 pub mod event;
 pub mod outbox;
 pub mod topology;
