@@ -34,6 +34,26 @@ pub enum BrokerError {
     Nacked(String),
 }
 
+/// A caller whose change depends on the broker (a publish that could not
+/// be confirmed, a channel that would not open) gets UNAVAILABLE: the
+/// broker is the one at fault, and retrying later is the right move.
+/// Never INTERNAL, which gRPC retry policies do not retry. The cause goes
+/// to the log, not to the caller.
+impl From<BrokerError> for tonic::Status {
+    fn from(error: BrokerError) -> tonic::Status {
+        tracing::warn!(%error, "event broker unavailable");
+        let message = match error {
+            BrokerError::Nacked(_) | BrokerError::Timeout(_) => {
+                "the event broker did not confirm the event; retry later"
+            }
+            BrokerError::Unreachable(_) | BrokerError::Amqp(_) => {
+                "event broker unavailable; retry later"
+            }
+        };
+        tonic::Status::unavailable(message)
+    }
+}
+
 /// The process's connection to RabbitMQ.
 pub struct Broker {
     url: String,
@@ -130,5 +150,31 @@ impl civicgrid_runtime::health::Probe for BrokerProbe {
                 Err("cannot connect".to_owned())
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::Code;
+
+    use super::*;
+
+    #[test]
+    fn every_broker_failure_reaches_a_caller_as_unavailable() {
+        let errors = [
+            BrokerError::Unreachable("connection refused".to_owned()),
+            BrokerError::Amqp(lapin::Error::from(lapin::ErrorKind::InvalidChannelState(
+                lapin::ChannelState::Closed,
+                "basic.publish",
+            ))),
+            BrokerError::Timeout("publisher confirms"),
+            BrokerError::Nacked("event 1".to_owned()),
+        ];
+        for error in errors {
+            let shown = error.to_string();
+            let status = tonic::Status::from(error);
+            assert_eq!(status.code(), Code::Unavailable, "{shown}");
+            assert!(status.message().ends_with("retry later"), "{shown}");
+        }
     }
 }

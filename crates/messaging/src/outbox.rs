@@ -165,6 +165,17 @@ pub enum RelayError {
     Broker(#[from] BrokerError),
 }
 
+/// A relay failure seen by a caller: the broker's side is UNAVAILABLE (see
+/// `From<BrokerError>`), the database's follows `status::database`.
+impl From<RelayError> for tonic::Status {
+    fn from(error: RelayError) -> tonic::Status {
+        match error {
+            RelayError::Database(error) => civicgrid_runtime::status::database(error),
+            RelayError::Broker(error) => error.into(),
+        }
+    }
+}
+
 struct OutboxRow {
     id: i64,
     event_id: Uuid,
@@ -496,4 +507,21 @@ pub(crate) fn header_map(table: Option<&FieldTable>) -> HashMap<String, String> 
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::Code;
+
+    use super::*;
+
+    #[test]
+    fn a_relay_failure_reaches_a_caller_as_unavailable_when_broker_or_database_is_away() {
+        let broker = RelayError::Broker(BrokerError::Timeout("publisher confirms"));
+        assert_eq!(tonic::Status::from(broker).code(), Code::Unavailable);
+        let database = RelayError::Database(sqlx::Error::PoolTimedOut);
+        assert_eq!(tonic::Status::from(database).code(), Code::Unavailable);
+        let bug = RelayError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(tonic::Status::from(bug).code(), Code::Internal);
+    }
 }

@@ -19,6 +19,8 @@ pub struct TestDatabase {
     pub url: String,
     /// A pool on it.
     pub pool: PgPool,
+    /// The server it lives on (its URL without a database).
+    server: String,
 }
 
 impl TestDatabase {
@@ -31,18 +33,29 @@ impl TestDatabase {
 
     /// Creates an empty database.
     pub async fn create_empty() -> anyhow::Result<TestDatabase> {
+        Self::create_empty_on(&server_url()).await
+    }
+
+    /// Creates an empty database on `server` (a URL without a database,
+    /// such as a [`crate::PrivatePostgres`]'s).
+    pub async fn create_empty_on(server: &str) -> anyhow::Result<TestDatabase> {
         let name = format!("test_{}", Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+        let mut admin = PgConnection::connect(&format!("{server}/postgres")).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await?;
         admin.close().await?;
-        let url = format!("{}/{name}", server_url());
+        let url = format!("{server}/{name}");
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .connect(&url)
             .await?;
-        Ok(TestDatabase { name, url, pool })
+        Ok(TestDatabase {
+            name,
+            url,
+            pool,
+            server: server.to_owned(),
+        })
     }
 }
 
@@ -51,13 +64,13 @@ impl Drop for TestDatabase {
         // Drop runs outside async context: a short-lived runtime on its own
         // thread removes the database (FORCE ends the pool's connections).
         let name = self.name.clone();
+        let server = self.server.clone();
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async move {
-                let mut admin =
-                    PgConnection::connect(&format!("{}/postgres", server_url())).await?;
+                let mut admin = PgConnection::connect(&format!("{server}/postgres")).await?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))
