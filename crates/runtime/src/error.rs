@@ -32,6 +32,10 @@ pub enum UseCaseError {
     /// Fields only checkable against stored data.
     #[error("invalid request")]
     Invalid(FieldViolations),
+    /// The service cannot take the request now (shutting down, a worker
+    /// gone); another replica, or a retry later, can.
+    #[error("{0}")]
+    Unavailable(String),
     /// The database failed (or held a value the service cannot read).
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -54,6 +58,7 @@ impl From<UseCaseError> for Status {
             UseCaseError::Aborted(why) => Status::aborted(why),
             UseCaseError::Precondition(why) => Status::failed_precondition(why),
             UseCaseError::Invalid(violations) => violations.into_status(),
+            UseCaseError::Unavailable(why) => Status::unavailable(why),
             UseCaseError::Database(error) => status::database(error),
         }
     }
@@ -77,6 +82,10 @@ mod tests {
                 Code::PermissionDenied,
             ),
             (UseCaseError::Aborted("stale".into()), Code::Aborted),
+            (
+                UseCaseError::Unavailable("shutting down".into()),
+                Code::Unavailable,
+            ),
             (
                 UseCaseError::Precondition("missing".into()),
                 Code::FailedPrecondition,

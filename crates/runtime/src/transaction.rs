@@ -32,12 +32,10 @@ impl Retryable for sqlx::Error {
     }
 }
 
-/// Whether `error` is a serialization failure (40001) or a deadlock (40P01).
+/// Whether `error` is a serialization failure (40001) or a deadlock (40P01):
+/// the one SQLSTATE classification lives in [`crate::status::classify`].
 pub fn is_conflict(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("40001" | "40P01")),
-        _ => false,
-    }
+    crate::status::is_transaction_conflict(error)
 }
 
 /// Runs `work` in a fresh transaction on `pool` and commits it. When the

@@ -78,6 +78,11 @@ impl CommandError {
         UseCaseError::Aborted(why.into()).into()
     }
 
+    /// The service cannot take it now; a retry (elsewhere) can.
+    pub fn unavailable(why: impl Into<String>) -> Self {
+        UseCaseError::Unavailable(why.into()).into()
+    }
+
     /// Something the request refers to is missing or not in a usable state.
     pub fn precondition(why: impl Into<String>) -> Self {
         UseCaseError::Precondition(why.into()).into()

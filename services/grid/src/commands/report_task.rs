@@ -218,7 +218,7 @@ impl ReportWriter {
         let task = report.new_task.task.clone();
         let request_id = report.new_task.request_id;
         let (reply, answer) = oneshot::channel();
-        let closed = || CommandError::aborted("the service is shutting down; retry");
+        let closed = || CommandError::unavailable("the service is shutting down; retry");
         self.jobs
             .send(Job { report, reply })
             .await

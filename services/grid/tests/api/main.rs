@@ -9,6 +9,7 @@ mod directory;
 mod inbox;
 mod layout;
 mod operations;
+mod outage;
 mod staff;
 mod support;
 mod tasks;

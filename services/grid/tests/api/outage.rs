@@ -3,10 +3,6 @@
 //! shared server is never restarted), which the test stops and restarts
 //! while clients keep reporting tasks.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -236,7 +232,7 @@ async fn seed(endpoint: &str) {
         .import_cells(with_token(
             pb::ImportCellsRequest {
                 format: pb::LayoutFormat::Csv as i32,
-                content: support::SMALL_COUNTY.as_bytes().to_vec(),
+                content: super::support::SMALL_COUNTY.as_bytes().to_vec(),
                 validate_only: false,
             },
             &admin,
