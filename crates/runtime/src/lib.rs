@@ -16,5 +16,5 @@ pub mod status;
 pub mod telemetry;
 pub mod trace_context;
 
-pub use config::Settings;
+pub use config::{NoSection, Section, Settings};
 pub use tokio_util::sync::CancellationToken;
