@@ -19,12 +19,14 @@ pub struct Entry {
     pub database: &'static str,
     /// The binary's name.
     pub binary: &'static str,
+    /// Its main gRPC service (health and smoke checks ask for it).
+    pub api: &'static str,
 }
 
 /// Every service in the list, in its order.
 ///
 /// # Errors
-/// A row that does not have five tab-separated columns with numeric ports,
+/// A row that does not have six tab-separated columns with numeric ports,
 /// naming the row.
 pub fn services() -> Result<Vec<Entry>, String> {
     SERVICES_TSV
@@ -37,15 +39,16 @@ pub fn services() -> Result<Vec<Entry>, String> {
                     .map_err(|e| format!("infra/services.tsv: `{line}`: port `{text}`: {e}"))
             };
             match columns.as_slice() {
-                [name, grpc, metrics, database, binary] => Ok(Entry {
+                [name, grpc, metrics, database, binary, api] => Ok(Entry {
                     name,
                     grpc_port: port(grpc)?,
                     metrics_port: port(metrics)?,
                     database,
                     binary,
+                    api,
                 }),
                 _ => Err(format!(
-                    "infra/services.tsv: `{line}` does not have 5 tab-separated columns"
+                    "infra/services.tsv: `{line}` does not have 6 tab-separated columns"
                 )),
             }
         })
