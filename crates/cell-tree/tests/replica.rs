@@ -8,7 +8,6 @@ use civicgrid_proto::grid::v1 as pb;
 use civicgrid_testkit::TestDatabase;
 use uuid::Uuid;
 
-
 fn cell(id: &str, version: i64, display_name: &str) -> pb::Cell {
     pb::Cell {
         name: format!("cells/{id}"),

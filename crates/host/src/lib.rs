@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use civicgrid_messaging::broker::BrokerProbe;
 use civicgrid_messaging::{Broker, Consumer, Relay, Subscription, Topology};
-use civicgrid_runtime::auth::{Authenticator, Verifier};
-use civicgrid_runtime::health::{DatabaseProbe, Probe};
 use civicgrid_proto::MessageLimits;
+use civicgrid_runtime::auth::{Authenticator, Verifier};
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
+use civicgrid_runtime::health::{DatabaseProbe, Probe};
 use civicgrid_runtime::{
     CancellationToken, Section, Settings, db, grpc, metrics, shutdown, telemetry,
 };
@@ -374,10 +374,8 @@ impl Host {
 /// # Errors
 /// Two sets hold the same version.
 pub fn migrator(sets: &[&Migrator]) -> anyhow::Result<Migrator> {
-    let mut migrations: Vec<sqlx::migrate::Migration> = sets
-        .iter()
-        .flat_map(|set| set.iter().cloned())
-        .collect();
+    let mut migrations: Vec<sqlx::migrate::Migration> =
+        sets.iter().flat_map(|set| set.iter().cloned()).collect();
     migrations.sort_by_key(|m| m.version);
     if let Some(pair) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
         anyhow::bail!(

@@ -20,7 +20,6 @@ use lapin::options::{BasicGetOptions, BasicPublishOptions};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-
 /// Records every applied event in `applied`; fails as told by `mode`.
 struct Recorder {
     fail_transiently: bool,

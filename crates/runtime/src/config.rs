@@ -37,7 +37,9 @@ pub enum ConfigError {
     #[error("configuration error: {0}")]
     Parse(String),
     /// A key that neither the shared settings nor the service's section has.
-    #[error("configuration error: unknown key `{key}` (from {origin}); this service reads no such setting")]
+    #[error(
+        "configuration error: unknown key `{key}` (from {origin}); this service reads no such setting"
+    )]
     Unknown {
         /// The key as figment sees it (lower case, without `CIVICGRID_`).
         key: String,
@@ -144,8 +146,8 @@ impl Settings {
     /// `C` over its default, from the file in `CIVICGRID_CONFIG` (if set) and
     /// `CIVICGRID_*` variables, then validates both.
     pub fn load<C: Section>(defaults: Settings) -> Result<(Settings, C), ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(defaults))
-            .merge(Serialized::defaults(C::default()));
+        let mut figment =
+            Figment::from(Serialized::defaults(defaults)).merge(Serialized::defaults(C::default()));
         if let Some(path) = std::env::var_os("CIVICGRID_CONFIG") {
             let path = PathBuf::from(path);
             if !path.is_file() {
@@ -308,8 +310,10 @@ mod tests {
     }
 
     fn layers<C: Section>() -> Figment {
-        Figment::from(Serialized::defaults(Settings::defaults("grid", 50052, 9102)))
-            .merge(Serialized::defaults(C::default()))
+        Figment::from(Serialized::defaults(Settings::defaults(
+            "grid", 50052, 9102,
+        )))
+        .merge(Serialized::defaults(C::default()))
     }
 
     fn figment_with(key: &str, value: &str) -> Figment {
@@ -332,9 +336,8 @@ mod tests {
 
     #[test]
     fn a_non_postgres_database_url_names_its_key() {
-        let error =
-            Settings::from_figment::<NoSection>(&figment_with("database_url", "mysql://x"))
-                .unwrap_err();
+        let error = Settings::from_figment::<NoSection>(&figment_with("database_url", "mysql://x"))
+            .unwrap_err();
         assert!(error.to_string().contains("database_url"), "{error}");
     }
 
@@ -352,7 +355,10 @@ mod tests {
         let figment = Figment::from(Serialized::defaults(defaults))
             .merge(Serialized::default("metrics_addr", "127.0.0.1:9999"));
         let (settings, _) = Settings::from_figment::<NoSection>(&figment).unwrap();
-        assert_eq!(settings.metrics_addr, Some("127.0.0.1:9999".parse().unwrap()));
+        assert_eq!(
+            settings.metrics_addr,
+            Some("127.0.0.1:9999".parse().unwrap())
+        );
     }
 
     #[test]

@@ -75,7 +75,12 @@ impl<C> TestApp<C> {
     /// Publishes `message` under `routing_key` with `message_id` on the
     /// service's exchange, as another service's relay would, and waits for
     /// the broker's confirm.
-    pub async fn publish<M: prost::Name>(&self, routing_key: &str, message_id: uuid::Uuid, message: &M) {
+    pub async fn publish<M: prost::Name>(
+        &self,
+        routing_key: &str,
+        message_id: uuid::Uuid,
+        message: &M,
+    ) {
         let connection = Connection::connect(&self.broker.url, ConnectionProperties::default())
             .await
             .unwrap();

@@ -27,7 +27,8 @@ async fn replicas_starting_together_apply_each_migration_exactly_once() {
     civicgrid_runtime::telemetry::init_for_tests();
     let db = TestDatabase::create_empty().await.unwrap();
     let broker = TestBroker::new();
-    let starts = (0..4).map(|_| Application::build(test_settings("grid", &db, &broker), grid_config()));
+    let starts =
+        (0..4).map(|_| Application::build(test_settings("grid", &db, &broker), grid_config()));
     // join_all polls them together: all start before any finishes migrating.
     let apps = futures::future::join_all(starts).await;
     assert!(apps.iter().all(Result::is_ok), "every replica started");

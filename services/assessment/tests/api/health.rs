@@ -14,16 +14,20 @@ async fn the_service_reports_serving_over_grpc_health_once_ready() {
     let app = spawn_app().await;
     let health = HealthClient::new(app.channel.clone());
     for service in ["", "civicgrid.assessment.v1.AssessmentService"] {
-        eventually(Duration::from_secs(10), &format!("{service:?} SERVING"), || {
-            let mut health = health.clone();
-            async move {
-                let request = HealthCheckRequest {
-                    service: service.to_owned(),
-                };
-                let status = health.check(request).await.ok()?.into_inner().status;
-                (status == ServingStatus::Serving as i32).then_some(())
-            }
-        })
+        eventually(
+            Duration::from_secs(10),
+            &format!("{service:?} SERVING"),
+            || {
+                let mut health = health.clone();
+                async move {
+                    let request = HealthCheckRequest {
+                        service: service.to_owned(),
+                    };
+                    let status = health.check(request).await.ok()?.into_inner().status;
+                    (status == ServingStatus::Serving as i32).then_some(())
+                }
+            },
+        )
         .await;
     }
 }

@@ -1,8 +1,8 @@
 //! Who may read the replica, and how much of it.
 
 use civicgrid_cell_tree::CELL_CREATED;
-use civicgrid_proto::grid::v1::CellLevel;
 use civicgrid_proto::centres::v1::ListKnownCellsRequest;
+use civicgrid_proto::grid::v1::CellLevel;
 use civicgrid_runtime::auth::Role;
 use civicgrid_testkit::{TestKeys, with_token};
 use uuid::Uuid;

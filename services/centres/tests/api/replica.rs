@@ -2,8 +2,8 @@
 
 use civicgrid_cell_tree::CELL_CREATED;
 use civicgrid_messaging::Outcome;
-use civicgrid_proto::grid::v1 as grid;
 use civicgrid_proto::centres::v1::ListKnownCellsRequest;
+use civicgrid_proto::grid::v1 as grid;
 use civicgrid_testkit::{TestKeys, with_token};
 use uuid::Uuid;
 
@@ -18,7 +18,9 @@ pub fn cell(id: &str, parent: Option<&str>, level: i32) -> grid::CellCreated {
             parent: parent.map(|p| format!("cells/{p}")).unwrap_or_default(),
             level,
             display_name: id.to_uppercase(),
-            ancestors: parent.map(|p| vec![format!("cells/{p}")]).unwrap_or_default(),
+            ancestors: parent
+                .map(|p| vec![format!("cells/{p}")])
+                .unwrap_or_default(),
             version: 1,
             ..Default::default()
         }),
@@ -31,9 +33,15 @@ async fn a_published_cell_is_applied_once_and_listed_and_a_second_delivery_is_sk
     let event_id = Uuid::now_v7();
     let county = cell("c1", None, grid::CellLevel::County as i32);
     app.publish(CELL_CREATED, event_id, &county).await;
-    assert_eq!(app.consumers[0].drain().await.unwrap(), vec![Outcome::Applied]);
+    assert_eq!(
+        app.consumers[0].drain().await.unwrap(),
+        vec![Outcome::Applied]
+    );
     app.publish(CELL_CREATED, event_id, &county).await;
-    assert_eq!(app.consumers[0].drain().await.unwrap(), vec![Outcome::Duplicate]);
+    assert_eq!(
+        app.consumers[0].drain().await.unwrap(),
+        vec![Outcome::Duplicate]
+    );
 
     let listed = app
         .client
