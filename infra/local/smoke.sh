@@ -14,12 +14,8 @@ cd "$REPO_ROOT" || exit 1
 GRPCURL="$(find_grpcurl)" || die "grpcurl not found: run 'make tools' (installs it into .venv/bin)"
 [ -x "$CLI" ] || die "$CLI not found: build first (make up)"
 
-declare -A API=(
-  [membership]=civicgrid.membership.v1.MembershipService
-  [grid]=civicgrid.grid.v1.GridService
-  [centres]=civicgrid.centres.v1.CentresService
-  [assessment]=civicgrid.assessment.v1.AssessmentService
-)
+declare -A API=()
+for svc in "${SERVICES[@]}"; do API[$svc]="$(service_api "$svc")"; done
 
 passed=0
 failed=0

@@ -76,6 +76,12 @@ start_service() {
       die "port 127.0.0.1:$port ($svc) is already in use by a process this state dir did not start (another civicgrid stack? stop it, or set $(upper "$svc")_PORT / $(upper "$svc")_METRICS_PORT)"
     fi
   done
+  # A service's own section (services/<svc>/src/config.rs): other services
+  # refuse these keys by name.
+  local own_settings=()
+  case "$svc" in
+    grid) own_settings=(CIVICGRID_DATA_KEY_PATH="$KEY_DIR/data.key") ;;
+  esac
   printf '\n===== %s: starting civicgrid-%s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$svc" >>"$logf"
   # Own session (setsid) so a Ctrl-C in this terminal does not reach it; the
   # inner shell records its pid and then becomes the service (exec).
@@ -89,7 +95,7 @@ start_service() {
     CIVICGRID_DATABASE_URL="$(database_url "$svc")" \
     CIVICGRID_AMQP_URL="$AMQP_URL" \
     CIVICGRID_AUTH_PUBLIC_KEY_PATH="$KEY_DIR/auth_public.pem" \
-    CIVICGRID_DATA_KEY_PATH="$KEY_DIR/data.key" \
+    "${own_settings[@]}" \
     "$BIN_DIR/civicgrid-$svc" </dev/null >>"$logf" 2>&1 &
   local _
   for _ in $(seq 1 50); do

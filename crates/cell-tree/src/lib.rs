@@ -8,10 +8,17 @@
 pub mod query;
 pub mod replica;
 pub mod row;
+pub mod service;
+
+/// The `cells` table, for every service that stores the tree (the grid
+/// and each replica). Listed in a service's
+/// `civicgrid_host::Service::MIGRATIONS` after `civicgrid_messaging::MIGRATOR`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub use query::{CellQuery, ListRequest, get, list, list_page, path_of_visible_ancestor, visible};
 pub use replica::CellReplica;
 pub use row::CellRow;
+pub use service::{KnownCells, Replica, ReplicaService};
 
 /// Routing key of `CellCreated`.
 pub const CELL_CREATED: &str = "grid.cell.created";

@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civicgrid_cell_tree::{CELL_CREATED, CELL_UPDATED, CellReplica, CellRow};
+use civicgrid_cell_tree::{CELL_CREATED, CELL_UPDATED, CellReplica, CellRow, MIGRATOR};
 use civicgrid_messaging::{Handler, HandlerError, InboundEvent, NewEvent};
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_testkit::TestDatabase;
 use uuid::Uuid;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 fn cell(id: &str, version: i64, display_name: &str) -> pb::Cell {
     pb::Cell {

@@ -1,9 +1,12 @@
 //! Service defaults: everything a civicgrid service runs besides its own
-//! domain. A service describes itself with [`Service`]; `main` is one call
+//! domain. A service describes itself with [`Service`] (its name, its own
+//! configuration section, the migration sets it needs); `main` is one call
 //! to [`main`], and tests call the service's `build` with test settings.
+//! Its default ports come from the service list ([`catalog`]).
 //!
 //! [`Host::build`] loads the verifying key, opens the pool, applies the
-//! migrations (under sqlx's advisory lock), and binds the gRPC port.
+//! shared and the service's own migrations as one set (under sqlx's
+//! advisory lock), and binds the gRPC port.
 //! [`Host::run`] serves gRPC with health and reflection, reports readiness
 //! from the database and broker, runs the outbox relay and consumers, and
 //! on shutdown reports NOT_SERVING, drains calls and stops the workers.
@@ -16,14 +19,20 @@ use std::time::Duration;
 
 use civicgrid_messaging::broker::BrokerProbe;
 use civicgrid_messaging::{Broker, Consumer, Relay, Subscription, Topology};
+use civicgrid_proto::MessageLimits;
 use civicgrid_runtime::auth::{Authenticator, Verifier};
+use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::health::{DatabaseProbe, Probe};
-use civicgrid_runtime::{CancellationToken, Settings, db, grpc, metrics, shutdown, telemetry};
+use civicgrid_runtime::{
+    CancellationToken, Section, Settings, db, grpc, metrics, shutdown, telemetry,
+};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
+
+pub mod catalog;
 
 /// How long a starting service waits for its database before giving up.
 const MIGRATION_PATIENCE: Duration = Duration::from_secs(60);
@@ -32,14 +41,23 @@ const READINESS_INTERVAL: Duration = Duration::from_secs(2);
 
 /// A civicgrid service as its `main` sees it.
 pub trait Service: Sized + Send + 'static {
-    /// Short name: "grid", "membership", ...
+    /// Short name: "grid", "membership", ...; its row in `infra/services.tsv`
+    /// gives the default ports.
     const NAME: &'static str;
-    /// Default gRPC port.
-    const GRPC_PORT: u16;
-    /// Default metrics port.
-    const METRICS_PORT: u16;
-    /// Builds the service from validated settings.
-    fn build(settings: Settings) -> impl Future<Output = anyhow::Result<Self>> + Send;
+    /// The service's own configuration keys ([`civicgrid_runtime::NoSection`]
+    /// when it has none). They sit beside the shared keys in the same file and
+    /// `CIVICGRID_*` variables; a key of another service's section is refused.
+    type Config: Section;
+    /// Every migration set the service's database needs, shared ones first:
+    /// `civicgrid_messaging::MIGRATOR` (outbox, processed_events), then
+    /// `civicgrid_cell_tree::MIGRATOR` if it stores cells, then its own
+    /// `sqlx::migrate!()`. [`Host::build`] applies them as one set.
+    const MIGRATIONS: &'static [&'static Migrator];
+    /// Builds the service from validated settings and its own section.
+    fn build(
+        settings: Settings,
+        config: Self::Config,
+    ) -> impl Future<Output = anyhow::Result<Self>> + Send;
     /// Runs until `shutdown` is cancelled.
     fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
@@ -47,9 +65,16 @@ pub trait Service: Sized + Send + 'static {
 /// The whole of a service's `main`: settings (a bad value exits with code 2
 /// and a message naming the key), telemetry, build, run until SIGTERM/SIGINT.
 pub fn main<S: Service>() -> ExitCode {
-    let settings = match Settings::load(Settings::defaults(S::NAME, S::GRPC_PORT, S::METRICS_PORT))
-    {
-        Ok(settings) => settings,
+    let entry = match catalog::service(S::NAME) {
+        Ok(entry) => entry,
+        Err(error) => {
+            eprintln!("civicgrid-{}: {error}", S::NAME);
+            return ExitCode::FAILURE;
+        }
+    };
+    let defaults = Settings::defaults(S::NAME, entry.grpc_port, entry.metrics_port);
+    let (settings, config) = match Settings::load::<S::Config>(defaults) {
+        Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("civicgrid-{}: {error}", S::NAME);
             return ExitCode::from(2);
@@ -79,7 +104,7 @@ pub fn main<S: Service>() -> ExitCode {
         let shutdown = CancellationToken::new();
         tokio::spawn(shutdown::cancel_on_signal(shutdown.clone()));
         let outcome = async {
-            let service = S::build(settings).await?;
+            let service = S::build(settings, config).await?;
             service.run(shutdown).await
         }
         .await;
@@ -109,7 +134,7 @@ pub struct Workers {
 }
 
 /// The generated gRPC servers a service serves, each behind bearer-token
-/// authentication.
+/// authentication and with the host's message-size limits.
 pub struct Apis {
     authenticator: Authenticator,
     routes: Option<Routes>,
@@ -126,10 +151,12 @@ impl Apis {
         }
     }
 
-    /// Adds a generated server (e.g. `GridServiceServer::new(api)`).
+    /// Adds a generated server (e.g. `GridServiceServer::new(api)`), with
+    /// its decoding and encoding limits set to [`MAX_MESSAGE_BYTES`].
     pub fn with<S>(mut self, api: S) -> Apis
     where
-        S: tonic::server::NamedService
+        S: MessageLimits
+            + tonic::server::NamedService
             + tower::Service<
                 http::Request<tonic::body::Body>,
                 Response = http::Response<tonic::body::Body>,
@@ -140,6 +167,7 @@ impl Apis {
             + 'static,
         S::Future: Send + 'static,
     {
+        let api = api.with_message_limits(MAX_MESSAGE_BYTES);
         let guarded = InterceptedService::new(api, self.authenticator.clone());
         self.routes = Some(match self.routes.take() {
             Some(routes) => routes.add_service(guarded),
@@ -167,8 +195,13 @@ pub struct Host {
 }
 
 impl Host {
-    /// Loads the key, opens the pool, migrates, binds the port.
-    pub async fn build(settings: Settings, migrator: &'static Migrator) -> anyhow::Result<Host> {
+    /// Loads the key, opens the pool, applies `migrations` (a service's
+    /// [`Service::MIGRATIONS`]) as one set, binds the port.
+    pub async fn build(
+        settings: Settings,
+        migrations: &[&'static Migrator],
+    ) -> anyhow::Result<Host> {
+        let migrator = migrator(migrations)?;
         if let Some(addr) = settings.metrics_addr {
             metrics::install(addr)?;
         }
@@ -181,7 +214,7 @@ impl Host {
         let verifier = Verifier::from_pem(&key, &settings.auth_issuer)
             .map_err(|e| anyhow::anyhow!("configuration error: key `auth_public_key_path`: {e}"))?;
         let pool = db::pool(&settings)?;
-        db::migrate(&pool, migrator, MIGRATION_PATIENCE).await?;
+        db::migrate(&pool, &migrator, MIGRATION_PATIENCE).await?;
         let broker = Broker::new(
             settings.amqp_url.clone(),
             format!("civicgrid-{}", settings.service_name),
@@ -216,6 +249,14 @@ impl Host {
             self.topology.clone(),
             &self.settings.service_name,
         )
+    }
+
+    /// One consumer per subscription, for tests that drive delivery themselves.
+    pub fn consumers(&self, subscriptions: Vec<Subscription>) -> Vec<Consumer> {
+        subscriptions
+            .into_iter()
+            .map(|s| self.consumer(s))
+            .collect()
     }
 
     /// A consumer of `subscription` into this service's database.
@@ -325,6 +366,28 @@ impl Host {
     }
 }
 
+/// One migrator holding every migration of `sets`, sorted by version. Each
+/// migration keeps the version, description and checksum of its file, so a
+/// database migrated when the shared files were copied into each service
+/// still validates.
+///
+/// # Errors
+/// Two sets hold the same version.
+pub fn migrator(sets: &[&Migrator]) -> anyhow::Result<Migrator> {
+    let mut migrations: Vec<sqlx::migrate::Migration> =
+        sets.iter().flat_map(|set| set.iter().cloned()).collect();
+    migrations.sort_by_key(|m| m.version);
+    if let Some(pair) = migrations.windows(2).find(|w| w[0].version == w[1].version) {
+        anyhow::bail!(
+            "two migration sets hold version {}: `{}` and `{}`",
+            pair[0].version,
+            pair[0].description,
+            pair[1].description
+        );
+    }
+    Ok(Migrator::with_migrations(migrations))
+}
+
 /// Readiness: every queue the service consumes has been declared.
 #[derive(Clone, Default)]
 struct QueuesDeclared(Arc<std::sync::atomic::AtomicBool>);
@@ -371,5 +434,35 @@ impl Probe for QueuesDeclared {
                 Err("queues not declared yet".to_owned())
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static FIRST: Migrator = sqlx::migrate!("./tests/migrations/first");
+    static SECOND: Migrator = sqlx::migrate!("./tests/migrations/second");
+
+    #[test]
+    fn sets_merge_in_version_order_keeping_each_checksum() {
+        let merged = migrator(&[&SECOND, &FIRST]).unwrap();
+        let versions: Vec<i64> = merged.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 2, 3]);
+        for m in merged.iter() {
+            let original = FIRST
+                .iter()
+                .chain(SECOND.iter())
+                .find(|o| o.version == m.version)
+                .unwrap();
+            assert_eq!(m.checksum, original.checksum);
+            assert_eq!(m.description, original.description);
+        }
+    }
+
+    #[test]
+    fn two_sets_with_the_same_version_are_refused() {
+        let error = migrator(&[&FIRST, &FIRST]).unwrap_err();
+        assert!(error.to_string().contains("version 1"), "{error}");
     }
 }

@@ -15,6 +15,12 @@ pub mod event;
 pub mod outbox;
 pub mod topology;
 
+/// The outbox, `processed_events` and relay wake-up tables, which every
+/// service that publishes or consumes needs. A service lists this set in its
+/// `civicgrid_host::Service::MIGRATIONS`; the host applies it with the
+/// service's own, so the files exist only here.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 pub use broker::Broker;
 pub use consumer::{Consumer, Handler, HandlerError, InboundEvent, Outcome, Subscription};
 pub use event::NewEvent;

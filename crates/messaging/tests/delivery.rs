@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use civicgrid_messaging::MIGRATOR;
 use civicgrid_messaging::outbox::{backlog, enqueue};
 use civicgrid_messaging::{
     Broker, Consumer, Handler, HandlerError, InboundEvent, NewEvent, Outcome, Relay, Subscription,
@@ -18,8 +19,6 @@ use lapin::BasicProperties;
 use lapin::options::{BasicGetOptions, BasicPublishOptions};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Records every applied event in `applied`; fails as told by `mode`.
 struct Recorder {

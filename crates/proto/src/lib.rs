@@ -8,11 +8,26 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/civicgrid_descriptor.bin"));
 
-/// Vendored Google common types (`google.type.Date`).
+/// A generated gRPC server whose message-size limits can be set. tonic's
+/// servers share no trait for it, so build.rs implements this one for every
+/// service in `proto/`; the host calls it on each server it serves.
+pub trait MessageLimits {
+    /// The server with both the decoding and the encoding limit set to `max_bytes`.
+    fn with_message_limits(self, max_bytes: usize) -> Self;
+}
+
+include!(concat!(env!("OUT_DIR"), "/message_limits.rs"));
+
+/// Vendored Google types: `google.type.Date`, and `google.rpc.Status` and
+/// its error details, which are compiled only so that reflection can
+/// describe the `google.rpc.BadRequest` a client finds in a status.
 pub mod google {
     pub mod r#type {
         // prost names this file with the raw identifier.
         include!(concat!(env!("OUT_DIR"), "/google.r#type.rs"));
+    }
+    pub mod rpc {
+        include!(concat!(env!("OUT_DIR"), "/google.rpc.rs"));
     }
 }
 

@@ -1,13 +1,22 @@
 //! Layered configuration: built-in defaults, then an optional TOML file named
 //! by `CIVICGRID_CONFIG`, then `CIVICGRID_*` environment variables. Every
 //! value is checked before anything starts, and an error names its key.
+//!
+//! The keys every service reads are [`Settings`]; a service's own keys are a
+//! [`Section`] it declares (the grid's `GridSettings`). Both are flat keys of
+//! the same file and the same `CIVICGRID_` prefix, so a key keeps its name
+//! whichever struct owns it. A key neither owns is refused by name: a typo,
+//! or another service's key (`data_key_path` given to membership).
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::Dict;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// `CIVICGRID_*` variables that belong to the scripts and the CLI, not to a
@@ -27,6 +36,16 @@ pub enum ConfigError {
     /// The value could not be parsed into the expected type.
     #[error("configuration error: {0}")]
     Parse(String),
+    /// A key that neither the shared settings nor the service's section has.
+    #[error(
+        "configuration error: unknown key `{key}` (from {origin}); this service reads no such setting"
+    )]
+    Unknown {
+        /// The key as figment sees it (lower case, without `CIVICGRID_`).
+        key: String,
+        /// Where it was given (the file or the environment), as figment names it.
+        origin: String,
+    },
     /// The value parsed but is not acceptable.
     #[error("configuration error: key `{key}`: {reason}")]
     Invalid {
@@ -37,9 +56,28 @@ pub enum ConfigError {
     },
 }
 
-/// Settings every civicgrid service reads.
+/// A service's own configuration keys, declared by the service
+/// (`civicgrid_host::Service::Config`) and loaded from the same layers as
+/// [`Settings`]. Its serialized default must be a map holding every key (an
+/// `Option` serializes as an empty value, which counts): those keys are
+/// what the loader accepts for it.
+pub trait Section: Serialize + DeserializeOwned + Default + Send + Sync + 'static {
+    /// Checks values that parse but are not acceptable; the error names the key.
+    fn validate(&self) -> Result<(), ConfigError> {
+        Ok(())
+    }
+}
+
+/// The section of a service that has no keys of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoSection {}
+
+impl Section for NoSection {}
+
+/// Settings every civicgrid service reads. Unknown keys are refused by the
+/// loader ([`Settings::from_figment`]) rather than by serde, because the same
+/// layers also carry the service's [`Section`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// The service's short name ("grid", "membership", ...): the producer in events and the queue prefix.
     pub service_name: String,
@@ -63,8 +101,6 @@ pub struct Settings {
     pub delivery_limit: u32,
     /// PEM file of the Ed25519 public key that verifies bearer tokens.
     pub auth_public_key_path: PathBuf,
-    /// File with the base64 AES-256 key that seals personal data at rest.
-    pub data_key_path: PathBuf,
     /// Expected `iss` claim of tokens.
     pub auth_issuer: String,
     /// Longest time one RPC may run before DEADLINE_EXCEEDED.
@@ -75,12 +111,6 @@ pub struct Settings {
     pub shutdown_grace_ms: u64,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log_filter: String,
-    /// Grid: supervision warns this many minutes before a deadline.
-    pub supervision_warning_before_minutes: u32,
-    /// Grid: supervision escalates to red this many minutes after a deadline.
-    pub supervision_red_after_minutes: u32,
-    /// Grid: how often the supervision sweeper runs.
-    pub supervision_sweep_interval_ms: u64,
     /// Run the outbox relay and consumers in the background. Tests turn this
     /// off and drive them one step at a time.
     pub background_workers: bool,
@@ -103,23 +133,21 @@ impl Settings {
             queue_prefix: "civicgrid".to_owned(),
             delivery_limit: 5,
             auth_public_key_path: PathBuf::from(".state/keys/auth_public.pem"),
-            data_key_path: PathBuf::from(".state/keys/data.key"),
             auth_issuer: "civicgrid".to_owned(),
             request_timeout_ms: 10_000,
             concurrency_limit: 256,
             shutdown_grace_ms: 10_000,
             log_filter: "info".to_owned(),
-            supervision_warning_before_minutes: 60,
-            supervision_red_after_minutes: 24 * 60,
-            supervision_sweep_interval_ms: 30_000,
             background_workers: true,
         }
     }
 
-    /// Loads settings over `defaults` from the file in `CIVICGRID_CONFIG`
-    /// (if set) and `CIVICGRID_*` variables, then validates them.
-    pub fn load(defaults: Settings) -> Result<Settings, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(defaults));
+    /// Loads the shared settings over `defaults` and the service's section
+    /// `C` over its default, from the file in `CIVICGRID_CONFIG` (if set) and
+    /// `CIVICGRID_*` variables, then validates both.
+    pub fn load<C: Section>(defaults: Settings) -> Result<(Settings, C), ConfigError> {
+        let mut figment =
+            Figment::from(Serialized::defaults(defaults)).merge(Serialized::defaults(C::default()));
         if let Some(path) = std::env::var_os("CIVICGRID_CONFIG") {
             let path = PathBuf::from(path);
             if !path.is_file() {
@@ -134,13 +162,42 @@ impl Settings {
         Self::from_figment(&figment)
     }
 
-    /// Extracts and validates settings from an already layered figment.
-    pub fn from_figment(figment: &Figment) -> Result<Settings, ConfigError> {
+    /// Extracts and validates the shared settings and section `C` from an
+    /// already layered figment (which holds the defaults of both). Every key
+    /// must belong to one of them; the first that does not is refused by name.
+    pub fn from_figment<C: Section>(figment: &Figment) -> Result<(Settings, C), ConfigError> {
+        let shared = keys_of(&Settings::defaults("keys", 0, 0))?;
+        let own = keys_of(&C::default())?;
+        if let Some(key) = shared.intersection(&own).next() {
+            // A programming error in the section, caught by its first test.
+            return Err(ConfigError::Parse(format!(
+                "the service's section redeclares the shared key `{key}`"
+            )));
+        }
+        let given: Dict = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe(e)))?;
+        if let Some(key) = given
+            .keys()
+            .find(|k| !shared.contains(*k) && !own.contains(*k))
+        {
+            let source = figment
+                .find_metadata(key)
+                .map_or_else(|| "an unknown source".to_owned(), |m| m.name.to_string());
+            return Err(ConfigError::Unknown {
+                key: key.clone(),
+                origin: source,
+            });
+        }
         let settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError::Parse(describe(e)))?;
         settings.validate()?;
-        Ok(settings)
+        let section: C = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(describe(e)))?;
+        section.validate()?;
+        Ok((settings, section))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -169,9 +226,6 @@ impl Settings {
         }
         if self.concurrency_limit == 0 {
             return invalid("concurrency_limit", "must be at least 1");
-        }
-        if self.supervision_sweep_interval_ms == 0 {
-            return invalid("supervision_sweep_interval_ms", "must be at least 1");
         }
         if self.request_timeout_ms == 0 {
             return invalid("request_timeout_ms", "must be at least 1");
@@ -204,6 +258,14 @@ impl Settings {
     }
 }
 
+/// The top-level keys `value` serializes to: the keys its owner accepts.
+fn keys_of<T: Serialize>(value: &T) -> Result<BTreeSet<String>, ConfigError> {
+    let dict: Dict = Figment::from(Serialized::defaults(value))
+        .extract()
+        .map_err(|e| ConfigError::Parse(describe(e)))?;
+    Ok(dict.into_keys().collect())
+}
+
 /// Figment's own message names the key and the source; keep every error of a
 /// multi-error report, one per line.
 fn describe(error: figment::Error) -> String {
@@ -219,37 +281,114 @@ mod tests {
     use super::*;
     use figment::providers::Serialized;
 
-    fn figment_with(key: &str, value: &str) -> Figment {
+    /// A section like a service's own.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Own {
+        sweep_interval_ms: u64,
+        key_path: PathBuf,
+    }
+
+    impl Default for Own {
+        fn default() -> Self {
+            Own {
+                sweep_interval_ms: 30_000,
+                key_path: PathBuf::from("a.key"),
+            }
+        }
+    }
+
+    impl Section for Own {
+        fn validate(&self) -> Result<(), ConfigError> {
+            if self.sweep_interval_ms == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "sweep_interval_ms",
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    fn layers<C: Section>() -> Figment {
         Figment::from(Serialized::defaults(Settings::defaults(
             "grid", 50052, 9102,
         )))
-        .merge(Serialized::default(key, value))
+        .merge(Serialized::defaults(C::default()))
+    }
+
+    fn figment_with(key: &str, value: &str) -> Figment {
+        layers::<NoSection>().merge(Serialized::default(key, value))
     }
 
     #[test]
     fn defaults_are_valid() {
-        let figment = Figment::from(Serialized::defaults(Settings::defaults(
-            "grid", 50052, 9102,
-        )));
-        assert!(Settings::from_figment(&figment).is_ok());
+        assert!(Settings::from_figment::<NoSection>(&layers::<NoSection>()).is_ok());
+        assert!(Settings::from_figment::<Own>(&layers::<Own>()).is_ok());
     }
 
     #[test]
     fn an_unparsable_address_names_its_key() {
         let error =
-            Settings::from_figment(&figment_with("grpc_addr", "not-an-address")).unwrap_err();
+            Settings::from_figment::<NoSection>(&figment_with("grpc_addr", "not-an-address"))
+                .unwrap_err();
         assert!(error.to_string().contains("grpc_addr"), "{error}");
     }
 
     #[test]
     fn a_non_postgres_database_url_names_its_key() {
-        let error = Settings::from_figment(&figment_with("database_url", "mysql://x")).unwrap_err();
+        let error = Settings::from_figment::<NoSection>(&figment_with("database_url", "mysql://x"))
+            .unwrap_err();
         assert!(error.to_string().contains("database_url"), "{error}");
     }
 
     #[test]
     fn an_unknown_key_is_refused() {
-        let error = Settings::from_figment(&figment_with("grpc_adr", "127.0.0.1:1")).unwrap_err();
+        let error = Settings::from_figment::<NoSection>(&figment_with("grpc_adr", "127.0.0.1:1"))
+            .unwrap_err();
         assert!(error.to_string().contains("grpc_adr"), "{error}");
+    }
+
+    #[test]
+    fn an_optional_shared_key_is_known_even_when_its_default_is_unset() {
+        let mut defaults = Settings::defaults("grid", 50052, 9102);
+        defaults.metrics_addr = None;
+        let figment = Figment::from(Serialized::defaults(defaults))
+            .merge(Serialized::default("metrics_addr", "127.0.0.1:9999"));
+        let (settings, _) = Settings::from_figment::<NoSection>(&figment).unwrap();
+        assert_eq!(
+            settings.metrics_addr,
+            Some("127.0.0.1:9999".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_sections_key_is_read_by_the_service_that_declares_it() {
+        let figment = layers::<Own>().merge(Serialized::default("key_path", "/keys/b.key"));
+        let (_, own) = Settings::from_figment::<Own>(&figment).unwrap();
+        assert_eq!(own.key_path, PathBuf::from("/keys/b.key"));
+    }
+
+    #[test]
+    fn a_sections_key_given_to_a_service_without_it_is_refused_naming_the_key() {
+        let figment = layers::<NoSection>().merge(Serialized::default("key_path", "/keys/b.key"));
+        let error = Settings::from_figment::<NoSection>(&figment).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::Unknown { key, .. } if key == "key_path"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_mistyped_section_value_names_its_key() {
+        let figment = layers::<Own>().merge(Serialized::default("sweep_interval_ms", "soon"));
+        let error = Settings::from_figment::<Own>(&figment).unwrap_err();
+        assert!(error.to_string().contains("sweep_interval_ms"), "{error}");
+    }
+
+    #[test]
+    fn an_unacceptable_section_value_names_its_key() {
+        let figment = layers::<Own>().merge(Serialized::default("sweep_interval_ms", 0));
+        let error = Settings::from_figment::<Own>(&figment).unwrap_err();
+        assert!(error.to_string().contains("sweep_interval_ms"), "{error}");
     }
 }

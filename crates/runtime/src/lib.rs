@@ -18,5 +18,5 @@ pub mod telemetry;
 pub mod trace_context;
 pub mod transaction;
 
-pub use config::Settings;
+pub use config::{NoSection, Section, Settings};
 pub use tokio_util::sync::CancellationToken;

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod app;
 pub mod broker;
 pub mod database;
 pub mod eventually;
@@ -13,6 +14,7 @@ pub mod proxy;
 pub mod settings;
 pub mod tokens;
 
+pub use app::TestApp;
 pub use broker::TestBroker;
 pub use database::TestDatabase;
 pub use eventually::eventually;

@@ -7,4 +7,5 @@ pub mod api;
 pub mod events;
 pub mod startup;
 
-pub use startup::Application;
+/// The running centres service.
+pub type Application = civicgrid_cell_tree::Replica<api::CentresApi>;

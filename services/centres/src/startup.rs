@@ -1,64 +1,19 @@
-//! The centres service assembled: gRPC API, outbox relay, grid replica consumer.
+//! The centres service assembled: its API, the outbox relay and the grid
+//! replica consumer, run by the shared `civicgrid_cell_tree::Replica` shape.
 
-use civicgrid_host::{Apis, Host, Service, Workers};
-use civicgrid_messaging::Consumer;
+use civicgrid_cell_tree::{KnownCells, ReplicaService};
+use civicgrid_host::Apis;
+use civicgrid_messaging::{Subscription, Topology};
 use civicgrid_proto::centres::v1::centres_service_server::CentresServiceServer;
-use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
-use civicgrid_runtime::{CancellationToken, Settings};
-use sqlx::PgPool;
 
 use crate::api::CentresApi;
 use crate::events::subscriptions;
 
-/// The service's migrations, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// The running centres service.
-pub struct Application {
-    host: Host,
-}
-
-impl Application {
-    /// The address gRPC listens on.
-    pub fn grpc_addr(&self) -> std::net::SocketAddr {
-        self.host.grpc_addr()
-    }
-
-    /// The service's database.
-    pub fn pool(&self) -> &PgPool {
-        &self.host.pool
-    }
-
-    /// One consumer per subscription, for tests that drive delivery themselves.
-    pub fn consumers(&self) -> Vec<Consumer> {
-        subscriptions(&self.host.topology)
-            .into_iter()
-            .map(|s| self.host.consumer(s))
-            .collect()
-    }
-}
-
-impl Service for Application {
+impl ReplicaService for CentresApi {
     const NAME: &'static str = "centres";
-    const GRPC_PORT: u16 = 50053;
-    const METRICS_PORT: u16 = 9103;
+    const SUBSCRIPTIONS: fn(&Topology) -> Vec<Subscription> = subscriptions;
 
-    async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Ok(Application {
-            host: Host::build(settings, &MIGRATOR).await?,
-        })
-    }
-
-    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = CentresServiceServer::new(CentresApi::new(self.host.pool.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let workers = Workers {
-            relay: true,
-            subscriptions: subscriptions(&self.host.topology),
-            ..Default::default()
-        };
-        let apis = Apis::new(&self.host.authenticator).with(api);
-        self.host.serve(apis, workers, shutdown).await
+    fn apis(apis: Apis, known_cells: KnownCells) -> Apis {
+        apis.with(CentresServiceServer::new(CentresApi { known_cells }))
     }
 }

@@ -58,7 +58,11 @@ async fn run() {
         .map(|v| v != "off")
         .unwrap_or(true);
     settings.background_workers = relay;
-    let app = Application::build(settings).await.expect("grid");
+    let config = civicgrid_grid::config::GridSettings {
+        data_key_path: TestKeys::get().data_key_path.clone(),
+        ..Default::default()
+    };
+    let app = Application::build(settings, config).await.expect("grid");
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run(shutdown.clone()));

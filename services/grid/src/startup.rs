@@ -10,7 +10,6 @@ use civicgrid_proto::grid::v1::directory_service_server::DirectoryServiceServer;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_proto::grid::v1::task_service_server::TaskServiceServer;
 use civicgrid_runtime::crypto::DataKey;
-use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
@@ -18,16 +17,19 @@ use crate::api::directory::DirectoryApi;
 use crate::api::grid::GridApi;
 use crate::api::tasks::TaskApi;
 use crate::commands::sweep_supervision::sweep_once;
+use crate::config::GridSettings;
 use crate::domain::supervision::Ladder;
 use crate::store::lookups::Lookups;
 
-/// The grid's migrations, embedded in the binary.
+/// The grid's own migrations, embedded in the binary; the shared ones are
+/// in [`Service::MIGRATIONS`].
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The running grid service.
 pub struct Application {
     host: Host,
     key: DataKey,
+    config: GridSettings,
 }
 
 impl Application {
@@ -43,7 +45,7 @@ impl Application {
 
     /// The supervision ladder from the settings.
     pub fn ladder(&self) -> Ladder {
-        ladder(&self.host.settings)
+        self.config.ladder()
     }
 
     /// A relay over the outbox, for tests that drive delivery themselves.
@@ -54,22 +56,26 @@ impl Application {
 
 impl Service for Application {
     const NAME: &'static str = "grid";
-    const GRPC_PORT: u16 = 50052;
-    const METRICS_PORT: u16 = 9102;
+    type Config = GridSettings;
+    // The grid's cells table starts as the shared one; its own migrations constrain it.
+    const MIGRATIONS: &'static [&'static sqlx::migrate::Migrator] = &[
+        &civicgrid_messaging::MIGRATOR,
+        &civicgrid_cell_tree::MIGRATOR,
+        &MIGRATOR,
+    ];
 
-    async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let key = DataKey::load(&settings.data_key_path)
+    async fn build(settings: Settings, config: GridSettings) -> anyhow::Result<Self> {
+        let key = DataKey::load(&config.data_key_path)
             .map_err(|e| anyhow::anyhow!("configuration error: key `data_key_path`: {e}"))?;
         Ok(Application {
-            host: Host::build(settings, &MIGRATOR).await?,
+            host: Host::build(settings, Self::MIGRATIONS).await?,
             key,
+            config,
         })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let api = GridServiceServer::new(GridApi::new(self.host.pool.clone()));
         // One cache of directory lookups for both APIs, so a directory change
         // made here is seen by the next task at once.
         let lookups = Arc::new(Lookups::new());
@@ -77,19 +83,15 @@ impl Service for Application {
             self.host.pool.clone(),
             lookups.clone(),
             self.key.clone(),
-        ))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        ));
         let sweeper: Job = {
             let pool = self.host.pool.clone();
             let ladder = self.ladder();
-            let interval = Duration::from_millis(self.host.settings.supervision_sweep_interval_ms);
+            let interval = self.config.sweep_interval();
             Box::new(move |stop| Box::pin(sweep_forever(pool, ladder, interval, stop)))
         };
         let directory_api =
-            DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone(), lookups.clone()))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES);
+            DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone(), lookups.clone()));
         let workers = Workers {
             relay: true,
             jobs: vec![sweeper],
@@ -100,15 +102,6 @@ impl Service for Application {
             .with(directory_api)
             .with(tasks);
         self.host.serve(apis, workers, shutdown).await
-    }
-}
-
-fn ladder(settings: &Settings) -> Ladder {
-    Ladder {
-        warning_before: chrono::Duration::minutes(i64::from(
-            settings.supervision_warning_before_minutes,
-        )),
-        red_after: chrono::Duration::minutes(i64::from(settings.supervision_red_after_minutes)),
     }
 }
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use civicgrid_host::Service;
 use civicgrid_messaging::{Consumer, Relay};
 use civicgrid_runtime::CancellationToken;
-use civicgrid_testkit::{TestBroker, TestDatabase, test_settings};
+use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, test_settings};
 use sqlx::PgPool;
 
 /// One running service.
@@ -68,7 +68,11 @@ impl County {
         };
 
         let db = TestDatabase::create_empty().await.unwrap();
-        let grid = civicgrid_grid::Application::build(settings("grid", &db))
+        let grid_config = civicgrid_grid::config::GridSettings {
+            data_key_path: TestKeys::get().data_key_path.clone(),
+            ..Default::default()
+        };
+        let grid = civicgrid_grid::Application::build(settings("grid", &db), grid_config)
             .await
             .unwrap();
         let grid_relay = grid.relay();
@@ -85,7 +89,9 @@ impl County {
         macro_rules! replica {
             ($name:literal, $app:ty) => {{
                 let db = TestDatabase::create_empty().await.unwrap();
-                let app = <$app>::build(settings($name, &db)).await.unwrap();
+                let app = <$app>::build(settings($name, &db), Default::default())
+                    .await
+                    .unwrap();
                 let consumers = app.consumers();
                 for consumer in &consumers {
                     broker.track_queue(consumer.queue_name());

@@ -51,14 +51,18 @@ async fn create_county_and_street(county: &County) {
 #[tokio::test]
 async fn every_service_reports_serving_and_lists_its_services_over_reflection() {
     let county = County::start(Workers::Driven).await;
-    let expected = [
-        ("grid", "civicgrid.grid.v1.GridService"),
-        ("membership", "civicgrid.membership.v1.MembershipService"),
-        ("centres", "civicgrid.centres.v1.CentresService"),
-        ("assessment", "civicgrid.assessment.v1.AssessmentService"),
-    ];
-    for (service, (name, full_name)) in county.all().zip(expected) {
-        assert_eq!(service.name, name);
+    // Every service of the list runs in the county, each serving its API.
+    let listed: Vec<&str> = civicgrid_host::catalog::services()
+        .unwrap()
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    let mut running: Vec<&str> = county.all().map(|s| s.name).collect();
+    running.sort_by_key(|name| listed.iter().position(|l| l == name));
+    assert_eq!(running, listed);
+    for service in county.all() {
+        let name = service.name;
+        let full_name = civicgrid_host::catalog::service(name).unwrap().api;
         let channel = tonic::transport::Endpoint::from_shared(endpoint(service.addr))
             .unwrap()
             .connect()
@@ -97,7 +101,7 @@ async fn every_service_reports_serving_and_lists_its_services_over_reflection() 
             host: String::new(),
             message_request: Some(MessageRequest::ListServices(String::new())),
         };
-        let mut responses = ServerReflectionClient::new(channel)
+        let mut responses = ServerReflectionClient::new(channel.clone())
             .server_reflection_info(tokio_stream::iter(vec![request]))
             .await
             .unwrap()
@@ -119,6 +123,36 @@ async fn every_service_reports_serving_and_lists_its_services_over_reflection() 
         }
         wanted.sort();
         assert_eq!(listed, wanted, "{name}");
+
+        // grpcurl resolves the details of an INVALID_ARGUMENT through
+        // reflection: google.rpc.BadRequest must be in the served set.
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(
+                "google.rpc.BadRequest".to_owned(),
+            )),
+        };
+        let mut responses = ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::FileDescriptorResponse(files)) =
+            responses.message().await.unwrap().unwrap().message_response
+        else {
+            panic!("{name}: google.rpc.BadRequest is not served over reflection");
+        };
+        let files: Vec<prost_types::FileDescriptorProto> = files
+            .file_descriptor_proto
+            .iter()
+            .map(|bytes| prost::Message::decode(bytes.as_slice()).unwrap())
+            .collect();
+        assert!(
+            files.iter().any(|f| f.package() == "google.rpc"
+                && f.message_type.iter().any(|m| m.name() == "BadRequest")),
+            "{name}: {:?}",
+            files.iter().map(|f| f.name()).collect::<Vec<_>>()
+        );
     }
 }
 

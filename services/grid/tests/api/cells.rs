@@ -450,6 +450,11 @@ fn a_bad_configuration_value_stops_the_service_naming_the_key() {
         ("CIVICGRID_DATABASE_URL", "mysql://nowhere", "database_url"),
         ("CIVICGRID_DELIVERY_LIMIT", "-3", "delivery_limit"),
         ("CIVICGRID_GRPC_ADRESS", "127.0.0.1:1", "grpc_adress"),
+        (
+            "CIVICGRID_SUPERVISION_SWEEP_INTERVAL_MS",
+            "soon",
+            "supervision_sweep_interval_ms",
+        ),
     ] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_civicgrid-grid"))
             .env(key, value)

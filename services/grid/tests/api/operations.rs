@@ -8,18 +8,27 @@ use civicgrid_grid::Application;
 use civicgrid_host::Service;
 use civicgrid_runtime::CancellationToken;
 use civicgrid_testkit::{
-    FaultProxy, TestBroker, TestDatabase, endpoint, eventually, test_settings,
+    FaultProxy, TestBroker, TestDatabase, TestKeys, endpoint, eventually, test_settings,
 };
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+/// The grid's own section for tests: the test data key.
+fn grid_config() -> civicgrid_grid::config::GridSettings {
+    civicgrid_grid::config::GridSettings {
+        data_key_path: TestKeys::get().data_key_path.clone(),
+        ..Default::default()
+    }
+}
 
 #[tokio::test]
 async fn replicas_starting_together_apply_each_migration_exactly_once() {
     civicgrid_runtime::telemetry::init_for_tests();
     let db = TestDatabase::create_empty().await.unwrap();
     let broker = TestBroker::new();
-    let starts = (0..4).map(|_| Application::build(test_settings("grid", &db, &broker)));
+    let starts =
+        (0..4).map(|_| Application::build(test_settings("grid", &db, &broker), grid_config()));
     // join_all polls them together: all start before any finishes migrating.
     let apps = futures::future::join_all(starts).await;
     assert!(apps.iter().all(Result::is_ok), "every replica started");
@@ -28,10 +37,12 @@ async fn replicas_starting_together_apply_each_migration_exactly_once() {
             .fetch_all(&db.pool)
             .await
             .unwrap();
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+    let expected: Vec<i64> = civicgrid_host::migrator(Application::MIGRATIONS)
         .unwrap()
-        .count();
-    assert_eq!(applied.len(), files);
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(applied, expected);
 }
 
 #[tokio::test]
@@ -45,7 +56,7 @@ async fn health_follows_the_database_not_serving_while_it_is_unreachable_and_ser
     let mut settings = test_settings("grid", &db, &broker);
     settings.database_url = format!("postgres://postgres@{}/{}", proxy.addr, db.name);
     settings.database_acquire_timeout_ms = 500;
-    let app = Application::build(settings).await.unwrap();
+    let app = Application::build(settings, grid_config()).await.unwrap();
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run(shutdown.clone()));

@@ -48,9 +48,12 @@ async fn callers_reporting_through_a_database_restart_see_only_unavailable_and_e
     let broker = TestBroker::new();
     // The production pool settings (3 s acquire timeout, ping after idle):
     // the outage must be detected by what ships, not by a test-only tweak.
-    let app = Application::build(test_settings("grid", &db, &broker))
-        .await
-        .unwrap();
+    let app = Application::build(
+        test_settings("grid", &db, &broker),
+        super::support::test_config(),
+    )
+    .await
+    .unwrap();
     let addr = app.grpc_addr();
     let shutdown = CancellationToken::new();
     let _stop_app = shutdown.clone().drop_guard();

@@ -18,6 +18,14 @@ use sqlx::PgPool;
 use tonic::Status;
 use tonic::transport::Channel;
 
+/// The grid's own section for tests: the test data key.
+pub fn test_config() -> civicgrid_grid::config::GridSettings {
+    civicgrid_grid::config::GridSettings {
+        data_key_path: TestKeys::get().data_key_path.clone(),
+        ..Default::default()
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
@@ -37,7 +45,7 @@ impl TestApp {
         civicgrid_runtime::telemetry::init_for_tests();
         let db = TestDatabase::create_empty().await.unwrap();
         let broker = TestBroker::new();
-        let app = Application::build(test_settings("grid", &db, &broker))
+        let app = Application::build(test_settings("grid", &db, &broker), test_config())
             .await
             .unwrap();
         let (addr, pool, relay, ladder) = (
