@@ -11,6 +11,7 @@ pub mod eventually;
 pub mod grpc;
 pub mod private_postgres;
 pub mod proxy;
+pub mod replica_checks;
 pub mod settings;
 pub mod tokens;
 
