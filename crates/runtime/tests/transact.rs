@@ -84,9 +84,11 @@ async fn a_serialization_failure_is_retried_and_the_second_attempt_commits() {
         conflicts: 1,
         attempts: AtomicU32::new(0),
     };
-    let seen = transact(&database.pool, &work, |tx, work| Box::pin(work.increment(tx)))
-        .await
-        .expect("the retry commits");
+    let seen = transact(&database.pool, &work, |tx, work| {
+        Box::pin(work.increment(tx))
+    })
+    .await
+    .expect("the retry commits");
     assert_eq!(work.attempts.load(Ordering::SeqCst), 2);
     // The second attempt saw the other transaction's change and added to it.
     assert_eq!(seen, 100);
@@ -101,9 +103,11 @@ async fn a_conflict_on_every_attempt_is_returned_after_the_last_with_its_sqlstat
         conflicts: u32::MAX,
         attempts: AtomicU32::new(0),
     };
-    let error = transact(&database.pool, &work, |tx, work| Box::pin(work.increment(tx)))
-        .await
-        .expect_err("conflicts every time");
+    let error = transact(&database.pool, &work, |tx, work| {
+        Box::pin(work.increment(tx))
+    })
+    .await
+    .expect_err("conflicts every time");
     assert_eq!(work.attempts.load(Ordering::SeqCst), MAX_ATTEMPTS);
     assert_eq!(sqlstate(&error).as_deref(), Some("40001"));
     // Only the other transactions committed.
