@@ -66,6 +66,8 @@ fn assignment(a: &Assignment) -> pb::DepartmentAssignment {
         check_in_time: a.check_in_time.map(timestamp),
         resolve_time: a.resolve_time.map(timestamp),
         return_reason: a.return_reason.clone().unwrap_or_default(),
+        return_time: a.return_time.map(timestamp),
+        release_time: a.release_time.map(timestamp),
         extension_requested_until: a.extension.as_ref().map(|e| timestamp(e.until)),
         extension_reason: a
             .extension

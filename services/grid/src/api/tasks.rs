@@ -125,7 +125,8 @@ impl TaskService for TaskApi {
         let caller = Caller::of(&request)?;
         let page = parse::work_queue(request.get_ref())?;
         let scope = self.scope(caller).await?;
-        // A department operator's queue is their department's open tasks.
+        // A department operator's queue is their department's open tasks,
+        // without those it returned or was released from.
         let department = caller
             .has_role(Role::DepartmentOperator)
             .then(|| caller.department.clone())
@@ -133,6 +134,7 @@ impl TaskService for TaskApi {
         let filter = TaskFilter {
             scope,
             department,
+            department_active: true,
             open_only: true,
             after: page.after,
             limit: paging::limit(page.size),
