@@ -1,6 +1,8 @@
 //! Stored tasks and orders into protobuf messages, shared by the API and
 //! the published events so both always say the same thing.
 
+pub mod directory;
+
 use civicgrid_cell_tree::row::{etag, timestamp};
 use civicgrid_proto::grid::v1 as pb;
 
