@@ -1,6 +1,8 @@
 //! Stored tasks and orders into protobuf messages, shared by the API and
 //! the published events so both always say the same thing.
 
+pub mod directory;
+
 use civicgrid_cell_tree::row::{etag, timestamp};
 use civicgrid_proto::grid::v1 as pb;
 
@@ -66,6 +68,8 @@ fn assignment(a: &Assignment) -> pb::DepartmentAssignment {
         check_in_time: a.check_in_time.map(timestamp),
         resolve_time: a.resolve_time.map(timestamp),
         return_reason: a.return_reason.clone().unwrap_or_default(),
+        return_time: a.return_time.map(timestamp),
+        release_time: a.release_time.map(timestamp),
         extension_requested_until: a.extension.as_ref().map(|e| timestamp(e.until)),
         extension_reason: a
             .extension

@@ -3,7 +3,6 @@
 //! write; every authenticated caller reads, because every role works with
 //! tasks measured against the directory.
 
-pub mod convert;
 pub mod parse;
 
 use std::sync::Arc;
@@ -18,11 +17,11 @@ use civicgrid_runtime::transaction::transact;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use self::convert::{calendar_proto, category_proto, department_proto, policy_proto};
 use crate::commands::create_category::create_category;
 use crate::commands::create_department::create_department;
 use crate::commands::set_deadline_policy::set_deadline_policy;
 use crate::commands::set_working_calendar::set_working_calendar;
+use crate::convert::directory::{calendar_proto, category_proto, department_proto, policy_proto};
 use crate::domain::directory::{calendar_name, policy_name};
 use crate::store::directory as store;
 use crate::store::lookups::Lookups;

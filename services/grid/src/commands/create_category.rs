@@ -1,10 +1,13 @@
-//! CreateCategory: a kind of task, with the extra fields a report of it carries.
+//! CreateCategory: a kind of task, with the extra fields a report of it
+//! carries; published as `grid.category.created`.
 
+use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
 use super::{CommandError, check_may_edit_directory, now};
 use crate::domain::directory::{Category, Versioned};
+use crate::events::publish;
 use crate::store::directory as store;
 use crate::store::lookups::Lookups;
 
@@ -22,12 +25,18 @@ pub async fn create_category(
     if !store::insert_category(conn, &category, at).await? {
         return Err(CommandError::already_exists(category.id.resource_name()));
     }
-    lookups.invalidate();
-    tracing::info!(category = %category.id, by = %caller.subject, "category created");
-    Ok(Versioned {
+    let stored = Versioned {
         value: category,
         version: 1,
         create_time: at,
         update_time: at,
-    })
+    };
+    outbox::enqueue(
+        &mut *conn,
+        &publish::category_created(&stored, &caller.subject),
+    )
+    .await?;
+    lookups.invalidate();
+    tracing::info!(category = %stored.value.id, by = %caller.subject, "category created");
+    Ok(stored)
 }

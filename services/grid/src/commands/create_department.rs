@@ -1,13 +1,14 @@
-//! CreateDepartment: a department that tasks can be whistled to.
-//!
-//! The directory publishes no events yet: nothing outside the grid keeps a
-//! copy of it, and tasks carry the deadlines computed when they were set.
+//! CreateDepartment: a department that tasks can be whistled to, published
+//! as `grid.department.created` so other services can show and score
+//! departments by name.
 
+use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
 use super::{CommandError, check_may_edit_directory, now};
 use crate::domain::directory::{Department, Versioned};
+use crate::events::publish;
 use crate::store::directory as store;
 use crate::store::lookups::Lookups;
 
@@ -24,12 +25,18 @@ pub async fn create_department(
     if !store::insert_department(conn, &department, at).await? {
         return Err(CommandError::already_exists(department.id.resource_name()));
     }
-    lookups.invalidate();
-    tracing::info!(department = %department.id, by = %caller.subject, "department created");
-    Ok(Versioned {
+    let stored = Versioned {
         value: department,
         version: 1,
         create_time: at,
         update_time: at,
-    })
+    };
+    outbox::enqueue(
+        &mut *conn,
+        &publish::department_created(&stored, &caller.subject),
+    )
+    .await?;
+    lookups.invalidate();
+    tracing::info!(department = %stored.value.id, by = %caller.subject, "department created");
+    Ok(stored)
 }

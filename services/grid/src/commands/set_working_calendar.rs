@@ -1,11 +1,14 @@
-//! SetWorkingCalendar: one year's holidays and make-up working days.
+//! SetWorkingCalendar: one year's holidays and make-up working days,
+//! published as `grid.working_calendar.set`.
 
+use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
 use super::{CommandError, check_may_edit_directory, now};
 use crate::domain::calendar::YearCalendar;
 use crate::domain::directory::Versioned;
+use crate::events::publish;
 use crate::store::directory as store;
 use crate::store::lookups::Lookups;
 
@@ -18,7 +21,12 @@ pub async fn set_working_calendar(
     calendar: YearCalendar,
 ) -> Result<Versioned<YearCalendar>, CommandError> {
     check_may_edit_directory(caller)?;
-    let stored = store::upsert_working_calendar(conn, &calendar, now()).await?;
+    let stored = store::upsert_working_calendar(&mut *conn, &calendar, now()).await?;
+    outbox::enqueue(
+        &mut *conn,
+        &publish::working_calendar_set(&stored, &caller.subject),
+    )
+    .await?;
     lookups.invalidate();
     tracing::info!(
         year = calendar.year,

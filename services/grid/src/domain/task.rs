@@ -125,6 +125,13 @@ impl AssignmentState {
     pub fn is_open(self) -> bool {
         matches!(self, AssignmentState::Assigned | AssignmentState::CheckedIn)
     }
+
+    /// Whether the assignment stays on the task after a later whistle or a
+    /// reopening: who bounced a task, or was let go, is part of its record
+    /// (the command centre reads it off the task, not only the history).
+    pub fn outlives_its_whistle(self) -> bool {
+        matches!(self, AssignmentState::Returned | AssignmentState::Released)
+    }
 }
 
 /// An extension a department asked for.
@@ -159,6 +166,10 @@ pub struct Assignment {
     pub resolve_time: Option<DateTime<Utc>>,
     /// Why it returned the task.
     pub return_reason: Option<String>,
+    /// When it returned the task.
+    pub return_time: Option<DateTime<Utc>>,
+    /// When it was released from the task.
+    pub release_time: Option<DateTime<Utc>>,
     /// A pending extension request.
     pub extension: Option<ExtensionRequest>,
 }
@@ -181,7 +192,11 @@ pub struct Lifecycle {
     pub accept_due: Option<DateTime<Utc>>,
     /// The grid must resolve by then (while it handles the task itself).
     pub resolve_due: Option<DateTime<Utc>>,
-    /// Departments of the current whistle, lead first.
+    /// Departments of the current whistle, lead first in the order named,
+    /// then those of earlier whistles that returned the task or were
+    /// released, the latest whistle first. A department appears again when
+    /// it is whistled again after returning; at most one of its assignments
+    /// is open.
     pub assignments: Vec<Assignment>,
     /// How often dissatisfaction reopened it.
     pub reopen_count: i32,
@@ -217,9 +232,16 @@ impl Lifecycle {
         }
     }
 
-    /// The assignment of `department` in the current whistle.
+    /// The open assignment of `department`, or else its latest one.
     pub fn assignment(&self, department: &str) -> Option<&Assignment> {
-        self.assignments.iter().find(|a| a.department == department)
+        let mut of_department = self
+            .assignments
+            .iter()
+            .filter(|a| a.department == department);
+        of_department
+            .clone()
+            .find(|a| a.state.is_open())
+            .or_else(|| of_department.next())
     }
 }
 
@@ -435,10 +457,20 @@ pub fn apply(
                 check_in_time: None,
                 resolve_time: None,
                 return_reason: None,
+                return_time: None,
+                release_time: None,
                 extension: None,
             };
+            // The earlier whistle's open and resolved parts end with it; its
+            // returns and releases stay on the record.
+            let earlier = current
+                .assignments
+                .iter()
+                .filter(|a| a.state.outlives_its_whistle())
+                .cloned();
             next.assignments = std::iter::once(assign(lead, Role::Lead))
                 .chain(assisting.iter().map(|d| assign(d, Role::Assisting)))
+                .chain(earlier)
                 .collect();
             next.state = S::Whistled;
             next.accept_due = None;
@@ -484,6 +516,7 @@ pub fn apply(
             }
             assignment.state = AssignmentState::Returned;
             assignment.return_reason = Some(reason.clone());
+            assignment.return_time = Some(now);
             assignment.extension = None;
             if assignment.role == Role::Lead {
                 next.state = S::Returned;
@@ -502,6 +535,7 @@ pub fn apply(
                 ));
             }
             assignment.state = AssignmentState::Released;
+            assignment.release_time = Some(now);
             assignment.extension = None;
             steps.push("released", S::Whistled, Some(department), None);
             finish_if_complete(&mut next, &mut steps, department);
@@ -521,7 +555,7 @@ pub fn apply(
                 // Back with the grid, which handles it or whistles again.
                 next.state = S::Accepted;
                 next.reopen_count += 1;
-                next.assignments.clear();
+                next.assignments.retain(|a| a.state.outlives_its_whistle());
                 next.resolve_due = Some(rules.resolve_due(now));
                 steps.push("rated", S::Accepted, None, Some(reason));
                 steps.push("reopened", S::Accepted, None, Some(reason));
@@ -635,18 +669,19 @@ fn open_assignment<'a>(
             state: from.label(),
         });
     }
-    let assignment = next
+    // A department whistled again after returning has its returned
+    // assignment too: act on the open one.
+    let mut of_department = next
         .assignments
         .iter_mut()
-        .find(|a| a.department == department)
-        .ok_or_else(|| department_error(department, "is not assigned to this task"))?;
-    if !assignment.state.is_open() {
-        return Err(department_error(
-            department,
-            "has finished its part already",
-        ));
+        .filter(|a| a.department == department)
+        .peekable();
+    if of_department.peek().is_none() {
+        return Err(department_error(department, "is not assigned to this task"));
     }
-    Ok(assignment)
+    of_department
+        .find(|a| a.state.is_open())
+        .ok_or_else(|| department_error(department, "has finished its part already"))
 }
 
 /// The task is resolved once the lead has resolved and no assisting
@@ -790,7 +825,9 @@ pub struct Task {
 }
 
 impl Task {
-    /// The ids of the departments on its current whistle.
+    /// The ids of the departments on it: the current whistle's, and those
+    /// that returned it or were released (they may still read it; acting
+    /// needs an open assignment).
     pub fn departments(&self) -> Vec<&str> {
         self.lifecycle
             .assignments

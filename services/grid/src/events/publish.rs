@@ -6,10 +6,102 @@ use civicgrid_messaging::event::meta;
 use civicgrid_proto::grid::v1 as pb;
 
 use crate::convert;
+use crate::convert::directory::{calendar_proto, category_proto, department_proto, policy_proto};
+use crate::domain::calendar::YearCalendar;
+use crate::domain::directory::{Category, DeadlinePolicy, Department, Versioned, calendar_name};
 use crate::domain::task::{HistoryEntry, Task, TaskId};
 use crate::store::supervision::OrderRow;
 
 const PRODUCER: &str = "grid";
+
+/// Routing key of [`department_created`].
+pub const DEPARTMENT_CREATED: &str = "grid.department.created";
+/// Routing key of [`category_created`].
+pub const CATEGORY_CREATED: &str = "grid.category.created";
+/// Routing key of [`deadline_policy_set`].
+pub const DEADLINE_POLICY_SET: &str = "grid.deadline_policy.set";
+/// Routing key of [`working_calendar_set`].
+pub const WORKING_CALENDAR_SET: &str = "grid.working_calendar.set";
+
+/// `grid.department.created` for a new department.
+pub fn department_created(stored: &Versioned<Department>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        DEPARTMENT_CREATED,
+        &stored.value.id.resource_name(),
+        stored.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        DEPARTMENT_CREATED,
+        &pb::DepartmentCreated {
+            meta: Some(meta),
+            department: Some(department_proto(stored)),
+        },
+    )
+}
+
+/// `grid.category.created` for a new category.
+pub fn category_created(stored: &Versioned<Category>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        CATEGORY_CREATED,
+        &stored.value.id.resource_name(),
+        stored.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        CATEGORY_CREATED,
+        &pb::CategoryCreated {
+            meta: Some(meta),
+            category: Some(category_proto(stored)),
+        },
+    )
+}
+
+/// `grid.deadline_policy.set` for a policy set (first or again).
+pub fn deadline_policy_set(stored: &Versioned<DeadlinePolicy>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        DEADLINE_POLICY_SET,
+        &stored.value.resource_name(),
+        stored.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        DEADLINE_POLICY_SET,
+        &pb::DeadlinePolicySet {
+            meta: Some(meta),
+            policy: Some(policy_proto(stored)),
+        },
+    )
+}
+
+/// `grid.working_calendar.set` for a year's calendar set (first or again).
+pub fn working_calendar_set(stored: &Versioned<YearCalendar>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        WORKING_CALENDAR_SET,
+        &calendar_name(stored.value.year),
+        stored.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        WORKING_CALENDAR_SET,
+        &pb::WorkingCalendarSet {
+            meta: Some(meta),
+            calendar: Some(calendar_proto(stored)),
+        },
+    )
+}
 
 /// `grid.cell.created` for a new cell.
 pub fn cell_created(row: &CellRow, actor: &str, causation_id: &str) -> NewEvent {

@@ -116,8 +116,9 @@ pub async fn update(
     for (position, a) in lifecycle.assignments.iter().enumerate() {
         sqlx::query(
             "INSERT INTO task_assignments (task_id, department_id, position, role, state, whistle_time, check_in_due, \
-               return_due, resolve_due, check_in_time, resolve_time, return_reason, extension_until, extension_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+               return_due, resolve_due, check_in_time, resolve_time, return_reason, extension_until, extension_reason, \
+               return_time, release_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(id.uuid())
         .bind(&a.department)
@@ -133,6 +134,8 @@ pub async fn update(
         .bind(a.return_reason.as_deref())
         .bind(a.extension.as_ref().map(|e| e.until))
         .bind(a.extension.as_ref().map(|e| e.reason.as_str()))
+        .bind(a.return_time)
+        .bind(a.release_time)
         .execute(&mut *conn)
         .await?;
     }
@@ -226,8 +229,11 @@ pub struct TaskFilter {
     pub ancestor_path: Option<String>,
     /// Only in this state.
     pub state: Option<TaskState>,
-    /// Only assigned to this department.
+    /// Only with an assignment of this department (any, returned ones too).
     pub department: Option<String>,
+    /// With `department`: only where its assignment is still part of the
+    /// work (assigned, checked in or resolved), not returned or released.
+    pub department_active: bool,
     /// Only of this category.
     pub category: Option<String>,
     /// Only with a deadline lapsed before this time and still open.
@@ -258,7 +264,8 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<Task>>
            ($1 OR t.cell_path LIKE ANY($2) OR EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id AND a.department_id = ANY($3))) \
            AND ($4::text IS NULL OR t.cell_path LIKE $4 || '%') \
            AND ($5::smallint IS NULL OR t.state = $5) \
-           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id AND a.department_id = $6)) \
+           AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id AND a.department_id = $6 \
+                AND (NOT $15 OR a.state IN (1, 2, 3)))) \
            AND ($7::text IS NULL OR t.category_id = $7) \
            AND ($8::timestamptz IS NULL OR (t.state = 1 AND t.accept_due < $8) OR (t.state IN (2, 3) AND t.resolve_due < $8) \
                 OR (t.state = 4 AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id \
@@ -283,6 +290,7 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<Task>>
     .bind(filter.after.map(|(time, _)| time))
     .bind(filter.after.map(|(_, id)| id))
     .bind(filter.limit)
+    .bind(filter.department_active)
     .fetch_all(pool)
     .await?;
     let tasks = rows
@@ -331,7 +339,7 @@ async fn with_assignments(
     let ids: Vec<Uuid> = tasks.iter().map(|t| t.id.uuid()).collect();
     let rows = sqlx::query(
         "SELECT task_id, department_id, role, state, whistle_time, check_in_due, return_due, resolve_due, check_in_time, \
-           resolve_time, return_reason, extension_until, extension_reason \
+           resolve_time, return_reason, extension_until, extension_reason, return_time, release_time \
          FROM task_assignments WHERE task_id = ANY($1) ORDER BY task_id, position",
     )
     .bind(&ids)
@@ -359,6 +367,8 @@ async fn with_assignments(
             check_in_time: row.try_get("check_in_time")?,
             resolve_time: row.try_get("resolve_time")?,
             return_reason: row.try_get("return_reason")?,
+            return_time: row.try_get("return_time")?,
+            release_time: row.try_get("release_time")?,
             extension: extension_until.map(|until| ExtensionRequest {
                 until,
                 reason: extension_reason.unwrap_or_default(),

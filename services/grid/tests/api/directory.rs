@@ -690,3 +690,208 @@ async fn a_working_calendar_round_trips_and_drives_deadlines() {
     assert!(!work.is_working_day(day(2, 23)));
     assert!(work.is_working_day(day(2, 24)));
 }
+
+/// The outbox rows after row `after`: (routing key, message type, payload).
+async fn events_after(app: &TestApp, after: i64) -> Vec<(String, String, Vec<u8>)> {
+    sqlx::query_as(
+        "SELECT routing_key, message_type, payload FROM outbox WHERE id > $1 ORDER BY id",
+    )
+    .bind(after)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn last_event_id(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM outbox")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// The one event written since `after`, checked to be of `routing_key` and
+/// type `M`, decoded.
+async fn the_one_event<M: prost::Message + prost::Name + Default>(
+    app: &TestApp,
+    after: i64,
+    routing_key: &str,
+) -> M {
+    let events = events_after(app, after).await;
+    assert_eq!(events.len(), 1, "exactly one event: {events:?}");
+    let (key, message_type, payload) = &events[0];
+    assert_eq!(key, routing_key);
+    assert_eq!(message_type, &M::full_name());
+    M::decode(payload.as_slice()).unwrap()
+}
+
+fn check_meta(
+    meta: Option<&civicgrid_proto::common::v1::EventMeta>,
+    key: &str,
+    aggregate: &str,
+    version: i64,
+) {
+    let meta = meta.unwrap();
+    assert_eq!(meta.event_type, key);
+    assert_eq!(meta.producer, "grid");
+    assert_eq!(meta.aggregate_id, aggregate);
+    assert_eq!(meta.aggregate_version, version);
+    assert_eq!(meta.actor, "test-county_admin");
+}
+
+#[tokio::test]
+async fn each_directory_write_publishes_one_event_with_the_whole_resource() {
+    let app = TestApp::spawn().await;
+    let admin = TestKeys::get().county_admin();
+    let mut client = app.directory().await;
+
+    let mark = last_event_id(&app).await;
+    let housing = client
+        .create_department(with_token(department("housing"), &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .department
+        .unwrap();
+    let event: pb::DepartmentCreated = the_one_event(&app, mark, "grid.department.created").await;
+    check_meta(
+        event.meta.as_ref(),
+        "grid.department.created",
+        "departments/housing",
+        1,
+    );
+    assert_eq!(event.department.as_ref(), Some(&housing));
+    assert_eq!(housing.display_name, "Department housing");
+
+    let mark = last_event_id(&app).await;
+    let leak = app
+        .create_category(
+            "leak",
+            vec![pb::CategoryField {
+                key: "floor".into(),
+                display_name: "Floor".into(),
+                required: true,
+            }],
+        )
+        .await;
+    let event: pb::CategoryCreated = the_one_event(&app, mark, "grid.category.created").await;
+    check_meta(
+        event.meta.as_ref(),
+        "grid.category.created",
+        "categories/leak",
+        1,
+    );
+    assert_eq!(event.category.as_ref(), Some(&leak));
+    assert_eq!(leak.fields.len(), 1);
+
+    for (minutes, version) in [(60, 1), (45, 2)] {
+        let mark = last_event_id(&app).await;
+        let set = client
+            .set_deadline_policy(with_token(
+                policy("categories/leak/deadlinePolicies/urgent", minutes),
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .policy
+            .unwrap();
+        let event: pb::DeadlinePolicySet =
+            the_one_event(&app, mark, "grid.deadline_policy.set").await;
+        check_meta(
+            event.meta.as_ref(),
+            "grid.deadline_policy.set",
+            "categories/leak/deadlinePolicies/urgent",
+            version,
+        );
+        assert_eq!(event.policy.as_ref(), Some(&set));
+        assert_eq!(set.accept, working(minutes));
+    }
+
+    let mark = last_event_id(&app).await;
+    let calendar = client
+        .set_working_calendar(with_token(
+            pb::SetWorkingCalendarRequest {
+                calendar: Some(pb::WorkingCalendar {
+                    name: "workingCalendars/2026".into(),
+                    holidays: vec![date(2026, 10, 1)],
+                    make_up_working_days: vec![date(2026, 9, 27)],
+                    version: 0,
+                }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .calendar
+        .unwrap();
+    let event: pb::WorkingCalendarSet =
+        the_one_event(&app, mark, "grid.working_calendar.set").await;
+    check_meta(
+        event.meta.as_ref(),
+        "grid.working_calendar.set",
+        "workingCalendars/2026",
+        1,
+    );
+    assert_eq!(event.calendar.as_ref(), Some(&calendar));
+    assert_eq!(calendar.holidays, vec![date(2026, 10, 1)]);
+}
+
+#[tokio::test]
+async fn a_refused_directory_write_publishes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = TestKeys::get().county_admin();
+    let mut client = app.directory().await;
+    client
+        .create_department(with_token(department("housing"), &admin))
+        .await
+        .unwrap();
+    app.create_category("leak", Vec::new()).await;
+    let before = app.directory_counts().await;
+    let mark = last_event_id(&app).await;
+
+    let taken = client
+        .create_department(with_token(department("housing"), &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    let taken = client
+        .create_category(with_token(
+            pb::CreateCategoryRequest {
+                category_id: "leak".into(),
+                category: Some(pb::Category {
+                    display_name: "Again".into(),
+                    ..Default::default()
+                }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    let missing = client
+        .set_deadline_policy(with_token(
+            policy("categories/nowhere/deadlinePolicies/urgent", 60),
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::FailedPrecondition);
+    let street_admin = TestKeys::get().token(&[Role::StreetAdmin], &["s1"], None);
+    let denied = client
+        .set_working_calendar(with_token(
+            pb::SetWorkingCalendarRequest {
+                calendar: Some(pb::WorkingCalendar {
+                    name: "workingCalendars/2026".into(),
+                    ..Default::default()
+                }),
+            },
+            &street_admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    assert_eq!(events_after(&app, mark).await, Vec::new());
+    assert_eq!(app.directory_counts().await, before);
+}

@@ -434,6 +434,156 @@ async fn a_whistled_task_runs_its_whole_life_with_history_and_an_event_per_step(
 }
 
 #[tokio::test]
+async fn a_returned_lead_is_still_listed_on_the_task_after_the_street_whistles_another() {
+    let app = spawn().await;
+    let task = app.report("s1-m1-g1", &admin()).await;
+    let task = app
+        .act(&task, whistle("housing", &["water"]), "", &admin())
+        .await
+        .unwrap();
+    let whistled_at = task.assignments[0].whistle_time;
+    let task = app
+        .act(
+            &task,
+            A::Return(tr::Return {
+                department: String::new(),
+            }),
+            "a matter for the water company",
+            &operator("housing"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(task.state, pb::TaskState::Returned as i32);
+    let returned_at = task.assignments[0].return_time;
+    assert!(returned_at.is_some());
+    app.act(&task, whistle("water", &["housing"]), "", &admin())
+        .await
+        .unwrap();
+
+    let full = app
+        .tasks()
+        .await
+        .get_task(with_token(
+            pb::GetTaskRequest {
+                name: task.name.clone(),
+            },
+            &centre(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .task
+        .unwrap();
+    let listed: Vec<(&str, i32, i32)> = full
+        .assignments
+        .iter()
+        .map(|a| (a.department.as_str(), a.role, a.state))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                "departments/water",
+                pb::AssignmentRole::Lead as i32,
+                pb::AssignmentState::Assigned as i32
+            ),
+            (
+                "departments/housing",
+                pb::AssignmentRole::Assisting as i32,
+                pb::AssignmentState::Assigned as i32
+            ),
+            (
+                "departments/housing",
+                pb::AssignmentRole::Lead as i32,
+                pb::AssignmentState::Returned as i32
+            ),
+        ]
+    );
+    let bounced = &full.assignments[2];
+    assert_eq!(bounced.return_reason, "a matter for the water company");
+    assert_eq!(bounced.whistle_time, whistled_at);
+    assert_eq!(bounced.return_time, returned_at);
+    assert_ne!(full.assignments[0].whistle_time, whistled_at);
+
+    // Housing acts on its new assignment, not the returned one.
+    let task = app
+        .act(
+            &full,
+            A::CheckIn(tr::CheckIn {
+                department: String::new(),
+            }),
+            "",
+            &operator("housing"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        task.assignments[1].state,
+        pb::AssignmentState::CheckedIn as i32
+    );
+    assert_eq!(
+        task.assignments[2].state,
+        pb::AssignmentState::Returned as i32
+    );
+}
+
+#[tokio::test]
+async fn a_department_that_returned_the_task_has_it_no_longer_in_its_work_queue() {
+    let app = spawn().await;
+    let task = app.report("s1-m1-g1", &admin()).await;
+    let task = app
+        .act(&task, whistle("housing", &[]), "", &admin())
+        .await
+        .unwrap();
+    let task = app
+        .act(
+            &task,
+            A::Return(tr::Return {
+                department: String::new(),
+            }),
+            "not ours",
+            &operator("housing"),
+        )
+        .await
+        .unwrap();
+    app.act(&task, whistle("water", &[]), "", &admin())
+        .await
+        .unwrap();
+    let mut tasks = app.tasks().await;
+    let queue = |department: &'static str| {
+        let mut tasks = tasks.clone();
+        async move {
+            tasks
+                .list_work_queue(with_token(
+                    pb::ListWorkQueueRequest::default(),
+                    &operator(department),
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .tasks
+                .len()
+        }
+    };
+    assert_eq!(queue("water").await, 1);
+    assert_eq!(queue("housing").await, 0);
+    // It still reads the task it returned, with its return on it.
+    let seen = tasks
+        .get_task(with_token(
+            pb::GetTaskRequest {
+                name: task.name.clone(),
+            },
+            &operator("housing"),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .task
+        .unwrap();
+    assert_eq!(seen.assignments.len(), 2);
+}
+
+#[tokio::test]
 async fn forbidden_transitions_fail_their_precondition_and_change_nothing() {
     let app = spawn().await;
     let task = app.report("s1-m1-g1", &admin()).await;

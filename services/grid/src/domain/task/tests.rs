@@ -220,8 +220,126 @@ fn the_lead_returning_sends_the_task_back_to_the_street_and_the_lead_cannot_be_r
     let again = apply(&returned, &whistle("transport", &[]), t0(), &Fixed)
         .expect("whistle again")
         .lifecycle;
-    assert_eq!(again.assignments.len(), 1);
+    // The new whistle is the only open part; the returned lead stays on
+    // the record (issue 8) and the earlier assisting part ends.
+    let open: Vec<&str> = again
+        .assignments
+        .iter()
+        .filter(|a| a.state.is_open())
+        .map(|a| a.department.as_str())
+        .collect();
+    assert_eq!(open, vec!["transport"]);
     assert_eq!(again.assignments[0].department, "transport");
+}
+
+#[test]
+fn a_returned_lead_stays_on_the_task_with_its_reason_and_times_after_another_whistle() {
+    let whistled_at = t0() + Duration::minutes(1);
+    let task = run(&[whistle("housing", &["water"])]).expect("path");
+    let returned_at = t0() + Duration::minutes(20);
+    let returned = apply(&task, &give_back("housing"), returned_at, &Fixed)
+        .expect("return")
+        .lifecycle;
+    let again_at = t0() + Duration::minutes(40);
+    let again = apply(
+        &returned,
+        &whistle("transport", &["power"]),
+        again_at,
+        &Fixed,
+    )
+    .expect("whistle again")
+    .lifecycle;
+    let listed: Vec<(&str, Role, AssignmentState)> = again
+        .assignments
+        .iter()
+        .map(|a| (a.department.as_str(), a.role, a.state))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("transport", Role::Lead, AssignmentState::Assigned),
+            ("power", Role::Assisting, AssignmentState::Assigned),
+            ("housing", Role::Lead, AssignmentState::Returned),
+        ]
+    );
+    let housing = again.assignment("housing").expect("still listed");
+    assert_eq!(housing.return_reason.as_deref(), Some("not ours"));
+    assert_eq!(housing.return_time, Some(returned_at));
+    assert_eq!(housing.whistle_time, whistled_at);
+    assert_eq!(housing.return_due, whistled_at + Duration::minutes(90));
+    assert_eq!(again.assignments[0].whistle_time, again_at);
+}
+
+#[test]
+fn a_department_whistled_again_after_returning_acts_on_its_new_assignment() {
+    let task = run(&[
+        whistle("housing", &[]),
+        give_back("housing"),
+        whistle("water", &["housing"]),
+    ])
+    .expect("path");
+    assert_eq!(task.assignments.len(), 3);
+    let new = task.assignment("housing").expect("open");
+    assert_eq!(new.state, AssignmentState::Assigned);
+    assert_eq!(new.role, Role::Assisting);
+
+    let checked_in = apply(&task, &check_in("housing"), t0(), &Fixed)
+        .expect("the new assignment checks in")
+        .lifecycle;
+    let states: Vec<(&str, AssignmentState)> = checked_in
+        .assignments
+        .iter()
+        .map(|a| (a.department.as_str(), a.state))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("water", AssignmentState::Assigned),
+            ("housing", AssignmentState::CheckedIn),
+            ("housing", AssignmentState::Returned),
+        ]
+    );
+    // Once its new part is done too, nothing of it is open any more.
+    let done = apply(&checked_in, &resolve_part("housing"), t0(), &Fixed)
+        .expect("resolve part")
+        .lifecycle;
+    assert!(matches!(
+        apply(&done, &check_in("housing"), t0(), &Fixed),
+        Err(TransitionError::Department { problem, .. }) if problem == "has finished its part already"
+    ));
+    assert!(matches!(
+        apply(&done, &check_in("transport"), t0(), &Fixed),
+        Err(TransitionError::Department { problem, .. }) if problem == "is not assigned to this task"
+    ));
+}
+
+#[test]
+fn releases_and_returns_stay_across_a_reopening_but_resolved_parts_do_not() {
+    let resolved = run(&[
+        whistle("housing", &["water", "power"]),
+        give_back("water"),
+        release("power"),
+        check_in("housing"),
+        resolve_part("housing"),
+    ])
+    .expect("path");
+    assert_eq!(resolved.state, TaskState::Resolved);
+    let reopened = apply(&resolved, &rate(false), t0(), &Fixed)
+        .expect("reopen")
+        .lifecycle;
+    let kept: Vec<(&str, AssignmentState)> = reopened
+        .assignments
+        .iter()
+        .map(|a| (a.department.as_str(), a.state))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            ("water", AssignmentState::Returned),
+            ("power", AssignmentState::Released),
+        ]
+    );
+    assert!(reopened.assignments[1].release_time.is_some());
 }
 
 #[test]
@@ -337,7 +455,22 @@ impl Model {
         use TaskState as S;
         let mut m = self.clone();
         m.version += 1;
-        let find = |m: &mut Model, d: &str| m.departments.iter().position(|(name, ..)| name == d);
+        // A department's open assignment, else any of its (a refusal then).
+        let find = |m: &mut Model, d: &str| {
+            let open = |st: &A| matches!(st, A::Assigned | A::CheckedIn);
+            m.departments
+                .iter()
+                .position(|(name, _, st, _)| name == d && open(st))
+                .or_else(|| m.departments.iter().position(|(name, ..)| name == d))
+        };
+        // What stays on a task after its whistle ends: returns and releases.
+        let kept = |m: &Model| -> Vec<(String, bool, AssignmentState, i64)> {
+            m.departments
+                .iter()
+                .filter(|(_, _, st, _)| matches!(st, A::Returned | A::Released))
+                .cloned()
+                .collect()
+        };
         let settle = |m: &mut Model| {
             let lead_done = m
                 .departments
@@ -371,6 +504,7 @@ impl Model {
                             .iter()
                             .map(|d| (d.clone(), false, A::Assigned, now)),
                     )
+                    .chain(kept(self))
                     .collect();
                 m.state = S::Whistled;
             }
@@ -425,7 +559,7 @@ impl Model {
             ) if !reason.trim().is_empty() => {
                 m.state = S::Accepted;
                 m.reopen_count += 1;
-                m.departments.clear();
+                m.departments = kept(self);
             }
             (S::Reported | S::Accepted, Action::Reject { reason, .. })
                 if !reason.trim().is_empty() =>

@@ -1,4 +1,5 @@
-//! Directory entries into protobuf messages.
+//! Directory entries into protobuf messages, for the DirectoryService and
+//! the directory's events alike.
 
 use chrono::{Datelike, NaiveDate};
 use civicgrid_cell_tree::row::timestamp;
