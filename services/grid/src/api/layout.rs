@@ -1,5 +1,5 @@
 //! Layouts: ImportCells (the command does the work) and ExportCells (a
-//! read) of the GridService. The file codec is `domain::layout::file`.
+//! read) of the GridService. The file codec is `domain::layout::codec`.
 
 pub mod parse;
 

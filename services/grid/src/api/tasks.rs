@@ -5,26 +5,23 @@ pub mod parse;
 use std::sync::Arc;
 
 use chrono::Utc;
-use civicgrid_cell_tree::row::from_timestamp;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::task_service_server::TaskService;
 use civicgrid_runtime::auth::{Caller, Role};
 use civicgrid_runtime::crypto::DataKey;
 use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::paging;
-use civicgrid_runtime::status::{self, FieldViolations};
+use civicgrid_runtime::status;
 use civicgrid_runtime::transaction::transact;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
-use self::parse::{decode_key, encode_key, optional_cell, optional_department};
+use self::parse::{ListTasks, PageRequest, TaskKey, TaskQuery, encode_key};
 use crate::commands::report_task::ReportTask;
 use crate::commands::transition_task::transition_task;
 use crate::convert;
 use crate::domain::access::TaskScope;
-use crate::domain::directory::CategoryId;
-use crate::domain::task::{Task, TaskId, TaskState};
+use crate::domain::task::Task;
 use crate::store::lookups::{Lookups, Source};
 use crate::store::tasks::TaskFilter;
 use crate::store::{supervision, tasks};
@@ -108,67 +105,13 @@ impl TaskService for TaskApi {
         request: Request<pb::ListTasksRequest>,
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let body = request.get_ref();
-        let mut violations = FieldViolations::new();
-        let ancestor = optional_cell(&body.ancestor, "ancestor", &mut violations);
-        let state = match body.state {
-            0 => None,
-            n => {
-                let state = TaskState::from_number(n);
-                if state.is_none() {
-                    violations.add("state", "is not a TaskState");
-                }
-                state
-            }
-        };
-        let department = optional_department(&body.department, "department", &mut violations);
-        let category = match body.category.as_str() {
-            "" => None,
-            name => {
-                let id = CategoryId::parse_name(name).map(|c| c.as_str().to_owned());
-                if id.is_none() {
-                    violations.add("category", "must be `categories/{category_id}`");
-                }
-                id
-            }
-        };
-        let limit = paging::page_size(body.page_size, &mut violations);
-        let fingerprint = format!(
-            "{:?}",
-            (
-                &body.ancestor,
-                body.state,
-                &body.department,
-                &body.category,
-                body.overdue,
-                &body.reported_after,
-                &body.reported_before
-            )
-        );
-        let after = paging::decode(&body.page_token, &fingerprint, &mut violations)
-            .map(|key| decode_key(&key, &mut violations));
-        violations.check(())?;
-        let scope = self.scope(caller).await?;
+        let ListTasks { query, page } = parse::list_tasks(request.get_ref())?;
         let filter = TaskFilter {
-            scope,
-            ancestor_path: self.cell_path(ancestor.as_deref()).await?,
-            state,
-            department,
-            category,
-            overdue_at: body.overdue.then(Utc::now),
-            reported_after: body
-                .reported_after
-                .as_ref()
-                .map(|t| from_timestamp(Some(t))),
-            reported_before: body
-                .reported_before
-                .as_ref()
-                .map(|t| from_timestamp(Some(t))),
-            open_only: false,
-            after: after.flatten(),
-            limit: paging::limit(limit),
+            after: page.after,
+            limit: paging::limit(page.size),
+            ..self.filter(caller, query).await?
         };
-        let (tasks, next_page_token) = self.page(&filter, limit, &fingerprint).await?;
+        let (tasks, next_page_token) = self.page(&filter, &page).await?;
         Ok(Response::new(pb::ListTasksResponse {
             tasks,
             next_page_token,
@@ -180,13 +123,7 @@ impl TaskService for TaskApi {
         request: Request<pb::ListWorkQueueRequest>,
     ) -> Result<Response<pb::ListWorkQueueResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let body = request.get_ref();
-        let mut violations = FieldViolations::new();
-        let limit = paging::page_size(body.page_size, &mut violations);
-        let fingerprint = "work-queue";
-        let after = paging::decode(&body.page_token, fingerprint, &mut violations)
-            .map(|key| decode_key(&key, &mut violations));
-        violations.check(())?;
+        let page = parse::work_queue(request.get_ref())?;
         let scope = self.scope(caller).await?;
         // A department operator's queue is their department's open tasks.
         let department = caller
@@ -197,11 +134,11 @@ impl TaskService for TaskApi {
             scope,
             department,
             open_only: true,
-            after: after.flatten(),
-            limit: paging::limit(limit),
+            after: page.after,
+            limit: paging::limit(page.size),
             ..Default::default()
         };
-        let (tasks, next_page_token) = self.page(&filter, limit, fingerprint).await?;
+        let (tasks, next_page_token) = self.page(&filter, &page).await?;
         Ok(Response::new(pb::ListWorkQueueResponse {
             tasks,
             next_page_token,
@@ -254,25 +191,8 @@ impl TaskService for TaskApi {
         request: Request<pb::GetTaskStatisticsRequest>,
     ) -> Result<Response<pb::GetTaskStatisticsResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let body = request.get_ref();
-        let mut violations = FieldViolations::new();
-        let ancestor = optional_cell(&body.ancestor, "ancestor", &mut violations);
-        let department = optional_department(&body.department, "department", &mut violations);
-        violations.check(())?;
-        let filter = TaskFilter {
-            scope: self.scope(caller).await?,
-            ancestor_path: self.cell_path(ancestor.as_deref()).await?,
-            department,
-            reported_after: body
-                .reported_after
-                .as_ref()
-                .map(|t| from_timestamp(Some(t))),
-            reported_before: body
-                .reported_before
-                .as_ref()
-                .map(|t| from_timestamp(Some(t))),
-            ..Default::default()
-        };
+        let query = parse::statistics(request.get_ref())?;
+        let filter = self.filter(caller, query).await?;
         let stats = tasks::statistics(&self.pool, &filter)
             .await
             .map_err(status::database)?;
@@ -291,44 +211,23 @@ impl TaskService for TaskApi {
         request: Request<pb::ListSupervisionOrdersRequest>,
     ) -> Result<Response<pb::ListSupervisionOrdersResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let body = request.get_ref();
-        let mut violations = FieldViolations::new();
-        let task_id = match body.parent.as_str() {
-            "" => None,
-            name => {
-                let id = parse::task_id(name).map(TaskId::uuid);
-                if id.is_none() {
-                    violations.add("parent", "must be empty or a task name `tasks/{uuid}`");
-                }
-                id
-            }
-        };
-        let department = optional_department(&body.department, "department", &mut violations);
-        let limit = paging::page_size(body.page_size, &mut violations);
-        let fingerprint = format!("{}|{}|{}", body.parent, body.department, body.open_only);
-        let after =
-            paging::decode(&body.page_token, &fingerprint, &mut violations).and_then(|key| {
-                let id = Uuid::parse_str(&key).ok();
-                if id.is_none() {
-                    violations.add("page_token", "is not a token this service issued");
-                }
-                id
-            });
-        violations.check(())?;
+        let request = parse::supervision_orders(request.get_ref())?;
         let scope = self.scope(caller).await?;
         let orders = supervision::visible_orders(
             &self.pool,
             &scope,
-            task_id,
-            department.as_deref(),
-            body.open_only,
-            after,
-            paging::limit(limit),
+            request.task,
+            request.department.as_deref(),
+            request.open_only,
+            request.page.after,
+            paging::limit(request.page.size),
         )
         .await
         .map_err(status::database)?;
         let (orders, next_page_token) =
-            paging::paged(orders, limit, &fingerprint, |o| o.id.to_string());
+            paging::paged(orders, request.page.size, &request.page.fingerprint, |o| {
+                o.id.to_string()
+            });
         Ok(Response::new(pb::ListSupervisionOrdersResponse {
             orders: orders.iter().map(convert::order).collect(),
             next_page_token,
@@ -337,6 +236,21 @@ impl TaskService for TaskApi {
 }
 
 impl TaskApi {
+    /// The filter of `query` as `caller` sees it, over every page.
+    async fn filter(&self, caller: &Caller, query: TaskQuery) -> Result<TaskFilter, Status> {
+        Ok(TaskFilter {
+            scope: self.scope(caller).await?,
+            ancestor_path: self.cell_path(query.ancestor.as_deref()).await?,
+            state: query.state,
+            department: query.department,
+            category: query.category,
+            overdue_at: query.overdue.then(Utc::now),
+            reported_after: query.reported_after,
+            reported_before: query.reported_before,
+            ..TaskFilter::default()
+        })
+    }
+
     /// The path of `cell` for subtree filters; NOT_FOUND when it does not exist.
     async fn cell_path(&self, cell: Option<&str>) -> Result<Option<String>, Status> {
         let Some(cell) = cell else { return Ok(None) };
@@ -352,13 +266,12 @@ impl TaskApi {
     async fn page(
         &self,
         filter: &TaskFilter,
-        limit: usize,
-        fingerprint: &str,
+        page: &PageRequest<TaskKey>,
     ) -> Result<(Vec<pb::Task>, String), Status> {
         let rows = tasks::list(&self.pool, filter)
             .await
             .map_err(status::database)?;
-        let (rows, next) = paging::paged(rows, limit, fingerprint, |t| {
+        let (rows, next) = paging::paged(rows, page.size, &page.fingerprint, |t| {
             encode_key(t.create_time, t.id.uuid())
         });
         Ok((rows.iter().map(convert::task).collect(), next))

@@ -8,6 +8,7 @@ use civicgrid_cell_tree::row::from_timestamp;
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::transition_task_request::Action as PbAction;
 use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::paging;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use crate::domain::directory::{CategoryId, DepartmentId, Urgency};
 use crate::domain::report::{
     Channel, Description, MAX_ATTACHMENTS, MAX_CONTACT_CHARS, Report, attachment_problem,
 };
-use crate::domain::task::{Action, RejectionKind, TaskId};
+use crate::domain::task::{Action, RejectionKind, TaskId, TaskState};
 
 /// `tasks/{uuid}`, or `None`.
 pub fn task_id(name: &str) -> Option<TaskId> {
@@ -310,6 +311,198 @@ pub fn transition(
         }
         _ => Err(violations.into_status()),
     }
+}
+
+/// The filters of a ListTasks or GetTaskStatistics request, parsed. The
+/// handler adds what needs the database: the caller's scope and the
+/// ancestor's path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskQuery {
+    /// Only under this cell (its id).
+    pub ancestor: Option<String>,
+    /// Only in this state.
+    pub state: Option<TaskState>,
+    /// Only assigned to this department (its id).
+    pub department: Option<String>,
+    /// Only of this category (its id).
+    pub category: Option<String>,
+    /// Only overdue tasks.
+    pub overdue: bool,
+    /// Reported at or after.
+    pub reported_after: Option<DateTime<Utc>>,
+    /// Reported before.
+    pub reported_before: Option<DateTime<Utc>>,
+}
+
+/// Which page of a list a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest<K> {
+    /// Items on the page.
+    pub size: usize,
+    /// The request's other fields, which a page token is bound to.
+    pub fingerprint: String,
+    /// The sort key to continue after; `None` for the first page.
+    pub after: Option<K>,
+}
+
+/// The sort key of a task list: (create_time, id).
+pub type TaskKey = (DateTime<Utc>, Uuid);
+
+/// A ListTasksRequest, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListTasks {
+    /// Its filters.
+    pub query: TaskQuery,
+    /// Its page.
+    pub page: PageRequest<TaskKey>,
+}
+
+/// A ListTasksRequest into filters and a page, naming every bad field.
+pub fn list_tasks(body: &pb::ListTasksRequest) -> Result<ListTasks, Status> {
+    let mut violations = FieldViolations::new();
+    let ancestor = optional_cell(&body.ancestor, "ancestor", &mut violations);
+    let state = match body.state {
+        0 => None,
+        n => {
+            let state = TaskState::from_number(n);
+            if state.is_none() {
+                violations.add("state", "is not a TaskState");
+            }
+            state
+        }
+    };
+    let department = optional_department(&body.department, "department", &mut violations);
+    let category = match body.category.as_str() {
+        "" => None,
+        name => {
+            let id = CategoryId::parse_name(name).map(|c| c.as_str().to_owned());
+            if id.is_none() {
+                violations.add("category", "must be `categories/{category_id}`");
+            }
+            id
+        }
+    };
+    let size = paging::page_size(body.page_size, &mut violations);
+    let fingerprint = format!(
+        "{:?}",
+        (
+            &body.ancestor,
+            body.state,
+            &body.department,
+            &body.category,
+            body.overdue,
+            &body.reported_after,
+            &body.reported_before
+        )
+    );
+    let after = paging::decode(&body.page_token, &fingerprint, &mut violations)
+        .and_then(|key| decode_key(&key, &mut violations));
+    violations.check(ListTasks {
+        query: TaskQuery {
+            ancestor,
+            state,
+            department,
+            category,
+            overdue: body.overdue,
+            reported_after: body
+                .reported_after
+                .as_ref()
+                .map(|t| from_timestamp(Some(t))),
+            reported_before: body
+                .reported_before
+                .as_ref()
+                .map(|t| from_timestamp(Some(t))),
+        },
+        page: PageRequest {
+            size,
+            fingerprint,
+            after,
+        },
+    })
+}
+
+/// A ListWorkQueueRequest into its page.
+pub fn work_queue(body: &pb::ListWorkQueueRequest) -> Result<PageRequest<TaskKey>, Status> {
+    let mut violations = FieldViolations::new();
+    let size = paging::page_size(body.page_size, &mut violations);
+    let fingerprint = "work-queue".to_owned();
+    let after = paging::decode(&body.page_token, &fingerprint, &mut violations)
+        .and_then(|key| decode_key(&key, &mut violations));
+    violations.check(PageRequest {
+        size,
+        fingerprint,
+        after,
+    })
+}
+
+/// A GetTaskStatisticsRequest into the filters it counts over.
+pub fn statistics(body: &pb::GetTaskStatisticsRequest) -> Result<TaskQuery, Status> {
+    let mut violations = FieldViolations::new();
+    let ancestor = optional_cell(&body.ancestor, "ancestor", &mut violations);
+    let department = optional_department(&body.department, "department", &mut violations);
+    violations.check(TaskQuery {
+        ancestor,
+        department,
+        reported_after: body
+            .reported_after
+            .as_ref()
+            .map(|t| from_timestamp(Some(t))),
+        reported_before: body
+            .reported_before
+            .as_ref()
+            .map(|t| from_timestamp(Some(t))),
+        ..TaskQuery::default()
+    })
+}
+
+/// A ListSupervisionOrdersRequest, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionOrders {
+    /// Only the orders of this task.
+    pub task: Option<Uuid>,
+    /// Only the orders to this department (its id).
+    pub department: Option<String>,
+    /// Only orders not yet answered.
+    pub open_only: bool,
+    /// Its page, continuing after an order id.
+    pub page: PageRequest<Uuid>,
+}
+
+/// A ListSupervisionOrdersRequest into filters and a page.
+pub fn supervision_orders(
+    body: &pb::ListSupervisionOrdersRequest,
+) -> Result<SupervisionOrders, Status> {
+    let mut violations = FieldViolations::new();
+    let task = match body.parent.as_str() {
+        "" => None,
+        name => {
+            let id = task_id(name).map(TaskId::uuid);
+            if id.is_none() {
+                violations.add("parent", "must be empty or a task name `tasks/{uuid}`");
+            }
+            id
+        }
+    };
+    let department = optional_department(&body.department, "department", &mut violations);
+    let size = paging::page_size(body.page_size, &mut violations);
+    let fingerprint = format!("{}|{}|{}", body.parent, body.department, body.open_only);
+    let after = paging::decode(&body.page_token, &fingerprint, &mut violations).and_then(|key| {
+        let id = Uuid::parse_str(&key).ok();
+        if id.is_none() {
+            violations.add("page_token", "is not a token this service issued");
+        }
+        id
+    });
+    violations.check(SupervisionOrders {
+        task,
+        department,
+        open_only: body.open_only,
+        page: PageRequest {
+            size,
+            fingerprint,
+            after,
+        },
+    })
 }
 
 #[cfg(test)]

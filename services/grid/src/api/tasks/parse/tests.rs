@@ -256,3 +256,186 @@ fn page_tokens_of_tasks_round_trip_and_garbage_is_named() {
     assert_eq!(decode_key("12|nope", &mut violations), None);
     assert_eq!(violations.violations()[0].0, "page_token");
 }
+
+#[test]
+fn an_empty_list_request_asks_for_the_first_default_page_of_everything() {
+    let parsed = list_tasks(&pb::ListTasksRequest::default()).expect("valid");
+    assert_eq!(parsed.query, TaskQuery::default());
+    assert_eq!(parsed.page.size, paging::DEFAULT_PAGE_SIZE);
+    assert_eq!(parsed.page.after, None);
+}
+
+#[test]
+fn a_list_request_is_typed_and_its_page_token_continues_the_same_query() {
+    let mut request = pb::ListTasksRequest {
+        ancestor: "cells/s-1".into(),
+        state: pb::TaskState::Whistled as i32,
+        department: "departments/water".into(),
+        category: "categories/leak".into(),
+        overdue: true,
+        reported_after: Some(prost_types::Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        }),
+        page_size: 5000,
+        ..Default::default()
+    };
+    let first = list_tasks(&request).expect("valid");
+    assert_eq!(
+        first.query,
+        TaskQuery {
+            ancestor: Some("s-1".into()),
+            state: Some(TaskState::Whistled),
+            department: Some("water".into()),
+            category: Some("leak".into()),
+            overdue: true,
+            reported_after: DateTime::from_timestamp(1_700_000_000, 0),
+            reported_before: None,
+        }
+    );
+    assert_eq!(first.page.size, paging::MAX_PAGE_SIZE);
+    let at = DateTime::from_timestamp_micros(1_700_000_000_000_001).expect("time");
+    let id = Uuid::now_v7();
+    request.page_token = paging::encode(&encode_key(at, id), &first.page.fingerprint);
+    assert_eq!(
+        list_tasks(&request).expect("valid").page.after,
+        Some((at, id))
+    );
+    // The same token with another filter is refused.
+    request.overdue = false;
+    assert_eq!(
+        fields(list_tasks(&request).expect_err("other query")),
+        vec!["page_token"]
+    );
+}
+
+#[test]
+fn every_bad_field_of_a_list_request_is_named() {
+    let request = pb::ListTasksRequest {
+        ancestor: "streets/s-1".into(),
+        state: 99,
+        department: "water".into(),
+        category: "leak".into(),
+        page_size: -1,
+        page_token: "garbage".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(list_tasks(&request).expect_err("invalid")),
+        vec![
+            "ancestor",
+            "state",
+            "department",
+            "category",
+            "page_size",
+            "page_token"
+        ]
+    );
+}
+
+#[test]
+fn a_work_queue_page_token_must_be_one_the_queue_issued() {
+    let first = work_queue(&pb::ListWorkQueueRequest {
+        page_size: 10,
+        ..Default::default()
+    })
+    .expect("valid");
+    assert_eq!(first.size, 10);
+    assert_eq!(first.after, None);
+    let listed = list_tasks(&pb::ListTasksRequest::default()).expect("valid");
+    let foreign = paging::encode("1|x", &listed.page.fingerprint);
+    assert_eq!(
+        fields(
+            work_queue(&pb::ListWorkQueueRequest {
+                page_size: -3,
+                page_token: foreign,
+            })
+            .expect_err("invalid")
+        ),
+        vec!["page_size", "page_token"]
+    );
+    // A token of the queue whose key is not a task key is named too.
+    let broken = paging::encode("not-a-key", &first.fingerprint);
+    assert_eq!(
+        fields(
+            work_queue(&pb::ListWorkQueueRequest {
+                page_size: 0,
+                page_token: broken,
+            })
+            .expect_err("invalid")
+        ),
+        vec!["page_token"]
+    );
+}
+
+#[test]
+fn statistics_filter_by_cell_department_and_time_and_name_bad_names() {
+    let query = statistics(&pb::GetTaskStatisticsRequest {
+        ancestor: "cells/m-1".into(),
+        department: "departments/roads".into(),
+        reported_before: Some(prost_types::Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    })
+    .expect("valid");
+    assert_eq!(
+        query,
+        TaskQuery {
+            ancestor: Some("m-1".into()),
+            department: Some("roads".into()),
+            reported_before: DateTime::from_timestamp(1_800_000_000, 0),
+            ..TaskQuery::default()
+        }
+    );
+    assert_eq!(
+        fields(
+            statistics(&pb::GetTaskStatisticsRequest {
+                ancestor: "m-1".into(),
+                department: "departments/".into(),
+                ..Default::default()
+            })
+            .expect_err("invalid")
+        ),
+        vec!["ancestor", "department"]
+    );
+}
+
+#[test]
+fn supervision_orders_filter_by_task_and_department_and_page_by_order_id() {
+    let mut request = pb::ListSupervisionOrdersRequest {
+        parent: "tasks/0190a6d4-0000-7000-8000-000000000000".into(),
+        department: "departments/water".into(),
+        open_only: true,
+        ..Default::default()
+    };
+    let first = supervision_orders(&request).expect("valid");
+    assert_eq!(
+        first.task,
+        Some(Uuid::parse_str("0190a6d4-0000-7000-8000-000000000000").expect("uuid"))
+    );
+    assert_eq!(first.department.as_deref(), Some("water"));
+    assert!(first.open_only);
+    let order = Uuid::now_v7();
+    request.page_token = paging::encode(&order.to_string(), &first.page.fingerprint);
+    assert_eq!(
+        supervision_orders(&request).expect("valid").page.after,
+        Some(order)
+    );
+    request.page_token = paging::encode("not-a-uuid", &first.page.fingerprint);
+    assert_eq!(
+        fields(supervision_orders(&request).expect_err("invalid")),
+        vec!["page_token"]
+    );
+    let bad = pb::ListSupervisionOrdersRequest {
+        parent: "tasks/nope".into(),
+        department: "water".into(),
+        page_size: -1,
+        ..Default::default()
+    };
+    assert_eq!(
+        fields(supervision_orders(&bad).expect_err("invalid")),
+        vec!["parent", "department", "page_size"]
+    );
+}
