@@ -121,6 +121,7 @@ impl GridService for GridApi {
         Ok(Response::new(pb::ImportCellsResponse {
             // At most MAX_ROWS (20,000) cells: always fits.
             created_count: i32::try_from(imported.created).unwrap_or(i32::MAX),
+            created_compound_count: i32::try_from(imported.compounds_created).unwrap_or(i32::MAX),
         }))
     }
 
