@@ -499,3 +499,215 @@ async fn a_taken_id_already_exists_but_a_retried_request_returns_the_first_compo
         (before.0 + 1, before.1 + 1, before.2 + 1)
     );
 }
+
+/// Every compound as stored, by id: what an export and a replica must keep.
+type StoredCompound = (
+    String,
+    String,
+    String,
+    String,
+    Vec<String>,
+    String,
+    Option<i16>,
+    bool,
+    bool,
+    String,
+);
+
+async fn stored_compounds(pool: &sqlx::PgPool) -> Vec<StoredCompound> {
+    sqlx::query_as(
+        "SELECT id, community_id, community_path, display_name, building_ids, address, year_built, \
+                newly_built, lacks_required_facilities, property_company \
+         FROM compounds ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn export(app: &TestApp, root: &str, format: pb::LayoutFormat) -> pb::ExportCellsResponse {
+    app.client()
+        .await
+        .export_cells(with_token(
+            pb::ExportCellsRequest {
+                root: root.into(),
+                format: format as i32,
+            },
+            &TestKeys::get().county_admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn compounds_export_with_their_county_and_import_into_a_fresh_grid_as_the_same_file() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    // One compound with every optional field empty, one with a quote and a comma.
+    let admin = TestKeys::get().county_admin();
+    let mut client = app.client().await;
+    client
+        .create_compound(with_token(
+            create(
+                "bare",
+                pb::Compound {
+                    community: "cells/s1-m".into(),
+                    display_name: "Bare".into(),
+                    ..Default::default()
+                },
+            ),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let jinxiu = get(&app, &admin, "compounds/jinxiu").await.unwrap();
+    client
+        .update_compound(with_token(
+            update(
+                pb::Compound {
+                    display_name: "锦绣花园 \"Jinxiu\", east".into(),
+                    ..jinxiu
+                },
+                &["display_name"],
+            ),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let original = stored_compounds(&app.pool).await;
+
+    for format in [pb::LayoutFormat::Csv, pb::LayoutFormat::Json] {
+        let first = export(&app, "cells/c", format).await;
+        assert_eq!(
+            (first.cell_count, first.compound_count),
+            (15, 4),
+            "{format:?}"
+        );
+        let fresh = TestApp::spawn().await;
+        let content = String::from_utf8(first.content.clone()).unwrap();
+        let imported = fresh
+            .client()
+            .await
+            .import_cells(with_token(
+                pb::ImportCellsRequest {
+                    format: format as i32,
+                    content: content.into_bytes(),
+                    validate_only: false,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            (imported.created_count, imported.created_compound_count),
+            (15, 4),
+            "{format:?}"
+        );
+        assert_eq!(stored_compounds(&fresh.pool).await, original, "{format:?}");
+        let again = export(&fresh, "cells/c", format).await;
+        assert_eq!(
+            String::from_utf8(again.content).unwrap(),
+            String::from_utf8(first.content).unwrap(),
+            "{format:?}"
+        );
+        // Each imported compound has its one event, as if created by hand.
+        let created = compound_events(&fresh)
+            .await
+            .into_iter()
+            .filter(|(key, _)| key == "grid.compound.created")
+            .count();
+        assert_eq!(created, 4, "{format:?}");
+    }
+
+    // A street's export carries the street's compounds; below a community
+    // there are none, and the file has the five columns of old.
+    let street = export(&app, "cells/s2", pb::LayoutFormat::Csv).await;
+    assert_eq!(street.compound_count, 1);
+    let text = String::from_utf8(street.content).unwrap();
+    assert!(
+        text.contains("s2-m-b1,s2-m-g,building,2M 1,false,hexi,,,,"),
+        "{text}"
+    );
+    assert!(text.contains("hexi,s2-m,compound,"), "{text}");
+    let grid = export(&app, "cells/s1-m-g", pb::LayoutFormat::Csv).await;
+    assert_eq!(grid.compound_count, 0);
+    assert!(
+        String::from_utf8(grid.content)
+            .unwrap()
+            .starts_with("cell_id,parent_id,level,display_name,newly_built\n")
+    );
+}
+
+static REPLICA_MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("../../crates/cell-tree/migrations");
+
+#[tokio::test]
+async fn the_compound_events_the_grid_publishes_build_a_replica_equal_to_the_grid() {
+    use civicgrid_cell_tree::CompoundReplica;
+    use civicgrid_messaging::{Handler, InboundEvent};
+
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let admin = TestKeys::get().county_admin();
+    let mut client = app.client().await;
+    for round in 0..3 {
+        let jinxiu = get(&app, &admin, "compounds/jinxiu").await.unwrap();
+        client
+            .update_compound(with_token(
+                update(
+                    pb::Compound {
+                        display_name: format!("Jinxiu, round {round}"),
+                        lacks_required_facilities: round < 2,
+                        ..jinxiu
+                    },
+                    &["display_name", "lacks_required_facilities"],
+                ),
+                &admin,
+            ))
+            .await
+            .unwrap();
+    }
+
+    let replica = civicgrid_testkit::TestDatabase::create(&REPLICA_MIGRATOR)
+        .await
+        .unwrap();
+    let events: Vec<(uuid::Uuid, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT event_id, routing_key, payload FROM outbox \
+         WHERE routing_key LIKE 'grid.compound.%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(events.len(), 6);
+    // Delivered newest first, then all again in order: redeliveries and
+    // overtaken creates must leave each compound once, at its last version.
+    let mut conn = replica.pool.acquire().await.unwrap();
+    for (event_id, routing_key, payload) in events.iter().rev().chain(events.iter()) {
+        let event = InboundEvent {
+            event_id: *event_id,
+            routing_key: routing_key.clone(),
+            payload: payload.clone(),
+            previous_deliveries: 0,
+        };
+        CompoundReplica.handle(&mut conn, &event).await.unwrap();
+    }
+    assert_eq!(
+        stored_compounds(&replica.pool).await,
+        stored_compounds(&app.pool).await
+    );
+    let versions: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, version FROM compounds ORDER BY id")
+            .fetch_all(&replica.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        versions,
+        vec![
+            ("hexi".to_owned(), 1),
+            ("jinxiu".to_owned(), 4),
+            ("nanyuan".to_owned(), 1)
+        ]
+    );
+}

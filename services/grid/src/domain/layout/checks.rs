@@ -624,4 +624,114 @@ mod tests {
         let layout = read(LayoutFormat::Csv, csv.as_bytes()).expect("readable");
         assert_eq!(layout.referenced_ids(), vec!["c", "s1", "s2"]);
     }
+
+    fn with_compounds(
+        text: &str,
+        existing: &[(&str, Level)],
+        parents: &[(&str, &str)],
+    ) -> Result<crate::domain::layout::Validated, LayoutError> {
+        let mut known = crate::domain::layout::testing::stored(existing);
+        known.parents = parents
+            .iter()
+            .map(|(id, parent)| ((*id).to_owned(), (*parent).to_owned()))
+            .collect();
+        known.compounds.insert("old".to_owned());
+        read(LayoutFormat::Csv, text.as_bytes())?
+            .validate(&known, crate::domain::layout::testing::now())
+    }
+
+    #[test]
+    fn compound_rows_and_building_rows_naming_them_come_back_as_compounds_with_buildings() {
+        let csv = "cell_id,parent_id,level,display_name,newly_built,compound_id,address,year_built,property_company,lacks_required_facilities\n\
+                   jinxiu,m,compound,锦绣花园,true,,锦绣路 8 号,2024,绿城物业,true\n\
+                   g,m,grid,Grid,false,,,,,\n\
+                   b2,g,building,2号楼,false,jinxiu,,,,\n\
+                   b1,g,building,1号楼,false,jinxiu,,,,\n\
+                   b3,g2,building,3号楼,false,jinxiu,,,,\n\
+                   b4,g,building,4号楼,false,,,,,\n\
+                   m,s,community,M,false,,,,,\n\
+                   jinxiu,m,grid,A cell may share a compound code,false,,,,,\n";
+        let valid = with_compounds(
+            csv,
+            &[("s", Level::Street), ("g2", Level::Grid)],
+            &[("g2", "m")],
+        )
+        .expect("valid");
+        assert_eq!(
+            ids(&valid.cells),
+            vec!["m", "g", "jinxiu", "b2", "b1", "b3", "b4"]
+        );
+        assert_eq!(valid.compounds.len(), 1);
+        let compound = &valid.compounds[0];
+        let buildings: Vec<&str> = compound.buildings.iter().map(CellId::as_str).collect();
+        assert_eq!(buildings, vec!["b2", "b1", "b3"]);
+        assert_eq!(
+            (
+                compound.community.as_str(),
+                compound.display_name.as_str(),
+                compound.address.as_str(),
+                compound.year_built,
+                compound.property_company.as_str(),
+                compound.newly_built,
+                compound.lacks_required_facilities,
+            ),
+            (
+                "m",
+                "锦绣花园",
+                "锦绣路 8 号",
+                Some(2024),
+                "绿城物业",
+                true,
+                true
+            )
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_compound_or_its_buildings_is_reported_with_its_line_and_field() {
+        let csv = "cell_id,parent_id,level,display_name,compound_id,address,year_built,property_company,lacks_required_facilities\n\
+                   cp,m,compound,CP,,,,,\n\
+                   cp,m,compound,Twice,,,,,\n\
+                   old,m,compound,Stored already,,,,,\n\
+                   Bad,s,compound,,,,2999,,maybe\n\
+                   cp2,,compound,No community,b9,,1492,,\n\
+                   cp3,nowhere,compound,Orphan,,,abc,,\n\
+                   g,m,grid,Grid,cp,Main street,,,\n\
+                   b1,g,building,B1,missing,,,,\n\
+                   m2,s,community,M2,,,,,\n\
+                   g2,m2,grid,G2,,,,,\n\
+                   b2,g2,building,B2,cp,,,,\n\
+                   b3,g,building,B3,,,,Acme,\n";
+        let result = with_compounds(csv, &[("s", Level::Street), ("m", Level::Community)], &[]);
+        assert_eq!(
+            problems(result.map(|valid| valid.cells)),
+            vec![
+                (3, Some("cell_id")),
+                (4, Some("cell_id")),
+                (5, Some("cell_id")),
+                (5, Some("parent_id")),
+                (5, Some("display_name")),
+                (5, Some("year_built")),
+                (5, Some("lacks_required_facilities")),
+                (6, Some("parent_id")),
+                (6, Some("compound_id")),
+                (6, Some("year_built")),
+                (7, Some("parent_id")),
+                (7, Some("year_built")),
+                (8, Some("compound_id")),
+                (8, Some("address")),
+                (9, Some("compound_id")),
+                (12, Some("compound_id")),
+                (13, Some("property_company")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_without_compound_columns_reads_as_before() {
+        let csv = "cell_id,parent_id,level,display_name\nc,,county,County\n";
+        let valid = with_compounds(csv, &[], &[]).expect("valid");
+        assert_eq!(ids(&valid.cells), vec!["c"]);
+        assert!(valid.compounds.is_empty());
+    }
 }
