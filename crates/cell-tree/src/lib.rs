@@ -3,8 +3,12 @@
 //! The grid service owns the tree; membership, centres and assessment keep
 //! a replica built from `grid.cell.*` events. All of them use the same
 //! `cells` table, so the queries (by subtree, by the caller's scope, paged)
-//! and the conversion to `civicgrid.grid.v1.Cell` live here once.
+//! and the conversion to `civicgrid.grid.v1.Cell` live here once. The same
+//! goes for residential compounds (`compounds`, `grid.compound.*`), which
+//! hang on community cells.
 
+pub mod compound;
+pub mod compound_replica;
 pub mod query;
 pub mod replica;
 pub mod row;
@@ -15,6 +19,11 @@ pub mod service;
 /// `civicgrid_host::Service::MIGRATIONS` after `civicgrid_messaging::MIGRATOR`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+pub use compound::{
+    COMPOUND_CREATED, COMPOUND_UPDATED, CompoundQuery, CompoundRow, compound_name, get_compound,
+    list_compounds, parse_compound_name,
+};
+pub use compound_replica::CompoundReplica;
 pub use query::{CellQuery, ListRequest, get, list, list_page, path_of_visible_ancestor, visible};
 pub use replica::CellReplica;
 pub use row::CellRow;

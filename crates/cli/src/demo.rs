@@ -18,8 +18,8 @@ const STREETS: [(&str, &str); 3] = [
 ];
 
 /// Creates the demo grid: 1 county, 3 streets, 2 communities each, 2 grids
-/// each, 2 buildings each (the second of each grid newly built), 2 units
-/// each; then the directory (see [`load_directory`]).
+/// each, 2 buildings each, 2 units each; the residential compounds of
+/// [`COMPOUNDS`]; then the directory (see [`load_directory`]).
 pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
     let mut client = GridServiceClient::connect(grid.to_owned()).await?;
     let mut created = 0;
@@ -65,7 +65,9 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
                         grid_id.clone(),
                         pb::CellLevel::Building,
                         format!("{b}号楼"),
-                        b == 2,
+                        // "Newly built" belongs to compounds now
+                        // (Cell.newly_built is deprecated).
+                        false,
                     ));
                     for u in 1..=2 {
                         cells.push((
@@ -80,7 +82,7 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
             }
         }
     }
-    for (id, parent, level, display_name, newly_built) in cells {
+    for (id, parent, level, display_name, _) in cells {
         let request = pb::CreateCellRequest {
             cell_id: id,
             cell: Some(pb::Cell {
@@ -91,7 +93,6 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
                 },
                 level: level as i32,
                 display_name,
-                newly_built,
                 ..Default::default()
             }),
             request_id: String::new(),
@@ -107,7 +108,134 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
         }
     }
     println!("demo county `cells/{COUNTY}`: {created} cells created, {existing} already there");
+    load_compounds(&mut client, token).await?;
     load_directory(grid, token).await
+}
+
+/// A demo compound: (street, community number, grids whose buildings it
+/// holds, code suffix, display name, address, year built, newly built and
+/// still lacking the required facilities, property company).
+type DemoCompound = (
+    &'static str,
+    u8,
+    &'static [u8],
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    bool,
+    &'static str,
+);
+
+/// Compounds in five of the six communities; the three built since 2022
+/// are newly built and still lack the required facilities (新建住宅小区配套).
+const COMPOUNDS: [DemoCompound; 6] = [
+    (
+        "qingshan",
+        1,
+        &[1, 2],
+        "jinxiu",
+        "锦绣花园 Jinxiu Garden",
+        "青山路 18 号",
+        2008,
+        false,
+        "绿城物业 Greentown Property",
+    ),
+    (
+        "qingshan",
+        2,
+        &[1],
+        "xinyue",
+        "新悦府 Xinyue Residence",
+        "青山路 260 号",
+        2024,
+        true,
+        "万科物业 Vanke Property",
+    ),
+    (
+        "hexi",
+        1,
+        &[1],
+        "hexi-xincun",
+        "河西新村 Hexi New Village",
+        "河西大街 3 号",
+        1996,
+        false,
+        "",
+    ),
+    (
+        "hexi",
+        1,
+        &[2],
+        "binjiang",
+        "滨江苑 Binjiang Court",
+        "滨江路 99 号",
+        2023,
+        true,
+        "碧桂园服务 Country Garden Services",
+    ),
+    (
+        "hexi",
+        2,
+        &[1, 2],
+        "taoyuan",
+        "桃源小区 Taoyuan Compound",
+        "桃源路 5 号",
+        2012,
+        false,
+        "县城投物业 County Property Management",
+    ),
+    (
+        "dongcheng",
+        1,
+        &[1, 2],
+        "dongfang",
+        "东方明珠苑 Dongfang Pearl Court",
+        "东城大道 66 号",
+        2025,
+        true,
+        "保利物业 Poly Property",
+    ),
+];
+
+/// Creates the demo compounds; ones already there are left as they are.
+async fn load_compounds(
+    client: &mut GridServiceClient<Channel>,
+    token: &str,
+) -> anyhow::Result<()> {
+    let mut created = 0;
+    for (street, c, grids, code, display_name, address, year_built, newly_built, company) in
+        COMPOUNDS
+    {
+        let community = format!("{COUNTY}-{street}-c{c}");
+        let buildings = grids
+            .iter()
+            .flat_map(|g| (1..=2).map(move |b| (*g, b)))
+            .map(|(g, b)| format!("cells/{community}-g{g}-b{b}"))
+            .collect();
+        let request = pb::CreateCompoundRequest {
+            compound_id: format!("{COUNTY}-{code}"),
+            compound: Some(pb::Compound {
+                community: format!("cells/{community}"),
+                display_name: display_name.to_owned(),
+                buildings,
+                address: address.to_owned(),
+                year_built,
+                newly_built,
+                lacks_required_facilities: newly_built,
+                property_company: company.to_owned(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        match client.create_compound(authorized(request, token)?).await {
+            Ok(_) => created += 1,
+            Err(status) if status.code() == Code::AlreadyExists => {}
+            Err(status) => anyhow::bail!("creating demo compound `{code}` failed: {status}"),
+        }
+    }
+    println!("demo compounds: {created} created of {}", COMPOUNDS.len());
+    Ok(())
 }
 
 /// A request carrying the bearer token.
@@ -469,6 +597,9 @@ mod tests {
         };
         for (id, _) in DEPARTMENTS {
             assert!(id_ok(id), "{id}");
+        }
+        for (_, _, _, code, ..) in COMPOUNDS {
+            assert!(id_ok(code), "{code}");
         }
         for (id, _, fields) in CATEGORIES {
             assert!(id_ok(id), "{id}");

@@ -67,6 +67,51 @@ pub async fn a_published_cell_is_applied_once_and_listed<C>(app: &TestApp<C>, li
     assert_eq!(stored, 1);
 }
 
+/// A published compound reaches the service's compound replica (its
+/// second subscription) once, at its latest version, whatever the order of
+/// delivery; a repeat is skipped.
+pub async fn published_compounds_are_applied_once_at_their_latest_version<C>(app: &TestApp<C>) {
+    let compound = |version: i64, display_name: &str| grid::Compound {
+        name: "compounds/k1".to_owned(),
+        community: "cells/m1".to_owned(),
+        display_name: display_name.to_owned(),
+        buildings: vec!["cells/b1".to_owned()],
+        ancestors: vec![
+            "cells/c1".to_owned(),
+            "cells/s1".to_owned(),
+            "cells/m1".to_owned(),
+        ],
+        version,
+        ..Default::default()
+    };
+    let created = grid::CompoundCreated {
+        meta: None,
+        compound: Some(compound(1, "Old name")),
+    };
+    let updated = grid::CompoundUpdated {
+        meta: None,
+        compound: Some(compound(2, "New name")),
+        update_mask: None,
+    };
+    // The update overtakes the creation, and the creation comes twice.
+    let created_id = Uuid::now_v7();
+    app.publish("grid.compound.updated", Uuid::now_v7(), &updated)
+        .await;
+    app.publish("grid.compound.created", created_id, &created)
+        .await;
+    app.publish("grid.compound.created", created_id, &created)
+        .await;
+    assert_eq!(
+        app.consumers[1].drain().await.unwrap(),
+        vec![Outcome::Applied, Outcome::Applied, Outcome::Duplicate]
+    );
+    let stored: Vec<(String, i64)> = sqlx::query_as("SELECT display_name, version FROM compounds")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, [("New name".to_owned(), 2)]);
+}
+
 /// No token, no answer.
 pub async fn a_call_without_a_token_is_unauthenticated(list: ListCells) {
     let status = list(None).await.unwrap_err();
@@ -195,6 +240,12 @@ macro_rules! replica_service_tests {
         async fn a_published_cell_is_applied_once_and_listed_and_a_second_delivery_is_skipped() {
             let app = spawn_app().await;
             $crate::replica_checks::a_published_cell_is_applied_once_and_listed(&app, known_cells(&app)).await;
+        }
+
+        #[tokio::test]
+        async fn published_compounds_are_applied_once_at_their_latest_version() {
+            let app = spawn_app().await;
+            $crate::replica_checks::published_compounds_are_applied_once_at_their_latest_version(&app).await;
         }
 
         #[tokio::test]

@@ -1,9 +1,12 @@
 //! What the assessment service consumes.
 
-use civicgrid_cell_tree::CellReplica;
+use civicgrid_cell_tree::{CellReplica, CompoundReplica};
 use civicgrid_messaging::{Subscription, Topology};
 
 /// Every queue the service consumes, with its handlers.
 pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
-    vec![CellReplica::subscription(topology, "assessment")]
+    vec![
+        CellReplica::subscription(topology, "assessment"),
+        CompoundReplica::subscription(topology, "assessment"),
+    ]
 }

@@ -1,4 +1,4 @@
-//! `civicgrid.grid.v1.GridService`: cells, layouts and staff assignments.
+//! `civicgrid.grid.v1.GridService`: cells, compounds, layouts and staff assignments.
 
 use civicgrid_cell_tree::{ListRequest, list_page, visible};
 use civicgrid_proto::grid::v1 as pb;
@@ -11,13 +11,15 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use super::cells::{self, read_roots};
-use super::{layout, staff};
+use super::{compounds, layout, staff};
 use crate::commands::create_cell::create_cell;
+use crate::commands::create_compound::create_compound;
 use crate::commands::create_staff_assignment::create_staff_assignment;
 use crate::commands::end_staff_assignment::end_staff_assignment;
 use crate::commands::import_cells::import_cells;
 use crate::commands::now;
 use crate::commands::update_cell::update_cell;
+use crate::commands::update_compound::update_compound;
 
 /// Implements `civicgrid.grid.v1.GridService`.
 pub struct GridApi {
@@ -119,6 +121,7 @@ impl GridService for GridApi {
         Ok(Response::new(pb::ImportCellsResponse {
             // At most MAX_ROWS (20,000) cells: always fits.
             created_count: i32::try_from(imported.created).unwrap_or(i32::MAX),
+            created_compound_count: i32::try_from(imported.compounds_created).unwrap_or(i32::MAX),
         }))
     }
 
@@ -167,6 +170,56 @@ impl GridService for GridApi {
         .await?;
         Ok(Response::new(pb::EndStaffAssignmentResponse {
             staff_assignment: Some(staff::convert::assignment(&assignment)),
+        }))
+    }
+
+    async fn create_compound(
+        &self,
+        request: Request<pb::CreateCompoundRequest>,
+    ) -> Result<Response<pb::CreateCompoundResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = compounds::parse::create_compound(request.get_ref(), now())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_compound(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateCompoundResponse {
+            compound: Some(row.to_proto()),
+        }))
+    }
+
+    async fn get_compound(
+        &self,
+        request: Request<pb::GetCompoundRequest>,
+    ) -> Result<Response<pb::GetCompoundResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let row = compounds::get(&self.pool, caller, &request.get_ref().name).await?;
+        Ok(Response::new(pb::GetCompoundResponse {
+            compound: Some(row.to_proto()),
+        }))
+    }
+
+    async fn list_compounds(
+        &self,
+        request: Request<pb::ListCompoundsRequest>,
+    ) -> Result<Response<pb::ListCompoundsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let response = compounds::list(&self.pool, caller, request.get_ref()).await?;
+        Ok(Response::new(response))
+    }
+
+    async fn update_compound(
+        &self,
+        request: Request<pb::UpdateCompoundRequest>,
+    ) -> Result<Response<pb::UpdateCompoundResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = compounds::parse::update_compound(request.get_ref(), now())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(update_compound(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::UpdateCompoundResponse {
+            compound: Some(row.to_proto()),
         }))
     }
 }

@@ -5,6 +5,7 @@
 //! too). `error.rs` maps every refusal to a status.
 
 pub mod cells;
+pub mod compounds;
 pub mod directory;
 pub mod error;
 pub mod grid;

@@ -1,20 +1,22 @@
-//! ImportCells: a county's layout, thousands of cells, all or nothing.
+//! ImportCells: a county's layout, thousands of cells and their compounds,
+//! all or nothing.
 
 use std::collections::HashMap;
 
-use civicgrid_cell_tree::{CellRow, resource_name, visible};
+use civicgrid_cell_tree::{CellRow, CompoundRow, resource_name, visible};
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::status::FieldViolations;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::create_compound::claim;
 use super::{CommandError, now};
 use crate::domain::access::{may_create_county, may_edit_grid};
 use crate::domain::cell::Level;
-use crate::domain::layout::{self, LayoutError, LayoutFormat};
+use crate::domain::layout::{self, LayoutError, LayoutFormat, Stored, Validated};
 use crate::events::publish;
-use crate::store::cells;
+use crate::store::{cells, compounds};
 
 /// A parsed ImportCells request.
 #[derive(Debug, Clone)]
@@ -34,13 +36,16 @@ pub struct Imported {
     pub valid: usize,
     /// Cells created: `valid`, or 0 when only validating.
     pub created: usize,
+    /// Compounds created (0 when only validating).
+    pub compounds_created: usize,
 }
 
 /// How many lines a PERMISSION_DENIED message names before "and N more".
 const LINES_NAMED: usize = 10;
 
 /// Validates the whole layout and, unless only validating, creates every
-/// cell and its `grid.cell.created` event in one transaction. Any bad row:
+/// cell and compound with its `grid.cell.created` or
+/// `grid.compound.created` event in one transaction. Any bad row:
 /// nothing is written and the error names every bad row.
 #[tracing::instrument(skip_all, fields(format = ?input.format, bytes = input.content.len()))]
 pub async fn import_cells(
@@ -93,16 +98,34 @@ pub async fn import_cells(
         )));
     }
 
-    let levels: HashMap<String, Level> = stored
-        .values()
-        .map(|row| Ok((row.id.clone(), cells::level(row)?)))
-        .collect::<sqlx::Result<_>>()?;
-    let new_cells = layout
-        .validate(&levels)
+    let known = Stored {
+        levels: stored
+            .values()
+            .map(|row| Ok((row.id.clone(), cells::level(row)?)))
+            .collect::<sqlx::Result<_>>()?,
+        parents: stored
+            .values()
+            .filter_map(|row| Some((row.id.clone(), row.parent_id.clone()?)))
+            .collect(),
+        compounds: compounds::find_all(&mut *conn, &layout.referenced_compound_ids())
+            .await?
+            .into_iter()
+            .map(|row| row.id)
+            .collect(),
+    };
+    let Validated {
+        cells: new_cells,
+        compounds: new_compounds,
+    } = layout
+        .validate(&known, now())
         .map_err(|e| CommandError::Layout(format, e))?;
     let valid = new_cells.len();
     if input.validate_only {
-        return Ok(Imported { valid, created: 0 });
+        return Ok(Imported {
+            valid,
+            created: 0,
+            compounds_created: 0,
+        });
     }
 
     let at = now();
@@ -147,17 +170,60 @@ pub async fn import_cells(
             resource_name(first)
         )));
     }
+    let mut compound_rows = Vec::with_capacity(new_compounds.len());
+    for compound in new_compounds {
+        let community = compound.community.as_str();
+        let community_path = paths
+            .get(community)
+            .or_else(|| stored.get(community).map(|row| &row.path))
+            .ok_or_else(|| CommandError::not_found(resource_name(community)))?
+            .clone();
+        let mut building_ids: Vec<String> = compound
+            .buildings
+            .iter()
+            .map(|b| b.as_str().to_owned())
+            .collect();
+        building_ids.sort();
+        let row = CompoundRow {
+            id: compound.id.as_str().to_owned(),
+            community_id: community.to_owned(),
+            community_path,
+            display_name: compound.display_name.as_str().to_owned(),
+            building_ids,
+            address: compound.address,
+            year_built: compound.year_built,
+            newly_built: compound.newly_built,
+            lacks_required_facilities: compound.lacks_required_facilities,
+            property_company: compound.property_company,
+            version: 1,
+            create_time: at,
+            update_time: at,
+        };
+        if !compounds::insert(&mut *conn, &row).await? {
+            // Created by someone else since the check above.
+            return Err(CommandError::already_exists(compound.id.resource_name()));
+        }
+        // The buildings are cells of this import: nobody else can hold them.
+        claim(&mut *conn, &row).await?;
+        compound_rows.push(row);
+    }
     // One id for the whole import: every event names it as its cause.
     let import_id = Uuid::now_v7().to_string();
     let events: Vec<_> = rows
         .iter()
         .map(|row| publish::cell_created(row, &caller.subject, &import_id))
+        .chain(
+            compound_rows
+                .iter()
+                .map(|row| publish::compound_created(row, &caller.subject, &import_id)),
+        )
         .collect();
     outbox::enqueue_all(&mut *conn, &events).await?;
-    tracing::info!(import = %import_id, cells = valid, "layout imported");
+    tracing::info!(import = %import_id, cells = valid, compounds = compound_rows.len(), "layout imported");
     Ok(Imported {
         valid,
         created: valid,
+        compounds_created: compound_rows.len(),
     })
 }
 

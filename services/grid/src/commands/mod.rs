@@ -12,6 +12,7 @@
 
 pub mod create_category;
 pub mod create_cell;
+pub mod create_compound;
 pub mod create_department;
 pub mod create_staff_assignment;
 pub mod end_staff_assignment;
@@ -22,6 +23,7 @@ pub mod set_working_calendar;
 pub mod sweep_supervision;
 pub mod transition_task;
 pub mod update_cell;
+pub mod update_compound;
 
 use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::status::FieldViolations;

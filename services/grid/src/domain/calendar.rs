@@ -12,7 +12,7 @@ pub const MAX_ALLOWANCE_MINUTES: u32 = 525_600;
 
 /// The county keeps China Standard Time: UTC+8 all year (China has no DST),
 /// so a fixed offset is exact and needs no time-zone database.
-const CST_OFFSET: TimeDelta = TimeDelta::hours(8);
+pub(crate) const CST_OFFSET: TimeDelta = TimeDelta::hours(8);
 
 /// Office hours of every working day, in China Standard Time, as minutes
 /// after midnight: 09:00-12:00 and 13:30-17:30, 7 hours a day. The lunch

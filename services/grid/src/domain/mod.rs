@@ -3,6 +3,7 @@
 pub mod access;
 pub mod calendar;
 pub mod cell;
+pub mod compound;
 pub mod deadlines;
 pub mod directory;
 pub mod layout;

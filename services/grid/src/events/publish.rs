@@ -1,6 +1,9 @@
 //! Domain changes into versioned protobuf events for the outbox.
 
-use civicgrid_cell_tree::{CELL_CREATED, CELL_UPDATED, CellRow, resource_name};
+use civicgrid_cell_tree::{
+    CELL_CREATED, CELL_UPDATED, COMPOUND_CREATED, COMPOUND_UPDATED, CellRow, CompoundRow,
+    compound_name, resource_name,
+};
 use civicgrid_messaging::NewEvent;
 use civicgrid_messaging::event::meta;
 use civicgrid_proto::grid::v1 as pb;
@@ -190,6 +193,47 @@ pub fn supervision_changed(order: &OrderRow, change: &str, version: i64) -> NewE
             meta: Some(meta),
             task,
             order: Some(convert::order(order)),
+        },
+    )
+}
+
+/// `grid.compound.created` for a new compound.
+pub fn compound_created(row: &CompoundRow, actor: &str, causation_id: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        COMPOUND_CREATED,
+        &compound_name(&row.id),
+        row.version,
+        actor,
+        causation_id,
+    );
+    NewEvent::encode(
+        event_id,
+        COMPOUND_CREATED,
+        &pb::CompoundCreated {
+            meta: Some(meta),
+            compound: Some(row.to_proto()),
+        },
+    )
+}
+
+/// `grid.compound.updated` for a changed compound and the paths that changed.
+pub fn compound_updated(row: &CompoundRow, paths: Vec<String>, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        COMPOUND_UPDATED,
+        &compound_name(&row.id),
+        row.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        COMPOUND_UPDATED,
+        &pb::CompoundUpdated {
+            meta: Some(meta),
+            compound: Some(row.to_proto()),
+            update_mask: Some(prost_types::FieldMask { paths }),
         },
     )
 }

@@ -1,6 +1,7 @@
 //! The grid's SQL. Writes take the caller's transaction; the command commits.
 
 pub mod cells;
+pub mod compounds;
 pub mod directory;
 pub mod lookups;
 pub mod staff;

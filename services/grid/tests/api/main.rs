@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cells;
+mod compounds;
 mod directory;
 mod inbox;
 mod layout;

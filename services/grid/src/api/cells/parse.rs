@@ -19,6 +19,9 @@ pub fn cell_name(name: &str, field: &str) -> Result<CellId, Status> {
 }
 
 /// A CreateCellRequest into a command input.
+// `Cell.newly_built` is deprecated (Compound.newly_built replaces it) but
+// still accepted: integrators set it today.
+#[allow(deprecated)]
 pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status> {
     let mut violations = FieldViolations::new();
     let id = CellId::parse(&request.cell_id);
@@ -89,6 +92,8 @@ pub fn create_cell(request: &pb::CreateCellRequest) -> Result<CreateCell, Status
 }
 
 /// An UpdateCellRequest into a command input.
+// Still accepts the deprecated `newly_built`, as create does.
+#[allow(deprecated)]
 pub fn update_cell(request: &pb::UpdateCellRequest) -> Result<UpdateCell, Status> {
     let mut violations = FieldViolations::new();
     let Some(cell) = request.cell.as_ref() else {

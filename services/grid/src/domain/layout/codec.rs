@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Column, Layout, LayoutError, LayoutFormat, LineError, MAX_ROWS, RawRow, shown};
+use super::{
+    COMPOUND_LEVEL, Column, Layout, LayoutError, LayoutFormat, LineError, MAX_ROWS, RawRow, shown,
+};
 use crate::domain::cell::Level;
 
 /// UTF-8 byte order mark, as spreadsheet programs write it.
@@ -82,11 +84,14 @@ fn read_csv(content: &[u8]) -> Result<Layout, LayoutError> {
             });
             continue;
         }
+        // Optional columns the header leaves out read as empty.
         let mut row = RawRow {
             line,
-            newly_built: Some(String::new()),
             ..RawRow::default()
         };
+        for column in Column::ALL {
+            *row.field_mut(column) = Some(String::new());
+        }
         for (column, bytes) in columns.iter().zip(record.iter()) {
             match std::str::from_utf8(bytes) {
                 Ok(text) => *row.field_mut(*column) = Some(text.to_owned()),
@@ -103,7 +108,8 @@ fn read_csv(content: &[u8]) -> Result<Layout, LayoutError> {
 }
 
 /// The column of each header field. `newly_built` may be left out (every
-/// cell is then not newly built); the other four are required.
+/// cell is then not newly built), and so may the compound columns; the
+/// other four are required.
 fn csv_columns(header: &csv::ByteRecord) -> Result<Vec<Column>, LayoutError> {
     let mut columns = Vec::with_capacity(header.len());
     let mut problems = Vec::new();
@@ -130,7 +136,15 @@ fn csv_columns(header: &csv::ByteRecord) -> Result<Vec<Column>, LayoutError> {
     if problems.is_empty() {
         return Ok(columns);
     }
-    let expected = Column::ALL.map(Column::as_str).join(",");
+    let expected = format!(
+        "{}` and optionally `{}",
+        Column::CELL_COLUMNS.map(Column::as_str).join(","),
+        Column::ALL[Column::CELL_COLUMNS.len()..]
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     Err(LayoutError::Rows(
         problems
             .into_iter()
@@ -165,7 +179,7 @@ fn read_json(content: &[u8]) -> Result<Layout, LayoutError> {
             layout.errors.push(LineError {
                 line,
                 field: None,
-                message: "must be an object with the keys cell_id, parent_id, level, display_name, newly_built".to_owned(),
+                message: format!("must be an object with the keys {}", Column::names()),
             });
             continue;
         };
@@ -176,8 +190,9 @@ fn read_json(content: &[u8]) -> Result<Layout, LayoutError> {
                     line,
                     field: None,
                     message: format!(
-                        "has the unknown key {}; keys are cell_id, parent_id, level, display_name, newly_built",
-                        shown(key)
+                        "has the unknown key {}; keys are {}",
+                        shown(key),
+                        Column::names()
                     ),
                 });
             }
@@ -190,17 +205,18 @@ fn read_json(content: &[u8]) -> Result<Layout, LayoutError> {
             let text = match object.get(column.as_str()) {
                 None | Some(serde_json::Value::Null) => Some(String::new()),
                 Some(serde_json::Value::String(text)) => Some(text.trim().to_owned()),
-                Some(serde_json::Value::Bool(flag)) if column == Column::NewlyBuilt => {
-                    Some(flag.to_string())
+                Some(serde_json::Value::Bool(flag)) if column.is_flag() => Some(flag.to_string()),
+                Some(serde_json::Value::Number(year)) if column == Column::YearBuilt => {
+                    Some(year.to_string())
                 }
                 Some(_) => {
                     layout.errors.push(LineError {
                         line,
                         field: Some(column),
-                        message: if column == Column::NewlyBuilt {
-                            "must be true or false".to_owned()
-                        } else {
-                            "must be a string".to_owned()
+                        message: match column {
+                            _ if column.is_flag() => "must be true or false".to_owned(),
+                            Column::YearBuilt => "must be a year (a number) or null".to_owned(),
+                            _ => "must be a string".to_owned(),
                         },
                     });
                     None
@@ -224,10 +240,35 @@ pub struct LayoutRow<'a> {
     pub level: Level,
     /// Its name.
     pub display_name: &'a str,
-    /// Newly built compound.
+    /// Newly built compound (deprecated on cells, still carried).
     pub newly_built: bool,
+    /// A building's compound, when the file carries it.
+    pub compound_id: Option<&'a str>,
 }
 
+/// One compound as a layout file carries it, for [`write`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompoundLayoutRow<'a> {
+    /// The compound's code.
+    pub id: &'a str,
+    /// Its community's code.
+    pub community_id: &'a str,
+    /// Its name.
+    pub display_name: &'a str,
+    /// Newly built residential compound.
+    pub newly_built: bool,
+    /// Postal address, may be empty.
+    pub address: &'a str,
+    /// Year of completion, `None` when unknown.
+    pub year_built: Option<i16>,
+    /// Property company, may be empty.
+    pub property_company: &'a str,
+    /// Still lacks the required facilities.
+    pub lacks_required_facilities: bool,
+}
+
+/// A JSON entry: the five cell keys always, the compound keys only where
+/// they mean something, so a file without compounds looks as it always did.
 #[derive(Serialize)]
 struct JsonRow<'a> {
     cell_id: &'a str,
@@ -235,6 +276,48 @@ struct JsonRow<'a> {
     level: String,
     display_name: &'a str,
     newly_built: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compound_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year_built: Option<i16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    property_company: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lacks_required_facilities: Option<bool>,
+}
+
+impl<'a> JsonRow<'a> {
+    fn cell(row: &LayoutRow<'a>) -> JsonRow<'a> {
+        JsonRow {
+            cell_id: row.id,
+            parent_id: row.parent_id,
+            level: row.level.to_string(),
+            display_name: row.display_name,
+            newly_built: row.newly_built,
+            compound_id: row.compound_id,
+            address: None,
+            year_built: None,
+            property_company: None,
+            lacks_required_facilities: None,
+        }
+    }
+
+    fn compound(row: &CompoundLayoutRow<'a>) -> JsonRow<'a> {
+        JsonRow {
+            cell_id: row.id,
+            parent_id: Some(row.community_id),
+            level: COMPOUND_LEVEL.to_owned(),
+            display_name: row.display_name,
+            newly_built: row.newly_built,
+            compound_id: None,
+            address: Some(row.address),
+            year_built: row.year_built,
+            property_company: Some(row.property_company),
+            lacks_required_facilities: Some(row.lacks_required_facilities),
+        }
+    }
 }
 
 /// Writing a layout failed (only the encoders can fail; nothing here does I/O).
@@ -242,24 +325,61 @@ struct JsonRow<'a> {
 #[error("cannot write the layout: {0}")]
 pub struct WriteError(String);
 
-/// `rows` as a file [`read`] accepts; rows given parents first stay so.
-pub fn write(format: LayoutFormat, rows: &[LayoutRow<'_>]) -> Result<Vec<u8>, WriteError> {
+fn flag(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}
+
+/// `rows` and then `compounds` as a file [`read`] accepts; rows given
+/// parents first stay so. Without compounds the CSV has the five cell
+/// columns only, as before compounds existed.
+pub fn write(
+    format: LayoutFormat,
+    rows: &[LayoutRow<'_>],
+    compounds: &[CompoundLayoutRow<'_>],
+) -> Result<Vec<u8>, WriteError> {
     match format {
         LayoutFormat::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             let error = |e: csv::Error| WriteError(e.to_string());
+            let columns: &[Column] = if compounds.is_empty() {
+                &Column::CELL_COLUMNS
+            } else {
+                &Column::ALL
+            };
             writer
-                .write_record(Column::ALL.map(Column::as_str))
+                .write_record(columns.iter().map(|c| c.as_str()))
                 .map_err(error)?;
             for row in rows {
                 let level = row.level.to_string();
+                let mut record = vec![
+                    row.id,
+                    row.parent_id.unwrap_or_default(),
+                    &level,
+                    row.display_name,
+                    flag(row.newly_built),
+                ];
+                if !compounds.is_empty() {
+                    record.extend([row.compound_id.unwrap_or_default(), "", "", "", ""]);
+                }
+                writer.write_record(record).map_err(error)?;
+            }
+            for compound in compounds {
+                let year = compound
+                    .year_built
+                    .map(|y| y.to_string())
+                    .unwrap_or_default();
                 writer
                     .write_record([
-                        row.id,
-                        row.parent_id.unwrap_or_default(),
-                        &level,
-                        row.display_name,
-                        if row.newly_built { "true" } else { "false" },
+                        compound.id,
+                        compound.community_id,
+                        COMPOUND_LEVEL,
+                        compound.display_name,
+                        flag(compound.newly_built),
+                        "",
+                        compound.address,
+                        &year,
+                        compound.property_company,
+                        flag(compound.lacks_required_facilities),
                     ])
                     .map_err(error)?;
             }
@@ -270,16 +390,13 @@ pub fn write(format: LayoutFormat, rows: &[LayoutRow<'_>]) -> Result<Vec<u8>, Wr
         LayoutFormat::Json => {
             // One entry per line: readable and diffable without the size of
             // pretty-printing every key on its own line.
+            let entries = rows
+                .iter()
+                .map(JsonRow::cell)
+                .chain(compounds.iter().map(JsonRow::compound));
             let mut out = b"[".to_vec();
-            for (index, row) in rows.iter().enumerate() {
+            for (index, entry) in entries.enumerate() {
                 out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
-                let entry = JsonRow {
-                    cell_id: row.id,
-                    parent_id: row.parent_id,
-                    level: row.level.to_string(),
-                    display_name: row.display_name,
-                    newly_built: row.newly_built,
-                };
                 serde_json::to_writer(&mut out, &entry).map_err(|e| WriteError(e.to_string()))?;
             }
             out.extend_from_slice(b"\n]\n");
@@ -290,11 +407,10 @@ pub fn write(format: LayoutFormat, rows: &[LayoutRow<'_>]) -> Result<Vec<u8>, Wr
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
     use crate::domain::cell::CellId;
-    use crate::domain::layout::testing::{import, problems};
+    use crate::domain::layout::Stored;
+    use crate::domain::layout::testing::{import, now, problems};
 
     #[test]
     fn quoted_newlines_keep_physical_line_numbers() {
@@ -379,6 +495,7 @@ mod tests {
                 level: Level::County,
                 display_name: "县",
                 newly_built: false,
+                compound_id: None,
             },
             LayoutRow {
                 id: "s",
@@ -386,6 +503,7 @@ mod tests {
                 level: Level::Street,
                 display_name: "Street, \"quoted\"",
                 newly_built: false,
+                compound_id: None,
             },
             LayoutRow {
                 id: "m",
@@ -393,6 +511,7 @@ mod tests {
                 level: Level::Community,
                 display_name: "M",
                 newly_built: false,
+                compound_id: None,
             },
             LayoutRow {
                 id: "g",
@@ -400,14 +519,16 @@ mod tests {
                 level: Level::Grid,
                 display_name: "G",
                 newly_built: true,
+                compound_id: None,
             },
         ];
         for format in [LayoutFormat::Csv, LayoutFormat::Json] {
-            let bytes = write(format, &rows).expect("written");
+            let bytes = write(format, &rows, &[]).expect("written");
             let cells = read(format, &bytes)
                 .expect("readable")
-                .validate(&HashMap::new())
-                .expect("valid");
+                .validate(&Stored::default(), now())
+                .expect("valid")
+                .cells;
             let back: Vec<LayoutRow<'_>> = cells
                 .iter()
                 .map(|c| LayoutRow {
@@ -416,6 +537,7 @@ mod tests {
                     level: c.level,
                     display_name: c.display_name.as_str(),
                     newly_built: c.newly_built,
+                    compound_id: None,
                 })
                 .collect();
             assert_eq!(back, rows, "{format:?}");
