@@ -24,6 +24,20 @@ pub struct Running {
     _db: TestDatabase,
 }
 
+impl Running {
+    /// Its consumer of the grid's cell events (queue purpose `grid-cells`).
+    pub fn cell_consumer(&self) -> &Consumer {
+        let mut cells = self
+            .consumers
+            .iter()
+            .filter(|consumer| consumer.queue_name().ends_with(".grid-cells"));
+        match (cells.next(), cells.next()) {
+            (Some(consumer), None) => consumer,
+            _ => panic!("{} has not exactly one grid-cells consumer", self.name),
+        }
+    }
+}
+
 /// All four services.
 pub struct County {
     /// The grid service.

@@ -162,7 +162,8 @@ async fn a_cell_created_through_the_grid_appears_in_every_replica_once_even_when
     create_county_and_street(&county).await;
     assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
     for replica in &county.replicas {
-        for consumer in &replica.consumers {
+        {
+            let consumer = replica.cell_consumer();
             assert_eq!(
                 consumer.drain().await.unwrap(),
                 vec![Outcome::Applied, Outcome::Applied],
@@ -179,7 +180,8 @@ async fn a_cell_created_through_the_grid_appears_in_every_replica_once_even_when
         .unwrap();
     assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
     for replica in &county.replicas {
-        for consumer in &replica.consumers {
+        {
+            let consumer = replica.cell_consumer();
             assert_eq!(
                 consumer.drain().await.unwrap(),
                 vec![Outcome::Duplicate, Outcome::Duplicate],
@@ -315,7 +317,8 @@ async fn one_trace_runs_from_the_grpc_call_through_the_broker_into_every_consume
 
     county.grid_relay.drain().await.unwrap();
     for replica in &county.replicas {
-        for consumer in &replica.consumers {
+        {
+            let consumer = replica.cell_consumer();
             assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied]);
         }
     }

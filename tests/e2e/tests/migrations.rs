@@ -74,7 +74,14 @@ fn each_services_merged_migrations_keep_the_versions_and_checksums_of_its_old_co
             .into_iter()
             .map(|(v, c)| (v, c.to_owned()))
             .collect();
-        assert_eq!(merged(sets), expected, "{service}");
+        // Every old migration keeps its version and checksum, in order;
+        // later ones may follow.
+        let merged = merged(sets);
+        assert_eq!(
+            merged[..expected.len().min(merged.len())],
+            expected,
+            "{service}"
+        );
     }
 }
 
