@@ -9,12 +9,15 @@
 
 pub mod backoff;
 pub mod broker;
+pub mod catch_up;
 pub mod consumer;
 pub mod event;
+pub mod event_log;
 pub mod outbox;
 pub mod topology;
 
 pub use broker::Broker;
+pub use catch_up::{CatchUpError, EventSource, Progress, TokenSource};
 pub use consumer::{Consumer, Handler, HandlerError, InboundEvent, Outcome, Subscription};
 pub use event::NewEvent;
 pub use outbox::Relay;

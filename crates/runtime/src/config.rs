@@ -2,6 +2,7 @@
 //! by `CIVICGRID_CONFIG`, then `CIVICGRID_*` environment variables. Every
 //! value is checked before anything starts, and an error names its key.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -84,6 +85,17 @@ pub struct Settings {
     /// Run the outbox relay and consumers in the background. Tests turn this
     /// off and drive them one step at a time.
     pub background_workers: bool,
+    /// Days a published outbox row (an event in this service's log) is kept;
+    /// unset (the default) keeps the log forever, so consumers deployed later
+    /// can catch up and read models can be rebuilt.
+    pub outbox_retention_days: Option<u32>,
+    /// gRPC address of each producer whose event log this service's catch-up
+    /// subscriptions read, e.g. `{ grid = "http://127.0.0.1:50052" }`.
+    pub event_sources: BTreeMap<String, String>,
+    /// File holding the bearer token (role `service`, scope `*`) this
+    /// service presents to the producers' `EventLogService`; read at each
+    /// catch-up, so it can be rotated without a restart.
+    pub event_source_token_path: Option<PathBuf>,
 }
 
 impl Settings {
@@ -113,6 +125,9 @@ impl Settings {
             supervision_red_after_minutes: 24 * 60,
             supervision_sweep_interval_ms: 30_000,
             background_workers: true,
+            outbox_retention_days: None,
+            event_sources: BTreeMap::new(),
+            event_source_token_path: None,
         }
     }
 
@@ -181,6 +196,14 @@ impl Settings {
                 "events_exchange",
                 "exchange and queue_prefix must not be empty",
             );
+        }
+        if self.outbox_retention_days == Some(0) {
+            return invalid("outbox_retention_days", "must be at least 1 (unset keeps every event)");
+        }
+        if self.event_sources.values().any(|url| {
+            !(url.starts_with("http://") || url.starts_with("https://"))
+        }) {
+            return invalid("event_sources", "every address must be an http:// or https:// URL");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
             return invalid("log_filter", "not a valid tracing filter");
