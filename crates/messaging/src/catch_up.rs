@@ -229,23 +229,64 @@ impl Consumer {
         };
         while let Some(page) = stream.message().await? {
             state.head = page.head_position;
-            for event in &page.events {
-                if self.apply_logged(event).await? == Applied::Now {
-                    state.applied += 1;
+            match self.apply_page(&page).await {
+                Ok(applied) => state.applied += applied,
+                Err(reason) => {
+                    // Rolled back whole; now one event at a time, so a gap
+                    // is filled and a poison event dead-lettered alone.
+                    tracing::debug!(%reason, "page needs event-by-event handling");
+                    for event in &page.events {
+                        if self.apply_logged(event).await? == Applied::Now {
+                            state.applied += 1;
+                        }
+                    }
+                    // Events filtered out or without a handler move the checkpoint too.
+                    let mut tx = self.pool.begin().await?;
+                    self.advance_checkpoint(&mut tx, page.scanned_position)
+                        .await?;
+                    tx.commit().await?;
                 }
-                state.position = event.position;
             }
-            // Events filtered out or without a handler move the checkpoint too.
-            let mut tx = self.pool.begin().await?;
-            self.advance_checkpoint(&mut tx, page.scanned_position)
-                .await?;
-            tx.commit().await?;
             state.position = state.position.max(page.scanned_position);
             progress(state);
         }
         metrics::counter!("catch_up_events_applied_total", "subscription" => self.subscription.name.clone())
             .increment(state.applied);
         Ok(state)
+    }
+
+    /// Applies a page of logged events in one transaction, with the
+    /// checkpoint at its scanned position: one commit per page instead of
+    /// one per event. Any gap or failure rolls the whole page back.
+    async fn apply_page(&self, page: &pb::ReadEventsResponse) -> Result<u64, String> {
+        let mut tx = self.pool.begin().await.map_err(|e| e.to_string())?;
+        let mut applied = 0;
+        for event in &page.events {
+            let Some(handler) = self.subscription.handlers.get(&event.routing_key) else {
+                continue;
+            };
+            let event_id = Uuid::parse_str(&event.event_id).map_err(|e| e.to_string())?;
+            let inbound = InboundEvent {
+                event_id,
+                routing_key: event.routing_key.clone(),
+                payload: event.payload.clone(),
+                previous_deliveries: 0,
+            };
+            match self
+                .apply_in(&mut tx, handler.as_ref(), &inbound, Some(event.position), false)
+                .await
+            {
+                Ok(Applied::Now) => applied += 1,
+                Ok(Applied::Before) => {}
+                Ok(Applied::Gap { aggregate_id, .. }) => return Err(format!("gap in {aggregate_id}")),
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        self.advance_checkpoint(&mut tx, page.scanned_position)
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        Ok(applied)
     }
 
     /// Applies one event read from the log, filling a gap in its

@@ -511,27 +511,34 @@ impl Consumer {
         position: Option<i64>,
     ) -> Result<Applied, HandlerError> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query("INSERT INTO processed_events (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(event.event_id)
-            .bind(handler.name())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let applied = self.apply_in(&mut tx, handler, event, position, true).await?;
+        if !matches!(applied, Applied::Gap { .. }) {
+            tx.commit().await?;
+        }
+        Ok(applied)
+    }
+
+    /// [`Consumer::apply_once`] inside the caller's transaction (which a
+    /// catch-up shares between the events of a page). On a gap nothing was
+    /// written. Without `checkpoint` the caller moves the checkpoint itself
+    /// in the same transaction (once per page).
+    pub(crate) async fn apply_in(
+        &self,
+        conn: &mut PgConnection,
+        handler: &dyn Handler,
+        event: &InboundEvent,
+        position: Option<i64>,
+        checkpoint: bool,
+    ) -> Result<Applied, HandlerError> {
+        let position_to_checkpoint = position.filter(|_| checkpoint);
         let Some(spec) = self.subscription.catch_up.as_ref() else {
-            if inserted == 0 {
+            if !self.record_processed(conn, handler, event).await? {
                 return Ok(Applied::Before);
             }
-            handler.handle(&mut tx, event).await?;
-            tx.commit().await?;
+            handler.handle(conn, event).await?;
             return Ok(Applied::Now);
         };
-        if inserted == 0 {
-            if let Some(position) = position {
-                self.advance_checkpoint(&mut tx, position).await?;
-                tx.commit().await?;
-            }
-            return Ok(Applied::Before);
-        }
+        let mut version_seen = None;
         if spec.versions_in_order
             && let Some((aggregate_id, version)) = aggregate_of(&event.payload)
         {
@@ -541,10 +548,20 @@ impl Consumer {
             )
             .bind(&self.subscription.name)
             .bind(&aggregate_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
             let (last_version, last_position) = last.unwrap_or((0, 0));
             if version > last_version + 1 {
+                let known: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM processed_events WHERE event_id = $1 AND handler = $2",
+                )
+                .bind(event.event_id)
+                .bind(handler.name())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if known.is_some() {
+                    return Ok(Applied::Before);
+                }
                 return Ok(Applied::Gap {
                     aggregate_id,
                     from: last_position,
@@ -554,15 +571,39 @@ impl Consumer {
                 // Only a redelivered sibling of an older version gets here.
                 metrics::counter!("consumer_stale_versions_total", "subscription" => self.subscription.name.clone()).increment(1);
             }
-            self.record_version(&mut tx, &aggregate_id, version, position.unwrap_or(last_position))
+            version_seen = Some((aggregate_id, version, position.unwrap_or(last_position)));
+        }
+        if !self.record_processed(conn, handler, event).await? {
+            if let Some(position) = position_to_checkpoint {
+                self.advance_checkpoint(conn, position).await?;
+            }
+            return Ok(Applied::Before);
+        }
+        if let Some((aggregate_id, version, position)) = version_seen {
+            self.record_version(conn, &aggregate_id, version, position)
                 .await?;
         }
-        handler.handle(&mut tx, event).await?;
-        if let Some(position) = position {
-            self.advance_checkpoint(&mut tx, position).await?;
+        handler.handle(conn, event).await?;
+        if let Some(position) = position_to_checkpoint {
+            self.advance_checkpoint(conn, position).await?;
         }
-        tx.commit().await?;
         Ok(Applied::Now)
+    }
+
+    /// Inserts the inbox row; false when the event had been applied before.
+    async fn record_processed(
+        &self,
+        conn: &mut PgConnection,
+        handler: &dyn Handler,
+        event: &InboundEvent,
+    ) -> sqlx::Result<bool> {
+        let inserted = sqlx::query("INSERT INTO processed_events (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(event.event_id)
+            .bind(handler.name())
+            .execute(conn)
+            .await?
+            .rows_affected();
+        Ok(inserted > 0)
     }
 }
 

@@ -7,6 +7,7 @@
 //! broker's confirm, and a consumer records `(event_id, handler)` in the same
 //! transaction as the effect and acks only after that commit.
 
+pub mod admin;
 pub mod backoff;
 pub mod broker;
 pub mod catch_up;
