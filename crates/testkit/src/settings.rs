@@ -17,6 +17,7 @@ pub fn test_settings(service: &str, database: &TestDatabase, broker: &TestBroker
     settings.delivery_limit = 3;
     settings.auth_public_key_path = TestKeys::get().public_key_path.clone();
     settings.data_key_path = TestKeys::get().data_key_path.clone();
+    settings.event_source_token_path = Some(TestKeys::get().service_token_path.clone());
     settings.background_workers = false;
     settings.shutdown_grace_ms = 2_000;
     settings

@@ -5,5 +5,7 @@ use civicgrid_messaging::{Subscription, Topology};
 
 /// Every queue the service consumes, with its handlers.
 pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
-    vec![CellReplica::subscription(topology, "assessment")]
+    // A catch-up subscription: a assessment deployed after the grid first reads
+    // the grid's event log, so it holds every cell, not only later ones.
+    vec![CellReplica::subscription(topology, "assessment").catch_up("grid", CellReplica::RESET)]
 }
