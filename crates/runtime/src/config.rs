@@ -271,6 +271,35 @@ mod tests {
     }
 
     #[test]
+    fn event_history_settings_default_to_keeping_every_event_and_refuse_bad_values() {
+        let defaults = Settings::defaults("centres", 50053, 9103);
+        assert_eq!(defaults.outbox_retention_days, None);
+        assert!(defaults.event_sources.is_empty());
+        let settings = Settings::from_figment(
+            &Figment::from(Serialized::defaults(defaults.clone())).merge(Toml::string(
+                "outbox_retention_days = 400\nevent_sources = { grid = \"http://127.0.0.1:50052\" }",
+            )),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.event_sources.get("grid").map(String::as_str),
+            Some("http://127.0.0.1:50052")
+        );
+        assert_eq!(settings.outbox_retention_days, Some(400));
+        let error = Settings::from_figment(
+            &Figment::from(Serialized::defaults(defaults.clone()))
+                .merge(Serialized::default("event_sources.grid", "grid:50052")),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("event_sources"), "{error}");
+        let error = Settings::from_figment(
+            &Figment::from(Serialized::defaults(defaults)).merge(Serialized::default("outbox_retention_days", 0)),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("outbox_retention_days"), "{error}");
+    }
+
+    #[test]
     fn an_unknown_key_is_refused() {
         let error = Settings::from_figment(&figment_with("grpc_adr", "127.0.0.1:1")).unwrap_err();
         assert!(error.to_string().contains("grpc_adr"), "{error}");
