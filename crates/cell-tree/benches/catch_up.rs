@@ -57,13 +57,26 @@ fn cell_event(i: usize, version: i64) -> NewEvent {
         display_name: format!("Street {i}, version {version}"),
         version,
         etag: version.to_string(),
-        create_time: Some(prost_types::Timestamp { seconds: 1_780_000_000, nanos: 0 }),
-        update_time: Some(prost_types::Timestamp { seconds: 1_780_000_000 + version, nanos: 0 }),
+        create_time: Some(prost_types::Timestamp {
+            seconds: 1_780_000_000,
+            nanos: 0,
+        }),
+        update_time: Some(prost_types::Timestamp {
+            seconds: 1_780_000_000 + version,
+            nanos: 0,
+        }),
         ..Default::default()
     };
     if version == 1 {
         let (event_id, meta) = meta("grid", CELL_CREATED, &name, version, "bench", "");
-        NewEvent::encode(event_id, CELL_CREATED, &pb::CellCreated { meta: Some(meta), cell: Some(cell) })
+        NewEvent::encode(
+            event_id,
+            CELL_CREATED,
+            &pb::CellCreated {
+                meta: Some(meta),
+                cell: Some(cell),
+            },
+        )
     } else {
         let (event_id, meta) = meta("grid", CELL_UPDATED, &name, version, "bench", "");
         NewEvent::encode(
@@ -72,7 +85,9 @@ fn cell_event(i: usize, version: i64) -> NewEvent {
             &pb::CellUpdated {
                 meta: Some(meta),
                 cell: Some(cell),
-                update_mask: Some(prost_types::FieldMask { paths: vec!["display_name".into()] }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["display_name".into()],
+                }),
             },
         )
     }
@@ -125,10 +140,16 @@ async fn run() {
         TokenSource::Fixed(TestKeys::get().token(&[Role::Service], &["*"], None)),
     );
     let consumer = |db: &TestDatabase, service: &str| {
-        let subscription = CellReplica::subscription(&topology, service).catch_up("grid", CellReplica::RESET);
+        let subscription =
+            CellReplica::subscription(&topology, service).catch_up("grid", CellReplica::RESET);
         broker.track_queue(&subscription.queue.name);
-        Consumer::new(db.pool.clone(), Broker::new(broker.url.clone(), service.to_owned()), topology.clone(), subscription)
-            .with_source(source.clone())
+        Consumer::new(
+            db.pool.clone(),
+            Broker::new(broker.url.clone(), service.to_owned()),
+            topology.clone(),
+            subscription,
+        )
+        .with_source(source.clone())
     };
 
     let live_db = consumer_database().await;
@@ -146,7 +167,12 @@ async fn run() {
         }
     }
     let written = started.elapsed();
-    let relay = Relay::new(producer.pool.clone(), Broker::new(broker.url.clone(), "bench-relay"), topology.clone(), "grid");
+    let relay = Relay::new(
+        producer.pool.clone(),
+        Broker::new(broker.url.clone(), "bench-relay"),
+        topology.clone(),
+        "grid",
+    );
     let started = Instant::now();
     let relayed = relay.drain().await.expect("relay");
     let relay_time = started.elapsed();
@@ -186,11 +212,21 @@ async fn run() {
     let progress = late.catch_up().await.expect("catch up");
     let catch_up_time = started.elapsed();
     assert_eq!(progress.applied, events as u64);
-    assert_eq!(cells(&late_db.pool).await, cells(&live_db.pool).await, "both replicas hold the same cells");
+    assert_eq!(
+        cells(&late_db.pool).await,
+        cells(&live_db.pool).await,
+        "both replicas hold the same cells"
+    );
 
     let live_rate = events as f64 / live_time.as_secs_f64();
     let catch_up_rate = events as f64 / catch_up_time.as_secs_f64();
-    println!("  live queue -> replica:           {live_rate:>8.0} events/s ({:.1}s)", live_time.as_secs_f64());
-    println!("  ReadEvents catch-up -> replica:  {catch_up_rate:>8.0} events/s ({:.1}s)", catch_up_time.as_secs_f64());
+    println!(
+        "  live queue -> replica:           {live_rate:>8.0} events/s ({:.1}s)",
+        live_time.as_secs_f64()
+    );
+    println!(
+        "  ReadEvents catch-up -> replica:  {catch_up_rate:>8.0} events/s ({:.1}s)",
+        catch_up_time.as_secs_f64()
+    );
     println!("  catch-up / live: {:.2}x", catch_up_rate / live_rate);
 }

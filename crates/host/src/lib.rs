@@ -285,9 +285,9 @@ impl Host {
             }
         }
         if !catch_up.is_empty() {
-            apis = apis.with(SubscriptionAdminServiceServer::new(SubscriptionAdminApi::new(
-                catch_up,
-            )));
+            apis = apis.with(SubscriptionAdminServiceServer::new(
+                SubscriptionAdminApi::new(catch_up),
+            ));
         }
         Ok(apis)
     }

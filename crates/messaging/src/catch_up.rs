@@ -273,12 +273,20 @@ impl Consumer {
                 previous_deliveries: 0,
             };
             match self
-                .apply_in(&mut tx, handler.as_ref(), &inbound, Some(event.position), false)
+                .apply_in(
+                    &mut tx,
+                    handler.as_ref(),
+                    &inbound,
+                    Some(event.position),
+                    false,
+                )
                 .await
             {
                 Ok(Applied::Now) => applied += 1,
                 Ok(Applied::Before) => {}
-                Ok(Applied::Gap { aggregate_id, .. }) => return Err(format!("gap in {aggregate_id}")),
+                Ok(Applied::Gap { aggregate_id, .. }) => {
+                    return Err(format!("gap in {aggregate_id}"));
+                }
                 Err(error) => return Err(error.to_string()),
             }
         }
@@ -309,7 +317,10 @@ impl Consumer {
             return Ok(Applied::Before);
         };
         let Ok(event_id) = Uuid::parse_str(&event.event_id) else {
-            tracing::error!(position = event.position, "logged event without a UUID id; skipped");
+            tracing::error!(
+                position = event.position,
+                "logged event without a UUID id; skipped"
+            );
             return Ok(Applied::Before);
         };
         let inbound = InboundEvent {
@@ -329,7 +340,10 @@ impl Consumer {
         inbound: &InboundEvent,
         event: &pb::Event,
     ) -> Result<Applied, CatchUpError> {
-        match self.apply_once(handler, inbound, Some(event.position)).await {
+        match self
+            .apply_once(handler, inbound, Some(event.position))
+            .await
+        {
             Ok(applied) => Ok(applied),
             Err(HandlerError::Transient(reason)) => Err(CatchUpError::Handler(reason)),
             Err(HandlerError::Permanent(reason)) => {
@@ -430,7 +444,10 @@ impl Consumer {
         self.topology.declare_exchanges(&channel).await?;
         let mut headers = FieldTable::default();
         for (key, value) in &event.headers {
-            headers.insert(key.as_str().into(), AMQPValue::LongString(value.as_str().into()));
+            headers.insert(
+                key.as_str().into(),
+                AMQPValue::LongString(value.as_str().into()),
+            );
         }
         headers.insert(
             crate::outbox::POSITION_HEADER.into(),

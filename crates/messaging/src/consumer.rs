@@ -302,7 +302,12 @@ impl Consumer {
                 };
                 match caught_up {
                     Ok(report) => {
-                        tracing::info!(queue = self.queue_name(), applied = report.applied, position = report.position, "caught up");
+                        tracing::info!(
+                            queue = self.queue_name(),
+                            applied = report.applied,
+                            position = report.position,
+                            "caught up"
+                        );
                         break;
                     }
                     Err(error) => {
@@ -511,7 +516,9 @@ impl Consumer {
         position: Option<i64>,
     ) -> Result<Applied, HandlerError> {
         let mut tx = self.pool.begin().await?;
-        let applied = self.apply_in(&mut tx, handler, event, position, true).await?;
+        let applied = self
+            .apply_in(&mut tx, handler, event, position, true)
+            .await?;
         if !matches!(applied, Applied::Gap { .. }) {
             tx.commit().await?;
         }

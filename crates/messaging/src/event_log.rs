@@ -103,7 +103,10 @@ fn validate(request: pb::ReadEventsRequest) -> Result<Read, Status> {
         violations.add("after_position", "must not be negative");
     }
     if request.max_events < 0 {
-        violations.add("max_events", "must not be negative (0 reads up to the head)");
+        violations.add(
+            "max_events",
+            "must not be negative (0 reads up to the head)",
+        );
     }
     for (i, pattern) in request.routing_key_patterns.iter().enumerate() {
         if let Some(problem) = pattern_problem(pattern) {
@@ -309,7 +312,10 @@ mod tests {
             ("grid.task.#", "grid.cell.created"),
             ("grid.cell.created", "grid.cell.created.x"),
         ] {
-            assert!(!topic_matches(pattern, key), "{pattern} should not match {key}");
+            assert!(
+                !topic_matches(pattern, key),
+                "{pattern} should not match {key}"
+            );
         }
     }
 
@@ -318,7 +324,16 @@ mod tests {
         for good in ["grid.cell.*", "#", "grid.#", "a-b.c_d"] {
             assert_eq!(pattern_problem(good), None, "{good}");
         }
-        for bad in ["", "grid..cell", ".grid", "grid.", "grid.ce*", "grid.#x", "grid.cell!", &"a".repeat(256)] {
+        for bad in [
+            "",
+            "grid..cell",
+            ".grid",
+            "grid.",
+            "grid.ce*",
+            "grid.#x",
+            "grid.cell!",
+            &"a".repeat(256),
+        ] {
             assert!(pattern_problem(bad).is_some(), "{bad:?}");
         }
     }

@@ -10,13 +10,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use civicgrid_messaging::admin::SubscriptionAdminApi;
+use civicgrid_messaging::event_log::EventLogApi;
 use civicgrid_messaging::outbox::enqueue_all;
 use civicgrid_messaging::{
     Broker, Consumer, EventSource, Handler, HandlerError, InboundEvent, NewEvent, Outcome, Relay,
     Subscription, TokenSource, Topology,
 };
-use civicgrid_messaging::admin::SubscriptionAdminApi;
-use civicgrid_messaging::event_log::EventLogApi;
 use civicgrid_proto::common::v1::EventMeta;
 use civicgrid_proto::events::v1 as pb;
 use civicgrid_proto::events::v1::event_log_service_client::EventLogServiceClient;
@@ -35,7 +35,11 @@ use uuid::Uuid;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const CELL_KEYS: [&str; 2] = ["grid.cell.created", "grid.cell.updated"];
-const TASK_KEYS: [&str; 3] = ["grid.task.reported", "grid.task.accepted", "grid.task.assigned"];
+const TASK_KEYS: [&str; 3] = [
+    "grid.task.reported",
+    "grid.task.accepted",
+    "grid.task.assigned",
+];
 
 /// Records every event it applies, in the order applied.
 struct Recorder;
@@ -51,8 +55,9 @@ impl Handler for Recorder {
         event: &'a InboundEvent,
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
-            let (aggregate_id, version) = civicgrid_messaging::consumer::aggregate_of(&event.payload)
-                .ok_or_else(|| HandlerError::Permanent("no EventMeta".into()))?;
+            let (aggregate_id, version) =
+                civicgrid_messaging::consumer::aggregate_of(&event.payload)
+                    .ok_or_else(|| HandlerError::Permanent("no EventMeta".into()))?;
             sqlx::query(
                 "INSERT INTO recorded (event_id, routing_key, aggregate_id, version, payload) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -84,7 +89,10 @@ impl Producer {
         let db = TestDatabase::create(&MIGRATOR).await.unwrap();
         let broker = TestBroker::new();
         let topology = Topology::new(&broker.exchange, &broker.queue_prefix, 3);
-        let addr = serve(EventLogServiceServer::new(EventLogApi::new(db.pool.clone()))).await;
+        let addr = serve(EventLogServiceServer::new(EventLogApi::new(
+            db.pool.clone(),
+        )))
+        .await;
         let relay = Relay::new(
             db.pool.clone(),
             Broker::new(broker.url.clone(), "test-relay"),
@@ -253,13 +261,24 @@ fn cell_event(cell: usize, version: i64) -> NewEvent {
     let aggregate = format!("cells/c{cell}");
     if version == 1 {
         let key = "grid.cell.created";
-        NewEvent::encode(id, key, &CellCreated { meta: meta(id, key, &aggregate, version), cell: None })
+        NewEvent::encode(
+            id,
+            key,
+            &CellCreated {
+                meta: meta(id, key, &aggregate, version),
+                cell: None,
+            },
+        )
     } else {
         let key = "grid.cell.updated";
         NewEvent::encode(
             id,
             key,
-            &CellUpdated { meta: meta(id, key, &aggregate, version), cell: None, update_mask: None },
+            &CellUpdated {
+                meta: meta(id, key, &aggregate, version),
+                cell: None,
+                update_mask: None,
+            },
         )
     }
 }
@@ -279,7 +298,11 @@ fn task_events(task: usize, version: i64) -> Vec<NewEvent> {
             NewEvent::encode(
                 id,
                 key,
-                &TaskChanged { meta: meta(id, key, &aggregate, version), task: None, history: None },
+                &TaskChanged {
+                    meta: meta(id, key, &aggregate, version),
+                    task: None,
+                    history: None,
+                },
             )
         })
         .collect()
@@ -314,7 +337,10 @@ async fn read_all(
     let token = TestKeys::get().token(&[Role::Service], &["*"], None);
     let mut stream = client
         .read_events(with_token(
-            pb::ReadEventsRequest { after_position: after, ..Default::default() },
+            pb::ReadEventsRequest {
+                after_position: after,
+                ..Default::default()
+            },
             &token,
         ))
         .await
@@ -334,7 +360,9 @@ async fn a_reader_at_position_n_never_misses_an_event_that_commits_later_with_a_
     let late = cell_event(2, 1);
     // Transaction 1 inserts first (the smaller id) and stays open...
     let mut slow = p.db.pool.begin().await.unwrap();
-    enqueue_all(&mut slow, std::slice::from_ref(&early)).await.unwrap();
+    enqueue_all(&mut slow, std::slice::from_ref(&early))
+        .await
+        .unwrap();
     // ...while transaction 2 inserts after it and commits.
     commit(&p.db.pool, std::slice::from_ref(&late)).await;
     assert_eq!(p.relay.drain().await.unwrap(), 1);
@@ -348,7 +376,11 @@ async fn a_reader_at_position_n_never_misses_an_event_that_commits_later_with_a_
     slow.commit().await.unwrap();
     assert_eq!(p.relay.drain().await.unwrap(), 1);
     let next = read_all(&mut client, seen_up_to).await;
-    assert_eq!(next.len(), 1, "the late commit must appear after position {seen_up_to}");
+    assert_eq!(
+        next.len(),
+        1,
+        "the late commit must appear after position {seen_up_to}"
+    );
     assert_eq!(next[0].event_id, early.event_id.to_string());
     assert!(next[0].position > seen_up_to);
 
@@ -357,8 +389,14 @@ async fn a_reader_at_position_n_never_misses_an_event_that_commits_later_with_a_
             .fetch_all(&p.db.pool)
             .await
             .unwrap();
-    assert_eq!(ids[0].0, early.event_id, "the early insert has the smaller id");
-    assert!(ids[0].2 > ids[1].2, "but the larger position, as it committed later");
+    assert_eq!(
+        ids[0].0, early.event_id,
+        "the early insert has the smaller id"
+    );
+    assert!(
+        ids[0].2 > ids[1].2,
+        "but the larger position, as it committed later"
+    );
 }
 
 #[tokio::test]
@@ -390,7 +428,11 @@ async fn read_events_streams_matching_events_with_their_metadata_and_refuses_bad
     }
     assert_eq!(events.len(), 5);
     assert!(events.windows(2).all(|w| w[0].position < w[1].position));
-    assert!(events.iter().all(|e| e.routing_key.starts_with("grid.cell.")));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.routing_key.starts_with("grid.cell."))
+    );
     assert_eq!(events[0].message_type, "civicgrid.grid.v1.CellCreated");
     assert!(events[0].publish_time.is_some());
     let decoded = <CellCreated as prost::Message>::decode(events[0].payload.as_slice()).unwrap();
@@ -412,7 +454,11 @@ async fn read_events_streams_matching_events_with_their_metadata_and_refuses_bad
         .read_events(with_token(
             pb::ReadEventsRequest {
                 after_position: -1,
-                routing_key_patterns: vec!["grid.cell.*".into(), "grid..x".into(), "grid.ce*".into()],
+                routing_key_patterns: vec![
+                    "grid.cell.*".into(),
+                    "grid..x".into(),
+                    "grid.ce*".into(),
+                ],
                 max_events: -2,
             },
             &admin,
@@ -421,7 +467,12 @@ async fn read_events_streams_matching_events_with_their_metadata_and_refuses_bad
         .unwrap_err();
     assert_eq!(
         invalid_fields(status),
-        vec!["after_position", "max_events", "routing_key_patterns[1]", "routing_key_patterns[2]"]
+        vec![
+            "after_position",
+            "max_events",
+            "routing_key_patterns[1]",
+            "routing_key_patterns[2]"
+        ]
     );
 }
 
@@ -444,7 +495,10 @@ async fn a_consumer_started_after_a_thousand_events_ends_with_the_data_of_one_ru
 
     assert_eq!(late.data().await.len(), 1000);
     assert_eq!(late.data().await, all_along.data().await);
-    assert_eq!(late.versions_as_applied().await, all_along.versions_as_applied().await);
+    assert_eq!(
+        late.versions_as_applied().await,
+        all_along.versions_as_applied().await
+    );
     assert_eq!(late.consumer.checkpoint().await.unwrap(), progress.head);
 }
 
@@ -472,7 +526,10 @@ async fn events_published_during_a_catch_up_are_applied_once_and_none_is_lost() 
     };
     let (caught_up, ()) = tokio::join!(late.consumer.catch_up(), publishing);
     let caught_up = caught_up.unwrap();
-    assert!(caught_up.applied >= 1000, "the history at least: {caught_up:?}");
+    assert!(
+        caught_up.applied >= 1000,
+        "the history at least: {caught_up:?}"
+    );
 
     // The recorder writes a row per application: 2,000 rows with 2,000
     // distinct ids is none lost and none applied twice.
@@ -481,7 +538,10 @@ async fn events_published_during_a_catch_up_are_applied_once_and_none_is_lost() 
     assert_eq!(late.data().await.len(), 2000);
     assert_eq!(late.data().await, all_along.data().await);
     for (aggregate, versions) in late.versions_as_applied().await {
-        assert!(versions.is_sorted(), "{aggregate} applied out of order: {versions:?}");
+        assert!(
+            versions.is_sorted(),
+            "{aggregate} applied out of order: {versions:?}"
+        );
     }
 }
 
@@ -497,16 +557,28 @@ async fn a_live_event_ahead_of_its_aggregate_waits_for_the_gap_to_be_filled_from
     p.relay.drain().await.unwrap();
 
     // Version 1 is lost on the way (taken off the queue and never applied).
-    let channel = Broker::new(p.broker.url.clone(), "thief").channel().await.unwrap();
+    let channel = Broker::new(p.broker.url.clone(), "thief")
+        .channel()
+        .await
+        .unwrap();
     let lost = channel
-        .basic_get(replica.consumer.queue_name().into(), BasicGetOptions { no_ack: true })
+        .basic_get(
+            replica.consumer.queue_name().into(),
+            BasicGetOptions { no_ack: true },
+        )
         .await
         .unwrap();
     assert!(lost.is_some());
 
     // Version 2 arrives first: held, version 1 comes from the log, then 2 applies.
-    assert_eq!(replica.consumer.consume_once().await.unwrap(), Some(Outcome::Applied));
-    assert_eq!(replica.consumer.consume_once().await.unwrap(), Some(Outcome::Applied));
+    assert_eq!(
+        replica.consumer.consume_once().await.unwrap(),
+        Some(Outcome::Applied)
+    );
+    assert_eq!(
+        replica.consumer.consume_once().await.unwrap(),
+        Some(Outcome::Applied)
+    );
     assert_eq!(
         replica.versions_as_applied().await.get("cells/c7"),
         Some(&vec![1, 2, 3])
@@ -536,9 +608,9 @@ async fn a_rebuild_through_the_admin_rpc_reproduces_the_read_model_byte_for_byte
         &format!("http://{}", p.addr),
         TokenSource::Fixed(TestKeys::get().token(&[Role::Service], &["*"], None)),
     ));
-    let addr = serve(SubscriptionAdminServiceServer::new(SubscriptionAdminApi::new(vec![
-        admin_consumer,
-    ])))
+    let addr = serve(SubscriptionAdminServiceServer::new(
+        SubscriptionAdminApi::new(vec![admin_consumer]),
+    ))
     .await;
     let mut admin = SubscriptionAdminServiceClient::connect(format!("http://{addr}"))
         .await
@@ -546,7 +618,9 @@ async fn a_rebuild_through_the_admin_rpc_reproduces_the_read_model_byte_for_byte
     let keys = TestKeys::get();
     let denied = admin
         .rebuild_subscription(with_token(
-            pb::RebuildSubscriptionRequest { subscription: "rebuilt".into() },
+            pb::RebuildSubscriptionRequest {
+                subscription: "rebuilt".into(),
+            },
             &keys.token(&[Role::Service], &["*"], None),
         ))
         .await
@@ -554,17 +628,25 @@ async fn a_rebuild_through_the_admin_rpc_reproduces_the_read_model_byte_for_byte
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     let unknown = admin
         .rebuild_subscription(with_token(
-            pb::RebuildSubscriptionRequest { subscription: "nope".into() },
+            pb::RebuildSubscriptionRequest {
+                subscription: "nope".into(),
+            },
             &keys.county_admin(),
         ))
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound);
-    assert_eq!(replica.data().await, before, "a refused rebuild changes nothing");
+    assert_eq!(
+        replica.data().await,
+        before,
+        "a refused rebuild changes nothing"
+    );
 
     let mut stream = admin
         .rebuild_subscription(with_token(
-            pb::RebuildSubscriptionRequest { subscription: "rebuilt".into() },
+            pb::RebuildSubscriptionRequest {
+                subscription: "rebuilt".into(),
+            },
             &keys.county_admin(),
         ))
         .await
@@ -578,5 +660,8 @@ async fn a_rebuild_through_the_admin_rpc_reproduces_the_read_model_byte_for_byte
     assert!(last.done);
     assert_eq!(last.applied_events, 1000);
     assert_eq!(replica.data().await, before);
-    assert_eq!(replica.consumer.drain().await.unwrap(), Vec::<Outcome>::new());
+    assert_eq!(
+        replica.consumer.drain().await.unwrap(),
+        Vec::<Outcome>::new()
+    );
 }

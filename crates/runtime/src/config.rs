@@ -198,12 +198,20 @@ impl Settings {
             );
         }
         if self.outbox_retention_days == Some(0) {
-            return invalid("outbox_retention_days", "must be at least 1 (unset keeps every event)");
+            return invalid(
+                "outbox_retention_days",
+                "must be at least 1 (unset keeps every event)",
+            );
         }
-        if self.event_sources.values().any(|url| {
-            !(url.starts_with("http://") || url.starts_with("https://"))
-        }) {
-            return invalid("event_sources", "every address must be an http:// or https:// URL");
+        if self
+            .event_sources
+            .values()
+            .any(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+        {
+            return invalid(
+                "event_sources",
+                "every address must be an http:// or https:// URL",
+            );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
             return invalid("log_filter", "not a valid tracing filter");
@@ -293,10 +301,14 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("event_sources"), "{error}");
         let error = Settings::from_figment(
-            &Figment::from(Serialized::defaults(defaults)).merge(Serialized::default("outbox_retention_days", 0)),
+            &Figment::from(Serialized::defaults(defaults))
+                .merge(Serialized::default("outbox_retention_days", 0)),
         )
         .unwrap_err();
-        assert!(error.to_string().contains("outbox_retention_days"), "{error}");
+        assert!(
+            error.to_string().contains("outbox_retention_days"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ async fn a_replica_deployed_after_the_grid_holds_the_same_cells_as_one_running_a
     settings
         .event_sources
         .insert("grid".to_owned(), endpoint(county.grid.addr));
-    let late = civicgrid_centres::Application::build(settings).await.unwrap();
+    let late = civicgrid_centres::Application::build(settings)
+        .await
+        .unwrap();
     let consumer = late.consumers().remove(0);
     county.broker.track_queue(consumer.queue_name());
     consumer.declare().await.unwrap();
