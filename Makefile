@@ -67,8 +67,9 @@ test: infra ## Run the workspace tests (cargo-nextest when installed)
 	  $(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-bench: infra ## Report-a-task rate and p50/p99 vs a pgbench two-insert transaction (release build; BENCH_SECONDS, BENCH_CONCURRENCY)
+bench: infra ## Report-a-task rate vs pgbench; catch-up vs live replica rate (release build; BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_EVENTS)
 	$(CARGO) bench -p civicgrid-grid --bench report_task
+	$(CARGO) bench -p civicgrid-cell-tree --bench catch_up
 
 lint: fmt-check clippy crypto-guard ## rustfmt check, clippy -D warnings, no aws-lc-rs
 

@@ -55,6 +55,12 @@ log "token signing keys in $(show "$KEY_DIR")"
 if [ ! -f "$KEY_DIR/auth_public.pem" ] || [ ! -f "$KEY_DIR/auth_private.pem" ]; then
   die "civicgrid keygen did not write $KEY_DIR/auth_public.pem and auth_private.pem"
 fi
+# The services' identity token for reading each other's event logs
+# (catch-up subscriptions); minted at every start, valid for 30 days.
+SERVICE_TOKEN="$KEY_DIR/service.token"
+(umask 077 && "$CLI" token --role service --scope '*' --subject civicgrid-services \
+  --ttl-hours 720 --key "$KEY_DIR/auth_private.pem" >"$SERVICE_TOKEN") \
+  || die "cannot mint the service token into $SERVICE_TOKEN"
 
 # ---------------------------------------------------------------- services
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -96,6 +102,8 @@ start_service() {
     CIVICGRID_AMQP_URL="$AMQP_URL" \
     CIVICGRID_AUTH_PUBLIC_KEY_PATH="$KEY_DIR/auth_public.pem" \
     "${own_settings[@]}" \
+    CIVICGRID_EVENT_SOURCES="{grid=\"http://127.0.0.1:$(grpc_port grid)\"}" \
+    CIVICGRID_EVENT_SOURCE_TOKEN_PATH="$SERVICE_TOKEN" \
     "$BIN_DIR/civicgrid-$svc" </dev/null >>"$logf" 2>&1 &
   local _
   for _ in $(seq 1 50); do

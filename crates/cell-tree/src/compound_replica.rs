@@ -22,6 +22,10 @@ use crate::row::from_timestamp;
 pub struct CompoundReplica;
 
 impl CompoundReplica {
+    /// What a rebuild of the replica empties: the statements to pass to
+    /// [`Subscription::catch_up`].
+    pub const RESET: &'static [&'static str] = &["DELETE FROM compounds"];
+
     /// The subscription `service` consumes the grid's compounds through.
     pub fn subscription(topology: &Topology, service: &str) -> Subscription {
         let handler = Arc::new(CompoundReplica);

@@ -18,6 +18,10 @@ use crate::{CELL_CREATED, CELL_UPDATED, parse_name};
 pub struct CellReplica;
 
 impl CellReplica {
+    /// What a rebuild of the replica empties: the statements to pass to
+    /// [`Subscription::catch_up`].
+    pub const RESET: &'static [&'static str] = &["DELETE FROM cells"];
+
     /// The subscription `service` consumes the grid through.
     pub fn subscription(topology: &Topology, service: &str) -> Subscription {
         let handler = Arc::new(CellReplica);

@@ -3,6 +3,7 @@
 mod demo;
 mod demo_tasks;
 mod dlq;
+mod replay;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,7 +31,8 @@ enum Command {
     /// Mint a bearer token.
     Token {
         /// Role; repeat for several: county_admin, street_admin, community_staff, grid_worker,
-        /// department_operator, command_centre, integration_client, read_only_analyst.
+        /// department_operator, command_centre, integration_client, read_only_analyst,
+        /// service (another service's identity, e.g. for reading event logs).
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
         /// What the caller may see: `*` (the whole county) or resource names such as `cells/st01`; repeatable.
@@ -65,6 +67,11 @@ enum Command {
         #[arg(long, default_value = "")]
         service: String,
     },
+    /// Rebuild a service's read model from its producers' event logs: the
+    /// subscription's tables, checkpoint and inbox rows are emptied, then
+    /// every event is applied again from position 0 (the live queue waits
+    /// meanwhile). Shows a progress bar and the final count.
+    Replay(replay::Args),
     /// Load the demo county's grid and directory (departments, categories,
     /// deadline policies, working calendars) through the grid API (idempotent).
     Demo {
@@ -147,6 +154,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { addr, service } => health(&addr, &service).await,
+        Command::Replay(args) => replay::run(args).await,
         Command::Demo { grid, key } => {
             let signer = signer(&key)?;
             let mint = |role: Role, department: Option<&str>| -> anyhow::Result<String> {
@@ -170,7 +178,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn signer(key: &Path) -> anyhow::Result<Signer> {
+pub(crate) fn signer(key: &Path) -> anyhow::Result<Signer> {
     let pem = std::fs::read(key).with_context(|| {
         format!(
             "cannot read the signing key {} (run `civicgrid keygen`)",

@@ -17,9 +17,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use civicgrid_messaging::admin::SubscriptionAdminApi;
 use civicgrid_messaging::broker::BrokerProbe;
-use civicgrid_messaging::{Broker, Consumer, Relay, Subscription, Topology};
+use civicgrid_messaging::event_log::EventLogApi;
+use civicgrid_messaging::{
+    Broker, Consumer, EventSource, Relay, Subscription, TokenSource, Topology,
+};
 use civicgrid_proto::MessageLimits;
+use civicgrid_proto::events::v1::event_log_service_server::EventLogServiceServer;
+use civicgrid_proto::events::v1::subscription_admin_service_server::SubscriptionAdminServiceServer;
 use civicgrid_runtime::auth::{Authenticator, Verifier};
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::health::{DatabaseProbe, Probe};
@@ -249,6 +255,7 @@ impl Host {
             self.topology.clone(),
             &self.settings.service_name,
         )
+        .with_retention(self.settings.outbox_retention_days)
     }
 
     /// One consumer per subscription, for tests that drive delivery themselves.
@@ -259,14 +266,71 @@ impl Host {
             .collect()
     }
 
-    /// A consumer of `subscription` into this service's database.
+    /// A consumer of `subscription` into this service's database; a
+    /// catch-up subscription reads its producer's log at the address in
+    /// `event_sources`, with the token in `event_source_token_path`.
     pub fn consumer(&self, subscription: Subscription) -> Consumer {
-        Consumer::new(
+        let source = self.event_source(&subscription).ok();
+        let consumer = Consumer::new(
             self.pool.clone(),
             self.broker.clone(),
             self.topology.clone(),
             subscription,
-        )
+        );
+        match source {
+            Some(source) => consumer.with_source(source),
+            None => consumer,
+        }
+    }
+
+    // ---- event history (catch-up subscriptions, event log, rebuilds) ----
+
+    /// The producer log a catch-up subscription reads, from the settings.
+    fn event_source(&self, subscription: &Subscription) -> anyhow::Result<EventSource> {
+        let Some(spec) = subscription.catch_up_spec() else {
+            anyhow::bail!("subscription {} does not catch up", subscription.name());
+        };
+        let producer = spec.producer.as_str();
+        let url = self.settings.event_sources.get(producer).ok_or_else(|| {
+            anyhow::anyhow!(
+                "configuration error: key `event_sources`: no address for producer `{producer}`, whose log subscription `{}` catches up from",
+                subscription.name()
+            )
+        })?;
+        let token = self.settings.event_source_token_path.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "configuration error: key `event_source_token_path`: subscription `{}` needs a token (role service, scope *) to read the `{producer}` event log",
+                subscription.name()
+            )
+        })?;
+        Ok(EventSource::new(producer, url, TokenSource::File(token)))
+    }
+
+    /// Adds the event log (for a service that publishes) and the rebuild
+    /// RPC (for one with catch-up subscriptions) to `apis`.
+    fn history_apis(&self, apis: Apis, workers: &Workers) -> anyhow::Result<Apis> {
+        use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
+        let mut apis = apis;
+        if workers.relay {
+            apis = apis.with(
+                EventLogServiceServer::new(EventLogApi::new(self.pool.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                    .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            );
+        }
+        let mut catch_up = Vec::new();
+        for subscription in &workers.subscriptions {
+            if subscription.catch_up_spec().is_some() {
+                self.event_source(subscription)?;
+                catch_up.push(self.consumer(subscription.clone()));
+            }
+        }
+        if !catch_up.is_empty() {
+            apis = apis.with(SubscriptionAdminServiceServer::new(
+                SubscriptionAdminApi::new(catch_up),
+            ));
+        }
+        Ok(apis)
     }
 
     /// Serves `apis` (plus health and reflection) and runs `workers` until `shutdown`.
@@ -276,6 +340,7 @@ impl Host {
         workers: Workers,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
+        let apis = self.history_apis(apis, &workers)?;
         let Apis { routes, names, .. } = apis;
         let routes = routes.unwrap_or_default();
         self.run(

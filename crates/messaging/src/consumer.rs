@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::backoff::Backoff;
 use crate::broker::{Broker, BrokerError};
+use crate::catch_up::{CatchUpError, EventSource};
 use crate::outbox::header_map;
 use crate::topology::{QueueSpec, Topology};
 
@@ -88,7 +89,27 @@ pub trait Handler: Send + Sync {
 pub struct Subscription {
     /// The queue.
     pub queue: QueueSpec,
-    handlers: HashMap<String, Arc<dyn Handler>>,
+    pub(crate) handlers: HashMap<String, Arc<dyn Handler>>,
+    pub(crate) name: String,
+    pub(crate) catch_up: Option<CatchUpSpec>,
+    /// Held for reading while a live delivery is applied, for writing by a
+    /// rebuild, so this process applies nothing live while it rebuilds.
+    pub(crate) pause: Arc<tokio::sync::RwLock<()>>,
+}
+
+/// How a catch-up subscription reads its producer's history.
+#[derive(Debug, Clone)]
+pub struct CatchUpSpec {
+    /// The producing service (a key of the `event_sources` setting).
+    pub producer: String,
+    /// SQL statements that empty the subscription's read model, run in one
+    /// transaction before a rebuild (e.g. `DELETE FROM cells`).
+    pub reset: Vec<String>,
+    /// Whether every aggregate's events reach this subscription with
+    /// versions that never step by more than one (several events may share
+    /// a version). Then a version further ahead is a gap, filled from the
+    /// log before the event is applied.
+    pub versions_in_order: bool,
 }
 
 impl Subscription {
@@ -97,6 +118,9 @@ impl Subscription {
         Subscription {
             queue: topology.queue(service, purpose, &[]),
             handlers: HashMap::new(),
+            name: purpose.to_owned(),
+            catch_up: None,
+            pause: Arc::default(),
         }
     }
 
@@ -105,6 +129,48 @@ impl Subscription {
         self.queue.bindings.push(routing_key.to_owned());
         self.handlers.insert(routing_key.to_owned(), handler);
         self
+    }
+
+    /// Makes this a catch-up subscription of `producer`'s event log: before
+    /// consuming its queue, the consumer applies the history it has not
+    /// seen, and a gap in an aggregate's versions is filled from the log.
+    /// `reset` empties the read model for a rebuild.
+    pub fn catch_up(mut self, producer: &str, reset: &[&str]) -> Subscription {
+        self.catch_up = Some(CatchUpSpec {
+            producer: producer.to_owned(),
+            reset: reset.iter().map(|s| (*s).to_owned()).collect(),
+            versions_in_order: true,
+        });
+        self
+    }
+
+    /// Turns off the per-aggregate version check of a catch-up
+    /// subscription, for one that binds only some of an aggregate's events
+    /// (e.g. only `grid.supervision.*`, which carry the task's version).
+    pub fn without_version_order(mut self) -> Subscription {
+        if let Some(spec) = self.catch_up.as_mut() {
+            spec.versions_in_order = false;
+        }
+        self
+    }
+
+    /// The subscription's name (its queue's purpose, e.g. `grid-cells`):
+    /// the key of its checkpoints and of `civicgrid replay --subscription`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How it catches up, when it is a catch-up subscription.
+    pub fn catch_up_spec(&self) -> Option<&CatchUpSpec> {
+        self.catch_up.as_ref()
+    }
+
+    /// The names its handlers record in `processed_events`.
+    pub fn handler_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.handlers.values().map(|h| h.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 }
 
@@ -137,12 +203,13 @@ impl Outcome {
 
 /// Consumes one subscription's queue into the service's database.
 pub struct Consumer {
-    pool: PgPool,
-    broker: Arc<Broker>,
-    topology: Topology,
-    subscription: Subscription,
+    pub(crate) pool: PgPool,
+    pub(crate) broker: Arc<Broker>,
+    pub(crate) topology: Topology,
+    pub(crate) subscription: Subscription,
     retry_initial: Duration,
     retry_max: Duration,
+    pub(crate) source: Option<EventSource>,
 }
 
 impl Consumer {
@@ -160,7 +227,19 @@ impl Consumer {
             subscription,
             retry_initial: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
+            source: None,
         }
+    }
+
+    /// Where a catch-up subscription reads its producer's log.
+    pub fn with_source(mut self, source: EventSource) -> Consumer {
+        self.source = Some(source);
+        self
+    }
+
+    /// The subscription it consumes.
+    pub fn subscription(&self) -> &Subscription {
+        &self.subscription
     }
 
     /// Sets the backoff between attempts of a transiently failing delivery.
@@ -213,6 +292,36 @@ impl Consumer {
     /// broker goes away; unacked deliveries are redelivered by the broker.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+        if self.subscription.catch_up.is_some() {
+            // Bind first, so whatever is published while the history is
+            // read waits in the queue; then the history; then the queue.
+            loop {
+                let caught_up = match self.declare().await {
+                    Ok(()) => self.catch_up().await,
+                    Err(error) => Err(CatchUpError::Broker(error)),
+                };
+                match caught_up {
+                    Ok(report) => {
+                        tracing::info!(
+                            queue = self.queue_name(),
+                            applied = report.applied,
+                            position = report.position,
+                            "caught up"
+                        );
+                        break;
+                    }
+                    Err(error) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(queue = self.queue_name(), %error, retry_in_ms = delay.as_millis() as u64, "catch-up failed");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(delay) => {}
+                        }
+                    }
+                }
+            }
+            backoff.reset();
+        }
         while !shutdown.is_cancelled() {
             match self.consume_until_broken(&shutdown, &mut backoff).await {
                 Ok(()) => break,
@@ -290,7 +399,13 @@ impl Consumer {
             &span,
             civicgrid_runtime::trace_context::from_map(&headers),
         );
-        let outcome = self.apply(delivery).instrument(span).await;
+        let outcome = if self.subscription.catch_up.is_some() {
+            // A rebuild in this process holds the write side.
+            let _running = self.subscription.pause.read().await;
+            self.apply(delivery).instrument(span).await
+        } else {
+            self.apply(delivery).instrument(span).await
+        };
         match outcome {
             Outcome::Applied | Outcome::Duplicate | Outcome::Ignored => {
                 delivery.acker.ack(BasicAckOptions::default()).await?;
@@ -343,9 +458,35 @@ impl Consumer {
             payload: delivery.data.clone(),
             previous_deliveries: delivery_count(delivery.properties.headers().as_ref()),
         };
-        match self.apply_once(handler.as_ref(), &event).await {
-            Ok(true) => Outcome::Applied,
-            Ok(false) => Outcome::Duplicate,
+        let position = position_of(delivery.properties.headers().as_ref());
+        let mut applied = self.apply_once(handler.as_ref(), &event, position).await;
+        if let Ok(Applied::Gap { aggregate_id, from }) = &applied {
+            // An earlier version of this aggregate has not been applied:
+            // hold this event and fill the gap from the producer's log.
+            match self
+                .fill_gap(aggregate_id, *from, position.unwrap_or(i64::MAX))
+                .await
+            {
+                Ok(()) => applied = self.apply_once(handler.as_ref(), &event, position).await,
+                Err(error) => {
+                    tracing::warn!(%event_id, routing_key, %error, "cannot fill the gap from the log yet")
+                }
+            }
+        }
+        match applied {
+            Ok(Applied::Now) => Outcome::Applied,
+            Ok(Applied::Before) => Outcome::Duplicate,
+            Ok(Applied::Gap { aggregate_id, .. }) => {
+                let delay = Backoff::for_attempt(
+                    self.retry_initial,
+                    self.retry_max,
+                    event.previous_deliveries + 1,
+                );
+                tracing::warn!(%event_id, routing_key, aggregate_id, retry_in_ms = delay.as_millis() as u64, "earlier versions of the aggregate are missing; holding the event");
+                metrics::counter!("consumer_gaps_held_total", "queue" => self.queue_name().to_owned()).increment(1);
+                tokio::time::sleep(delay).await;
+                Outcome::Requeued
+            }
             Err(HandlerError::Permanent(reason)) => {
                 tracing::error!(%event_id, routing_key, %reason, "event cannot be applied; dead-lettering");
                 Outcome::DeadLettered
@@ -365,26 +506,147 @@ impl Consumer {
         }
     }
 
-    /// `Ok(true)` when applied now, `Ok(false)` when it had been applied before.
-    async fn apply_once(
+    /// Applies `event` once: the inbox row, for a catch-up subscription the
+    /// aggregate's version check and the checkpoint at `position`, and the
+    /// handler's effect, all in one transaction. A gap changes nothing.
+    pub(crate) async fn apply_once(
         &self,
         handler: &dyn Handler,
         event: &InboundEvent,
-    ) -> Result<bool, HandlerError> {
+        position: Option<i64>,
+    ) -> Result<Applied, HandlerError> {
         let mut tx = self.pool.begin().await?;
+        let applied = self
+            .apply_in(&mut tx, handler, event, position, true)
+            .await?;
+        if !matches!(applied, Applied::Gap { .. }) {
+            tx.commit().await?;
+        }
+        Ok(applied)
+    }
+
+    /// [`Consumer::apply_once`] inside the caller's transaction (which a
+    /// catch-up shares between the events of a page). On a gap nothing was
+    /// written. Without `checkpoint` the caller moves the checkpoint itself
+    /// in the same transaction (once per page).
+    pub(crate) async fn apply_in(
+        &self,
+        conn: &mut PgConnection,
+        handler: &dyn Handler,
+        event: &InboundEvent,
+        position: Option<i64>,
+        checkpoint: bool,
+    ) -> Result<Applied, HandlerError> {
+        let position_to_checkpoint = position.filter(|_| checkpoint);
+        let Some(spec) = self.subscription.catch_up.as_ref() else {
+            if !self.record_processed(conn, handler, event).await? {
+                return Ok(Applied::Before);
+            }
+            handler.handle(conn, event).await?;
+            return Ok(Applied::Now);
+        };
+        let mut version_seen = None;
+        if spec.versions_in_order
+            && let Some((aggregate_id, version)) = aggregate_of(&event.payload)
+        {
+            let last: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT version, position FROM subscription_aggregates \
+                 WHERE subscription = $1 AND aggregate_id = $2 FOR UPDATE",
+            )
+            .bind(&self.subscription.name)
+            .bind(&aggregate_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (last_version, last_position) = last.unwrap_or((0, 0));
+            if version > last_version + 1 {
+                let known: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM processed_events WHERE event_id = $1 AND handler = $2",
+                )
+                .bind(event.event_id)
+                .bind(handler.name())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if known.is_some() {
+                    return Ok(Applied::Before);
+                }
+                return Ok(Applied::Gap {
+                    aggregate_id,
+                    from: last_position,
+                });
+            }
+            if version < last_version {
+                // Only a redelivered sibling of an older version gets here.
+                metrics::counter!("consumer_stale_versions_total", "subscription" => self.subscription.name.clone()).increment(1);
+            }
+            version_seen = Some((aggregate_id, version, position.unwrap_or(last_position)));
+        }
+        if !self.record_processed(conn, handler, event).await? {
+            if let Some(position) = position_to_checkpoint {
+                self.advance_checkpoint(conn, position).await?;
+            }
+            return Ok(Applied::Before);
+        }
+        if let Some((aggregate_id, version, position)) = version_seen {
+            self.record_version(conn, &aggregate_id, version, position)
+                .await?;
+        }
+        handler.handle(conn, event).await?;
+        if let Some(position) = position_to_checkpoint {
+            self.advance_checkpoint(conn, position).await?;
+        }
+        Ok(Applied::Now)
+    }
+
+    /// Inserts the inbox row; false when the event had been applied before.
+    async fn record_processed(
+        &self,
+        conn: &mut PgConnection,
+        handler: &dyn Handler,
+        event: &InboundEvent,
+    ) -> sqlx::Result<bool> {
         let inserted = sqlx::query("INSERT INTO processed_events (event_id, handler) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(event.event_id)
             .bind(handler.name())
-            .execute(&mut *tx)
+            .execute(conn)
             .await?
             .rows_affected();
-        if inserted == 0 {
-            return Ok(false);
-        }
-        handler.handle(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(inserted > 0)
     }
+}
+
+/// What [`Consumer::apply_once`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// Applied now.
+    Now,
+    /// Applied before (the inbox knew it).
+    Before,
+    /// An earlier version of `aggregate_id` is missing; the log after
+    /// position `from` (where its last applied version came from) has it.
+    Gap { aggregate_id: String, from: i64 },
+}
+
+/// The position a relay stamped on a live message.
+fn position_of(headers: Option<&FieldTable>) -> Option<i64> {
+    match headers?.inner().get(crate::outbox::POSITION_HEADER)? {
+        AMQPValue::LongLongInt(n) => Some(*n),
+        AMQPValue::LongInt(n) => Some(i64::from(*n)),
+        AMQPValue::LongUInt(n) => Some(i64::from(*n)),
+        _ => None,
+    }
+}
+
+/// The aggregate and version in an event's `EventMeta` (field 1 of every
+/// civicgrid event), decoded without knowing the event's type.
+pub fn aggregate_of(payload: &[u8]) -> Option<(String, i64)> {
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Envelope {
+        #[prost(message, optional, tag = "1")]
+        meta: Option<civicgrid_proto::common::v1::EventMeta>,
+    }
+    let meta = <Envelope as prost::Message>::decode(payload).ok()?.meta?;
+    (!meta.aggregate_id.is_empty() && meta.aggregate_version > 0)
+        .then_some((meta.aggregate_id, meta.aggregate_version))
 }
 
 /// Quorum queues count earlier deliveries in `x-delivery-count`.

@@ -7,11 +7,14 @@
 //! broker's confirm, and a consumer records `(event_id, handler)` in the same
 //! transaction as the effect and acks only after that commit.
 
+pub mod admin;
 pub mod backoff;
 pub mod broker;
+pub mod catch_up;
 pub mod consumer;
 pub mod dead_letters;
 pub mod event;
+pub mod event_log;
 pub mod outbox;
 pub mod topology;
 
@@ -22,6 +25,7 @@ pub mod topology;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub use broker::Broker;
+pub use catch_up::{CatchUpError, EventSource, Progress, TokenSource};
 pub use consumer::{Consumer, Handler, HandlerError, InboundEvent, Outcome, Subscription};
 pub use event::NewEvent;
 pub use outbox::Relay;

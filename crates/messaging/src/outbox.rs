@@ -41,8 +41,15 @@ const COALESCE: Duration = Duration::from_millis(20);
 /// How often the idle relay refreshes the `outbox_backlog` gauge.
 const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Published rows are kept this long for inspection and replay, then pruned.
-const RETENTION: &str = "7 days";
+/// The AMQP header carrying an event's position in its producer's log, so
+/// a catch-up consumer can checkpoint live events too.
+pub const POSITION_HEADER: &str = "x-civicgrid-position";
+
+/// The advisory lock key relays take turns with, for readers of the event
+/// log that must wait for a relay pass in flight (see `event_log`).
+pub(crate) const fn relay_lock_key() -> i64 {
+    RELAY_LOCK
+}
 
 /// Writes `event` into the outbox inside the caller's transaction, with the
 /// current trace context, and wakes the relay when that transaction commits.
@@ -184,6 +191,16 @@ struct OutboxRow {
     payload: Vec<u8>,
     headers: serde_json::Value,
     created_at: chrono::DateTime<chrono::Utc>,
+    /// Drawn by this pass; becomes the row's position if the broker confirms it.
+    position: i64,
+}
+
+/// What one relay pass did.
+enum Pass {
+    /// Another relay holds the lock.
+    Busy,
+    /// Published this many rows.
+    Published(usize),
 }
 
 /// Publishes outbox rows to the events exchange, in commit order per replica.
@@ -195,6 +212,7 @@ pub struct Relay {
     batch_size: i64,
     channel: Mutex<Option<Channel>>,
     unroutable_keys: std::sync::Mutex<HashSet<String>>,
+    retention_days: Option<u32>,
 }
 
 impl Relay {
@@ -208,13 +226,30 @@ impl Relay {
             batch_size: 200,
             channel: Mutex::new(None),
             unroutable_keys: std::sync::Mutex::default(),
+            retention_days: None,
         }
+    }
+
+    /// Prunes published rows older than `days` (setting
+    /// `outbox_retention_days`); `None`, the default, keeps the whole log.
+    /// Consumers whose checkpoint falls behind the pruned part can no longer
+    /// catch up or rebuild from this log.
+    pub fn with_retention(mut self, days: Option<u32>) -> Relay {
+        self.retention_days = days;
+        self
     }
 
     /// Takes up to one batch of unpublished rows, publishes them with
     /// confirms and marks the confirmed ones published. Returns how many
     /// were published; 0 also when another replica's relay is at work.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
+        match self.pass().await? {
+            Pass::Busy => Ok(0),
+            Pass::Published(n) => Ok(n),
+        }
+    }
+
+    async fn pass(&self) -> Result<Pass, RelayError> {
         // The published mark need not wait for the WAL flush: if a crash
         // loses it, the rows are published again and consumers drop the
         // repeats by event id. Waiting would put a second fsync beside
@@ -236,7 +271,7 @@ impl Relay {
             .fetch_one(&mut *tx)
             .await?;
         if !held {
-            return Ok(0);
+            return Ok(Pass::Busy);
         }
         let rows = sqlx::query(
             "SELECT id, event_id, routing_key, message_type, payload, headers, created_at \
@@ -246,11 +281,24 @@ impl Relay {
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(Pass::Published(0));
         }
+        // Positions are drawn here, after the rows committed and under the
+        // lock, so they follow commit order across passes; within the batch
+        // they follow ids. A sequence never hands a number out twice, so a
+        // pass that rolls back after publishing leaves a hole, never a
+        // position that later names another event (its live messages carry
+        // a number lower than any later pass's).
+        let mut positions: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval('outbox_position_seq') FROM generate_series(1, $1)")
+                .bind(rows.len() as i64)
+                .fetch_all(&mut *tx)
+                .await?;
+        positions.sort_unstable();
         let rows = rows
             .into_iter()
-            .map(|row| {
+            .zip(positions)
+            .map(|(row, position)| {
                 Ok(OutboxRow {
                     id: row.try_get("id")?,
                     event_id: row.try_get("event_id")?,
@@ -259,6 +307,7 @@ impl Relay {
                     payload: row.try_get("payload")?,
                     headers: row.try_get("headers")?,
                     created_at: row.try_get("created_at")?,
+                    position,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -271,10 +320,15 @@ impl Relay {
                 return Err(error);
             }
         };
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-            .bind(&confirmed)
-            .execute(&mut *tx)
-            .await?;
+        let (ids, positions): (Vec<i64>, Vec<i64>) = confirmed.iter().copied().unzip();
+        sqlx::query(
+            "UPDATE outbox o SET published_at = now(), position = c.position \
+             FROM UNNEST($1::bigint[], $2::bigint[]) AS c(id, position) WHERE o.id = c.id",
+        )
+        .bind(&ids)
+        .bind(&positions)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         metrics::counter!("outbox_published_total").increment(confirmed.len() as u64);
         if confirmed.len() < rows.len() {
@@ -285,12 +339,13 @@ impl Relay {
             ))
             .into());
         }
-        Ok(confirmed.len())
+        Ok(Pass::Published(confirmed.len()))
     }
 
     /// Publishes every row, then waits for all confirms; returns the ids the
-    /// broker acknowledged. A nack or timeout leaves a row for the next pass.
-    async fn publish_all(&self, rows: &[OutboxRow]) -> Result<Vec<i64>, RelayError> {
+    /// broker acknowledged, with their positions. A nack or timeout leaves a
+    /// row for the next pass.
+    async fn publish_all(&self, rows: &[OutboxRow]) -> Result<Vec<(i64, i64)>, RelayError> {
         let channel = self.channel().await?;
         let mut pending = Vec::with_capacity(rows.len());
         for row in rows {
@@ -314,12 +369,14 @@ impl Relay {
         let wait_all = async {
             for (row, confirm) in pending {
                 match confirm.await? {
-                    Confirmation::Ack(None) | Confirmation::NotRequested => confirmed.push(row.id),
+                    Confirmation::Ack(None) | Confirmation::NotRequested => {
+                        confirmed.push((row.id, row.position))
+                    }
                     Confirmation::Ack(Some(returned)) => {
                         // No queue is bound for this key: nobody consumes it yet.
                         // Retrying cannot help, so it counts as published.
                         self.note_unroutable(&row.routing_key, returned.reply_text.as_str());
-                        confirmed.push(row.id);
+                        confirmed.push((row.id, row.position));
                     }
                     Confirmation::Nack(_) => {
                         tracing::warn!(event_id = %row.event_id, "broker nacked event; will retry");
@@ -358,6 +415,7 @@ impl Relay {
 
     fn properties(&self, row: &OutboxRow) -> BasicProperties {
         let mut headers = FieldTable::default();
+        headers.insert(POSITION_HEADER.into(), AMQPValue::LongLongInt(row.position));
         if let serde_json::Value::Object(map) = &row.headers {
             for (key, value) in map {
                 if let Some(value) = value.as_str() {
@@ -392,14 +450,21 @@ impl Relay {
         Ok(channel)
     }
 
-    /// Publishes until the outbox is empty; for tests and shutdown.
+    /// Publishes until the outbox is empty; for tests and shutdown. While
+    /// another relay (or a log reader waiting for one) holds the lock it
+    /// tries again shortly, a bounded number of times.
     pub async fn drain(&self) -> Result<usize, RelayError> {
         let mut total = 0;
+        let mut busy = 0;
         loop {
-            let published = self.relay_once().await?;
-            total += published;
-            if published == 0 {
-                return Ok(total);
+            match self.pass().await? {
+                Pass::Published(0) => return Ok(total),
+                Pass::Published(published) => total += published,
+                Pass::Busy if busy < 200 => {
+                    busy += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Pass::Busy => return Ok(total),
             }
         }
     }
@@ -429,7 +494,9 @@ impl Relay {
                         last_gauge = Some(tokio::time::Instant::now());
                     }
                     if last_prune.elapsed() > Duration::from_secs(3600) {
-                        self.prune().await;
+                        if let Err(error) = self.prune().await {
+                            tracing::warn!(%error, "pruning published outbox rows failed");
+                        }
                         last_prune = tokio::time::Instant::now();
                     }
                     let woke = match listener.as_mut() {
@@ -480,14 +547,26 @@ impl Relay {
         }
     }
 
-    async fn prune(&self) {
-        let pruned = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
-            .bind(RETENTION)
-            .execute(&self.pool)
-            .await;
-        if let Err(error) = pruned {
-            tracing::warn!(%error, "pruning published outbox rows failed");
-        }
+    /// Deletes published rows older than the retention, recording the
+    /// highest position deleted so readers of older events get an error.
+    pub async fn prune(&self) -> sqlx::Result<u64> {
+        let Some(days) = self.retention_days else {
+            return Ok(0);
+        };
+        let pruned: i64 = sqlx::query_scalar(
+            "WITH gone AS ( \
+               DELETE FROM outbox WHERE published_at IS NOT NULL \
+                 AND published_at < now() - make_interval(days => $1) RETURNING position), \
+             mark AS ( \
+               INSERT INTO outbox_pruned (up_to_position) SELECT max(position) FROM gone HAVING count(*) > 0 \
+               ON CONFLICT (singleton) DO UPDATE \
+                 SET up_to_position = greatest(outbox_pruned.up_to_position, EXCLUDED.up_to_position)) \
+             SELECT count(*) FROM gone",
+        )
+        .bind(i32::try_from(days).unwrap_or(i32::MAX))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(pruned).unwrap_or(0))
     }
 }
 

@@ -58,6 +58,11 @@ pub mod civicgrid {
             tonic::include_proto!("civicgrid.assessment.v1");
         }
     }
+    pub mod events {
+        pub mod v1 {
+            tonic::include_proto!("civicgrid.events.v1");
+        }
+    }
 }
 
-pub use civicgrid::{assessment, centres, common, grid, membership};
+pub use civicgrid::{assessment, centres, common, events, grid, membership};

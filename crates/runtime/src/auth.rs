@@ -33,11 +33,13 @@ pub enum Role {
     IntegrationClient,
     /// Reads and analyses; never writes.
     ReadOnlyAnalyst,
+    /// Another civicgrid service's identity (reads event logs to catch up).
+    Service,
 }
 
 impl Role {
     /// Every role, for help texts and validation.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::CountyAdmin,
         Role::StreetAdmin,
         Role::CommunityStaff,
@@ -46,6 +48,7 @@ impl Role {
         Role::CommandCentre,
         Role::IntegrationClient,
         Role::ReadOnlyAnalyst,
+        Role::Service,
     ];
 
     /// The snake_case name used in tokens.
@@ -59,6 +62,7 @@ impl Role {
             Role::CommandCentre => "command_centre",
             Role::IntegrationClient => "integration_client",
             Role::ReadOnlyAnalyst => "read_only_analyst",
+            Role::Service => "service",
         }
     }
 

@@ -8,7 +8,7 @@
 //! whichever struct owns it. A key neither owns is refused by name: a typo,
 //! or another service's key (`data_key_path` given to membership).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -114,6 +114,17 @@ pub struct Settings {
     /// Run the outbox relay and consumers in the background. Tests turn this
     /// off and drive them one step at a time.
     pub background_workers: bool,
+    /// Days a published outbox row (an event in this service's log) is kept;
+    /// unset (the default) keeps the log forever, so consumers deployed later
+    /// can catch up and read models can be rebuilt.
+    pub outbox_retention_days: Option<u32>,
+    /// gRPC address of each producer whose event log this service's catch-up
+    /// subscriptions read, e.g. `{ grid = "http://127.0.0.1:50052" }`.
+    pub event_sources: BTreeMap<String, String>,
+    /// File holding the bearer token (role `service`, scope `*`) this
+    /// service presents to the producers' `EventLogService`; read at each
+    /// catch-up, so it can be rotated without a restart.
+    pub event_source_token_path: Option<PathBuf>,
 }
 
 impl Settings {
@@ -139,6 +150,9 @@ impl Settings {
             shutdown_grace_ms: 10_000,
             log_filter: "info".to_owned(),
             background_workers: true,
+            outbox_retention_days: None,
+            event_sources: BTreeMap::new(),
+            event_source_token_path: None,
         }
     }
 
@@ -234,6 +248,22 @@ impl Settings {
             return invalid(
                 "events_exchange",
                 "exchange and queue_prefix must not be empty",
+            );
+        }
+        if self.outbox_retention_days == Some(0) {
+            return invalid(
+                "outbox_retention_days",
+                "must be at least 1 (unset keeps every event)",
+            );
+        }
+        if self
+            .event_sources
+            .values()
+            .any(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+        {
+            return invalid(
+                "event_sources",
+                "every address must be an http:// or https:// URL",
             );
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
@@ -339,6 +369,39 @@ mod tests {
         let error = Settings::from_figment::<NoSection>(&figment_with("database_url", "mysql://x"))
             .unwrap_err();
         assert!(error.to_string().contains("database_url"), "{error}");
+    }
+
+    #[test]
+    fn event_history_settings_default_to_keeping_every_event_and_refuse_bad_values() {
+        let defaults = Settings::defaults("centres", 50053, 9103);
+        assert_eq!(defaults.outbox_retention_days, None);
+        assert!(defaults.event_sources.is_empty());
+        let (settings, _) = Settings::from_figment::<NoSection>(
+            &Figment::from(Serialized::defaults(defaults.clone())).merge(Toml::string(
+                "outbox_retention_days = 400\nevent_sources = { grid = \"http://127.0.0.1:50052\" }",
+            )),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.event_sources.get("grid").map(String::as_str),
+            Some("http://127.0.0.1:50052")
+        );
+        assert_eq!(settings.outbox_retention_days, Some(400));
+        let error = Settings::from_figment::<NoSection>(
+            &Figment::from(Serialized::defaults(defaults.clone()))
+                .merge(Serialized::default("event_sources.grid", "grid:50052")),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("event_sources"), "{error}");
+        let error = Settings::from_figment::<NoSection>(
+            &Figment::from(Serialized::defaults(defaults))
+                .merge(Serialized::default("outbox_retention_days", 0)),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("outbox_retention_days"),
+            "{error}"
+        );
     }
 
     #[test]

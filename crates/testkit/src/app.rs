@@ -15,6 +15,10 @@ use tonic::transport::Channel;
 
 use crate::{TestBroker, TestDatabase, endpoint, test_settings};
 
+/// Where a producer's event log is said to be when the test has none (a
+/// port nothing listens on).
+const NO_PRODUCER: &str = "http://127.0.0.1:1";
+
 /// The service's parts a test reaches for: (gRPC address, pool, consumers).
 pub type Parts = (SocketAddr, PgPool, Vec<Consumer>);
 
@@ -47,7 +51,14 @@ impl<C> TestApp<C> {
         civicgrid_runtime::telemetry::init_for_tests();
         let db = TestDatabase::create_empty().await.unwrap();
         let broker = TestBroker::new();
-        let app = S::build(test_settings(S::NAME, &db, &broker), config)
+        let mut settings = test_settings(S::NAME, &db, &broker);
+        // Catch-up subscriptions must name their producer's log. Background
+        // workers are off, so nothing reads it here: the test drives the
+        // live queue (a test of catch-up itself points it at a real log).
+        settings
+            .event_sources
+            .insert("grid".to_owned(), NO_PRODUCER.to_owned());
+        let app = S::build(settings, config)
             .await
             .unwrap();
         let (addr, pool, consumers) = parts(&app);

@@ -18,6 +18,7 @@ pub fn test_settings(service: &str, database: &TestDatabase, broker: &TestBroker
     settings.queue_prefix = broker.queue_prefix.clone();
     settings.delivery_limit = 3;
     settings.auth_public_key_path = TestKeys::get().public_key_path.clone();
+    settings.event_source_token_path = Some(TestKeys::get().service_token_path.clone());
     settings.background_workers = false;
     settings.shutdown_grace_ms = 2_000;
     settings

@@ -12,6 +12,9 @@ pub struct TestKeys {
     pub public_key_path: PathBuf,
     /// The data key file services under test seal personal data with.
     pub data_key_path: PathBuf,
+    /// A file holding a service identity token (role `service`, scope
+    /// `*`), for services under test reading each other's event logs.
+    pub service_token_path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -30,10 +33,27 @@ impl TestKeys {
                 civicgrid_runtime::crypto::DataKey::generate_base64(),
             )
             .expect("write data key");
+            let signer = Signer::from_pem(private.as_bytes()).expect("signer");
+            let now = chrono::Utc::now().timestamp();
+            let service_token = signer
+                .mint(&Claims {
+                    sub: "test-service".to_owned(),
+                    iss: "civicgrid".to_owned(),
+                    iat: now,
+                    // A test process may outlive an hour (a long bench run).
+                    exp: now + 7 * 24 * 3600,
+                    roles: vec![Role::Service],
+                    scope: vec!["*".to_owned()],
+                    department: None,
+                })
+                .expect("mint service token");
+            let service_token_path = dir.path().join("service.token");
+            std::fs::write(&service_token_path, service_token).expect("write service token");
             TestKeys {
-                signer: Signer::from_pem(private.as_bytes()).expect("signer"),
+                signer,
                 public_key_path,
                 data_key_path,
+                service_token_path,
                 _dir: dir,
             }
         })

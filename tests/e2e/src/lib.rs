@@ -103,7 +103,12 @@ impl County {
         macro_rules! replica {
             ($name:literal, $app:ty) => {{
                 let db = TestDatabase::create_empty().await.unwrap();
-                let app = <$app>::build(settings($name, &db), Default::default())
+                let mut replica_settings = settings($name, &db);
+                // The grid's event log, which their cell replicas catch up from.
+                replica_settings
+                    .event_sources
+                    .insert("grid".to_owned(), format!("http://{}", grid_running.addr));
+                let app = <$app>::build(replica_settings, Default::default())
                     .await
                     .unwrap();
                 let consumers = app.consumers();

@@ -5,8 +5,12 @@ use civicgrid_messaging::{Subscription, Topology};
 
 /// Every queue the service consumes, with its handlers.
 pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
+    // Catch-up subscriptions: a membership deployed after the grid first reads
+    // the grid's event log, so it holds every cell and compound, not only
+    // later ones.
     vec![
-        CellReplica::subscription(topology, "membership"),
-        CompoundReplica::subscription(topology, "membership"),
+        CellReplica::subscription(topology, "membership").catch_up("grid", CellReplica::RESET),
+        CompoundReplica::subscription(topology, "membership")
+            .catch_up("grid", CompoundReplica::RESET),
     ]
 }
