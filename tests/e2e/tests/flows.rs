@@ -171,15 +171,13 @@ async fn a_cell_created_through_the_grid_appears_in_every_replica_once_even_when
     create_county_and_street(&county).await;
     assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
     for replica in &county.replicas {
-        {
-            let consumer = replica.cell_consumer();
-            assert_eq!(
-                consumer.drain().await.unwrap(),
-                vec![Outcome::Applied, Outcome::Applied],
-                "{}",
-                replica.name
-            );
-        }
+        let consumer = replica.cell_consumer();
+        assert_eq!(
+            consumer.drain().await.unwrap(),
+            vec![Outcome::Applied, Outcome::Applied],
+            "{}",
+            replica.name
+        );
     }
 
     // The same two events again, as after a relay crash between confirm and commit.
@@ -189,15 +187,13 @@ async fn a_cell_created_through_the_grid_appears_in_every_replica_once_even_when
         .unwrap();
     assert_eq!(county.grid_relay.drain().await.unwrap(), 2);
     for replica in &county.replicas {
-        {
-            let consumer = replica.cell_consumer();
-            assert_eq!(
-                consumer.drain().await.unwrap(),
-                vec![Outcome::Duplicate, Outcome::Duplicate],
-                "{}",
-                replica.name
-            );
-        }
+        let consumer = replica.cell_consumer();
+        assert_eq!(
+            consumer.drain().await.unwrap(),
+            vec![Outcome::Duplicate, Outcome::Duplicate],
+            "{}",
+            replica.name
+        );
         assert_eq!(
             replica_copies(&replica.pool, "s1").await,
             (1, Some(1)),
@@ -326,10 +322,8 @@ async fn one_trace_runs_from_the_grpc_call_through_the_broker_into_every_consume
 
     county.grid_relay.drain().await.unwrap();
     for replica in &county.replicas {
-        {
-            let consumer = replica.cell_consumer();
-            assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied]);
-        }
+        let consumer = replica.cell_consumer();
+        assert_eq!(consumer.drain().await.unwrap(), vec![Outcome::Applied]);
     }
     let names: Vec<String> = civicgrid_runtime::telemetry::recorded_spans(&trace_id)
         .into_iter()
