@@ -86,6 +86,12 @@ pub struct KnownCells {
 }
 
 impl KnownCells {
+    /// The read side over `pool`, for a service that runs its own
+    /// Application instead of [`Replica`] and keeps `ListKnownCells`.
+    pub fn new(pool: PgPool) -> KnownCells {
+        KnownCells { pool }
+    }
+
     /// One page of the cells under `ancestor` (empty: all) that `caller`
     /// may see, with the next page's token; the body of every
     /// `ListKnownCells` (see [`list_known_cells!`](crate::list_known_cells)).

@@ -1,11 +1,15 @@
-//! The centres service: party-mass service centres of eight categories, bookings, activities and check-ins, and the demand, resource and project lists.
-//!
-//! This first version keeps the service's replica of the grid, which all of
-//! its later capabilities place their records in.
+//! The centres service: party-mass service centres of eight categories
+//! with their "1+3" zones, the standard each category must meet (held as
+//! data, versioned) and every centre's compliance with it, coverage of the
+//! replicated grid, and bookings of zones. Keeps a replica of the grid's
+//! cells and compounds built from grid.cell.* and grid.compound.* events.
 
 pub mod api;
+pub mod commands;
+pub mod convert;
+pub mod domain;
 pub mod events;
 pub mod startup;
+pub mod store;
 
-/// The running centres service.
-pub type Application = civicgrid_cell_tree::Replica<api::CentresApi>;
+pub use startup::Application;

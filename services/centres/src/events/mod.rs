@@ -1,4 +1,6 @@
-//! What the centres service consumes.
+//! What the centres service publishes and consumes.
+
+pub mod publish;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
 use civicgrid_messaging::{Subscription, Topology};

@@ -1,7 +1,8 @@
 //! The centres service against real PostgreSQL and RabbitMQ: one test
-//! binary. While the service is only a replica of the grid, its tests are
-//! the checks every replica passes (`civicgrid_testkit::replica_checks`);
-//! its own areas get modules here beside them.
+//! binary. The checks every replica of the grid passes
+//! (`civicgrid_testkit::replica_checks`, through the macro, which also
+//! defines the `TestApp` holding the CentresService client) and one module
+//! per area of the service's own.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,3 +13,9 @@ civicgrid_testkit::replica_service_tests! {
     service: "civicgrid.centres.v1.CentresService",
     binary: env!("CARGO_BIN_EXE_civicgrid-centres"),
 }
+
+mod bookings;
+mod centres;
+mod coverage;
+mod standards;
+mod support;

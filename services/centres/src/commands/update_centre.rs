@@ -1,0 +1,92 @@
+//! UpdateCentre: rename, re-own, resize, reschedule, re-zone or re-link a centre.
+
+use civicgrid_messaging::outbox;
+use civicgrid_runtime::auth::Caller;
+use sqlx::PgConnection;
+
+use super::create_centre::check_links;
+use super::{CommandError, now};
+use crate::domain::access::{may_edit_centres, sees};
+use crate::domain::centre::{Centre, CentreId, CentrePatch};
+use crate::events::publish;
+use crate::store::centres;
+
+/// A parsed UpdateCentre request.
+#[derive(Debug, Clone)]
+pub struct UpdateCentre {
+    /// The centre.
+    pub id: CentreId,
+    /// What changes.
+    pub patch: CentrePatch,
+    /// The version the caller last read, from its etag.
+    pub expected_version: Option<i64>,
+}
+
+/// Applies the patch and writes `centres.centre.updated` with it.
+#[tracing::instrument(skip_all, fields(centre = %input.id))]
+pub async fn update_centre(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    input: UpdateCentre,
+) -> Result<Centre, CommandError> {
+    let name = input.id.resource_name();
+    let mut centre = centres::lock(&mut *conn, input.id.as_str())
+        .await?
+        .filter(|centre| {
+            sees(
+                &centre.location_path,
+                caller.scope_roots("cells").as_deref(),
+            )
+        })
+        .ok_or_else(|| CommandError::NotFound(name.clone()))?;
+    if !may_edit_centres(caller) {
+        return Err(CommandError::PermissionDenied(
+            "your roles do not allow editing centres".to_owned(),
+        ));
+    }
+    if let Some(expected) = input.expected_version
+        && expected != centre.version
+    {
+        return Err(CommandError::Aborted(format!(
+            "{name} changed since you read it (your etag is for version {expected}, it is now at {}); read it again",
+            centre.version
+        )));
+    }
+    let patch = input.patch;
+    let mut paths = Vec::new();
+    if let Some(display_name) = patch.display_name {
+        centre.display_name = display_name;
+        paths.push("display_name");
+    }
+    if let Some(owner) = patch.owner_organisation {
+        centre.owner_organisation = owner;
+        paths.push("owner_organisation");
+    }
+    if let Some(area) = patch.floor_area {
+        centre.floor_area = area;
+        paths.push("floor_area_square_metres");
+    }
+    if let Some(hours) = patch.opening_hours {
+        centre.opening_hours = hours;
+        paths.push("opening_hours");
+    }
+    if let Some(zones) = patch.zones {
+        centre.zones = zones;
+        paths.push("zones");
+    }
+    if let Some(linked) = patch.linked_compounds {
+        check_links(&mut *conn, &centre.location_path, &linked).await?;
+        centre.linked_compounds = linked;
+        paths.push("linked_compounds");
+    }
+    centre.version += 1;
+    centre.update_time = now();
+    centres::update(&mut *conn, &centre).await?;
+    let paths = paths.into_iter().map(str::to_owned).collect();
+    outbox::enqueue(
+        &mut *conn,
+        &publish::centre_updated(&centre, paths, &caller.subject),
+    )
+    .await?;
+    Ok(centre)
+}

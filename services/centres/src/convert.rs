@@ -1,0 +1,189 @@
+//! The one place a domain value becomes a proto message (for the API and
+//! for the events alike), and the enum mappings both ways.
+
+use chrono::{DateTime, Utc};
+use civicgrid_proto::centres::v1 as pb;
+
+use crate::domain::booking::{Booking, BookingState};
+use crate::domain::centre::{Category, Centre, Function, Location, Zone, centre_name};
+use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
+use crate::domain::standard::{Compliance, Standard};
+
+/// A protobuf timestamp.
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// The quoted decimal version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The proto category.
+pub fn category_proto(category: Category) -> pb::CentreCategory {
+    use pb::CentreCategory as P;
+    match category {
+        Category::Community => P::Community,
+        Category::ResidentialCompound => P::ResidentialCompound,
+        Category::IndustrialPark => P::IndustrialPark,
+        Category::OfficeBuilding => P::OfficeBuilding,
+        Category::BusinessDistrict => P::BusinessDistrict,
+        Category::IndustrySystem => P::IndustrySystem,
+        Category::NonPublicEnterprise => P::NonPublicEnterprise,
+        Category::SocialOrganisation => P::SocialOrganisation,
+    }
+}
+
+/// The domain category of a proto value; `None` for unspecified or unknown.
+pub fn category_of(value: i32) -> Option<Category> {
+    let index = usize::try_from(value).ok()?.checked_sub(1)?;
+    Category::ALL.get(index).copied()
+}
+
+/// The proto function.
+pub fn function_proto(function: Function) -> pb::CentreFunction {
+    use pb::CentreFunction as P;
+    match function {
+        Function::PartyMassActivity => P::PartyMassActivity,
+        Function::StudyAndDeliberation => P::StudyAndDeliberation,
+        Function::CultureAndFitness => P::CultureAndFitness,
+        Function::ConvenienceServices => P::ConvenienceServices,
+    }
+}
+
+/// The domain function of a proto value; `None` for unspecified or unknown.
+pub fn function_of(value: i32) -> Option<Function> {
+    let index = usize::try_from(value).ok()?.checked_sub(1)?;
+    Function::ALL.get(index).copied()
+}
+
+/// The domain opening kind of a proto value.
+pub fn kind_of(value: i32) -> Option<OpeningKind> {
+    match pb::OpeningKind::try_from(value).ok()? {
+        pb::OpeningKind::Regular => Some(OpeningKind::Regular),
+        pb::OpeningKind::Extended => Some(OpeningKind::Extended),
+        pb::OpeningKind::OffPeak => Some(OpeningKind::OffPeak),
+        pb::OpeningKind::Unspecified => None,
+    }
+}
+
+fn kind_proto(kind: OpeningKind) -> pb::OpeningKind {
+    match kind {
+        OpeningKind::Regular => pb::OpeningKind::Regular,
+        OpeningKind::Extended => pb::OpeningKind::Extended,
+        OpeningKind::OffPeak => pb::OpeningKind::OffPeak,
+    }
+}
+
+fn period_proto(period: &OpeningPeriod) -> pb::OpeningPeriod {
+    pb::OpeningPeriod {
+        weekday: i32::from(period.weekday),
+        opens: format_clock(period.opens),
+        closes: format_clock(period.closes),
+        kind: kind_proto(period.kind) as i32,
+    }
+}
+
+fn zone_proto(zone: &Zone) -> pb::Zone {
+    pb::Zone {
+        zone_id: zone.id.clone(),
+        display_name: zone.display_name.clone(),
+        function: function_proto(zone.function) as i32,
+        area_square_metres: zone.area,
+        capacity: zone.capacity,
+    }
+}
+
+/// The proto centre.
+pub fn centre_proto(centre: &Centre) -> pb::Centre {
+    let (cell, compound) = match &centre.location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    };
+    pb::Centre {
+        name: centre_name(&centre.id),
+        display_name: centre.display_name.clone(),
+        category: category_proto(centre.category) as i32,
+        owner_organisation: centre.owner_organisation.clone(),
+        cell,
+        compound,
+        ancestors: centre
+            .location_path
+            .split('/')
+            .filter(|id| !id.is_empty())
+            .map(civicgrid_cell_tree::resource_name)
+            .collect(),
+        floor_area_square_metres: centre.floor_area,
+        opening_hours: centre.opening_hours.iter().map(period_proto).collect(),
+        time_zone: TIME_ZONE.to_owned(),
+        zones: centre.zones.iter().map(zone_proto).collect(),
+        linked_compounds: centre
+            .linked_compounds
+            .iter()
+            .map(|id| civicgrid_cell_tree::compound_name(id))
+            .collect(),
+        version: centre.version,
+        etag: etag(centre.version),
+        create_time: Some(timestamp(centre.create_time)),
+        update_time: Some(timestamp(centre.update_time)),
+    }
+}
+
+/// `standards/{category}`.
+pub fn standard_name(category: Category) -> String {
+    format!("standards/{category}")
+}
+
+/// The proto standard.
+pub fn standard_proto(standard: &Standard) -> pb::CentreStandard {
+    pb::CentreStandard {
+        name: standard_name(standard.category),
+        category: category_proto(standard.category) as i32,
+        required_functions: standard
+            .requirement
+            .required_functions
+            .iter()
+            .map(|f| function_proto(*f) as i32)
+            .collect(),
+        minimum_floor_area_square_metres: standard.requirement.minimum_floor_area,
+        version: standard.version,
+        etag: etag(standard.version),
+        create_time: Some(timestamp(standard.create_time)),
+    }
+}
+
+/// The proto compliance of `centre`.
+pub fn compliance_proto(centre: &Centre, compliance: &Compliance) -> pb::CentreCompliance {
+    pb::CentreCompliance {
+        centre: centre_name(&centre.id),
+        category: category_proto(centre.category) as i32,
+        standard_version: compliance.standard_version,
+        compliant: compliance.compliant(),
+        missing_functions: compliance
+            .missing_functions
+            .iter()
+            .map(|f| function_proto(*f) as i32)
+            .collect(),
+        area_shortfall_square_metres: compliance.area_shortfall,
+    }
+}
+
+/// The proto booking.
+pub fn booking_proto(booking: &Booking) -> pb::Booking {
+    pb::Booking {
+        name: booking.resource_name(),
+        zone_id: booking.zone_id.clone(),
+        start_time: Some(timestamp(booking.start)),
+        end_time: Some(timestamp(booking.end)),
+        purpose: booking.purpose.clone(),
+        booked_by: booking.booked_by.clone(),
+        state: match booking.state {
+            BookingState::Confirmed => pb::BookingState::Confirmed,
+            BookingState::Cancelled => pb::BookingState::Cancelled,
+        } as i32,
+        create_time: Some(timestamp(booking.create_time)),
+    }
+}

@@ -1,0 +1,13 @@
+//! Rows to domain types and back. A stored value the service cannot
+//! decode fails loudly (`sqlx::Error::Decode`, naming the column), never
+//! defaulting.
+
+pub mod bookings;
+pub mod centres;
+pub mod coverage;
+pub mod standards;
+
+/// A decode failure naming the column.
+pub(crate) fn bad(column: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("invalid value in {column}").into())
+}
