@@ -37,7 +37,11 @@ pub fn organisation(row: &OrganisationRow) -> pb::Organisation {
         name: organisation_name(&row.id),
         display_name: row.display_name.clone(),
         kind: row.kind.number(),
-        parent: row.parent_id.as_deref().map(organisation_name).unwrap_or_default(),
+        parent: row
+            .parent_id
+            .as_deref()
+            .map(organisation_name)
+            .unwrap_or_default(),
         cell: row
             .cell_id
             .as_deref()
@@ -48,11 +52,14 @@ pub fn organisation(row: &OrganisationRow) -> pb::Organisation {
             .as_deref()
             .map(civicgrid_cell_tree::compound_name)
             .unwrap_or_default(),
-        standardisation: row.kind.is_party_organisation().then_some(pb::Standardisation {
-            branch_committee_formed: row.standardisation.branch_committee_formed,
-            office_premises: row.standardisation.office_premises,
-            activity_premises: row.standardisation.activity_premises,
-        }),
+        standardisation: row
+            .kind
+            .is_party_organisation()
+            .then_some(pb::Standardisation {
+                branch_committee_formed: row.standardisation.branch_committee_formed,
+                office_premises: row.standardisation.office_premises,
+                activity_premises: row.standardisation.activity_premises,
+            }),
         area: area(&row.area_path),
         version: row.version,
         etag: etag(row.version),
@@ -76,7 +83,11 @@ pub fn member_without_personal_data(row: &MemberRow) -> pb::Member {
             .as_deref()
             .map(civicgrid_cell_tree::resource_name)
             .unwrap_or_default(),
-        work_unit: row.work_unit_id.as_deref().map(organisation_name).unwrap_or_default(),
+        work_unit: row
+            .work_unit_id
+            .as_deref()
+            .map(organisation_name)
+            .unwrap_or_default(),
         version: row.version,
         etag: etag(row.version),
         create_time: Some(timestamp(row.create_time)),

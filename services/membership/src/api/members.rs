@@ -20,7 +20,10 @@ pub fn check_reader(caller: &Caller) -> Result<(), Status> {
     if may_read_members(caller) {
         Ok(())
     } else {
-        Err(UseCaseError::PermissionDenied("your roles do not allow reading member data".to_owned()).into())
+        Err(UseCaseError::PermissionDenied(
+            "your roles do not allow reading member data".to_owned(),
+        )
+        .into())
     }
 }
 
@@ -56,10 +59,18 @@ pub async fn lookup(
     request: &pb::LookupMemberRequest,
 ) -> Result<MemberRow, Status> {
     check_reader(caller)?;
-    let number = parse::id_number(&request.id_number, "id_number", chrono::Utc::now().date_naive())?;
+    let number = parse::id_number(
+        &request.id_number,
+        "id_number",
+        chrono::Utc::now().date_naive(),
+    )?;
     let row = members::find_by_index(pool, &keys.blind_index(&number))
         .await
         .map_err(status::database)?;
     // The message names the masked number only.
-    in_scope(caller, row, format!("a member with ID number {}", number.masked()))
+    in_scope(
+        caller,
+        row,
+        format!("a member with ID number {}", number.masked()),
+    )
 }

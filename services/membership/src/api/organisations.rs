@@ -20,7 +20,10 @@ fn check_reader(caller: &Caller) -> Result<(), Status> {
     if may_read_organisations(caller) {
         Ok(())
     } else {
-        Err(UseCaseError::PermissionDenied("your roles do not allow reading organisations".to_owned()).into())
+        Err(UseCaseError::PermissionDenied(
+            "your roles do not allow reading organisations".to_owned(),
+        )
+        .into())
     }
 }
 
@@ -48,7 +51,10 @@ pub async fn list(
         name => {
             let id = crate::domain::organisation::OrganisationId::parse_name(name);
             if id.is_none() {
-                violations.add("parent", "must be empty or an organisation name `organisations/{organisation_id}`");
+                violations.add(
+                    "parent",
+                    "must be empty or an organisation name `organisations/{organisation_id}`",
+                );
             }
             id.map(|id| id.as_str().to_owned())
         }

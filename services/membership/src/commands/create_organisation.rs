@@ -59,12 +59,16 @@ pub async fn create_organisation(
 
     let parent = match &input.parent {
         None => None,
-        Some(id) => Some(organisations::get(&mut *conn, id.as_str()).await?.ok_or_else(|| {
-            CommandError::invalid_field(
-                "organisation.parent",
-                format!("{} does not exist", id.resource_name()),
-            )
-        })?),
+        Some(id) => Some(
+            organisations::get(&mut *conn, id.as_str())
+                .await?
+                .ok_or_else(|| {
+                    CommandError::invalid_field(
+                        "organisation.parent",
+                        format!("{} does not exist", id.resource_name()),
+                    )
+                })?,
+        ),
     };
     check_parent(input.kind, parent.as_ref().map(|p| p.kind))
         .map_err(|e| CommandError::invalid_field("organisation.parent", e.to_string()))?;
@@ -73,12 +77,17 @@ pub async fn create_organisation(
     let (stored, field) = match &input.placement {
         Placement::None => (StoredPlacement::None, "organisation.cell"),
         Placement::Cell(id) => {
-            cell = civicgrid_cell_tree::get(&mut *conn, id).await?.ok_or_else(|| {
-                CommandError::invalid_field(
-                    "organisation.cell",
-                    format!("{} is not a cell this service knows", civicgrid_cell_tree::resource_name(id)),
-                )
-            })?;
+            cell = civicgrid_cell_tree::get(&mut *conn, id)
+                .await?
+                .ok_or_else(|| {
+                    CommandError::invalid_field(
+                        "organisation.cell",
+                        format!(
+                            "{} is not a cell this service knows",
+                            civicgrid_cell_tree::resource_name(id)
+                        ),
+                    )
+                })?;
             (
                 StoredPlacement::Cell {
                     level: cell.level,
@@ -88,12 +97,17 @@ pub async fn create_organisation(
             )
         }
         Placement::Compound(id) => {
-            compound = civicgrid_cell_tree::get_compound(&mut *conn, id).await?.ok_or_else(|| {
-                CommandError::invalid_field(
-                    "organisation.compound",
-                    format!("{} is not a compound this service knows", civicgrid_cell_tree::compound_name(id)),
-                )
-            })?;
+            compound = civicgrid_cell_tree::get_compound(&mut *conn, id)
+                .await?
+                .ok_or_else(|| {
+                    CommandError::invalid_field(
+                        "organisation.compound",
+                        format!(
+                            "{} is not a compound this service knows",
+                            civicgrid_cell_tree::compound_name(id)
+                        ),
+                    )
+                })?;
             (
                 StoredPlacement::Compound {
                     community_path: &compound.community_path,
@@ -142,7 +156,10 @@ pub async fn create_organisation(
     if !organisations::insert(&mut *conn, &row).await? {
         return Err(CommandError::already_exists(input.id.resource_name()));
     }
-    let causation = input.request_id.map(|id| id.to_string()).unwrap_or_default();
+    let causation = input
+        .request_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     if let Some(request_id) = input.request_id {
         organisations::remember_request(&mut *conn, request_id, &row.id).await?;
     }

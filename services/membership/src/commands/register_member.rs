@@ -73,11 +73,16 @@ pub async fn register_member(
     {
         return Err(CommandError::invalid_field(
             "member.residence_cell",
-            format!("{} is not a cell this service knows", civicgrid_cell_tree::resource_name(cell)),
+            format!(
+                "{} is not a cell this service knows",
+                civicgrid_cell_tree::resource_name(cell)
+            ),
         ));
     }
     if let Some(unit) = &new.work_unit
-        && organisations::get(&mut *conn, unit.as_str()).await?.is_none()
+        && organisations::get(&mut *conn, unit.as_str())
+            .await?
+            .is_none()
     {
         return Err(CommandError::invalid_field(
             "member.work_unit",
@@ -103,11 +108,12 @@ pub async fn register_member(
     };
     if !members::insert(&mut *conn, &row, &keys.blind_index(&new.id_number)).await? {
         // Never the number itself in the message.
-        return Err(CommandError::already_exists(
-            "a member with this ID number",
-        ));
+        return Err(CommandError::already_exists("a member with this ID number"));
     }
-    let causation = input.request_id.map(|id| id.to_string()).unwrap_or_default();
+    let causation = input
+        .request_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     if let Some(request_id) = input.request_id {
         members::remember_request(&mut *conn, request_id, row.id).await?;
     }

@@ -121,7 +121,12 @@ mod tests {
         ];
         let orgs = [
             org("s1-wc", Kind::StreetWorkingCommittee, "/c/s1/", [true; 3]),
-            org("m1-pc", Kind::CommunityPartyCommittee, "/c/s1/m1/", [true, false, true]),
+            org(
+                "m1-pc",
+                Kind::CommunityPartyCommittee,
+                "/c/s1/m1/",
+                [true, false, true],
+            ),
             org("m1-b", Kind::Branch, "/c/s1/m1/g1/", [false, false, false]),
             // Not a party organisation: never a gap.
             org("m2-pm", Kind::PropertyCompany, "/c/s1/m2/", [false; 3]),
@@ -141,7 +146,14 @@ mod tests {
         assert_eq!(
             lacking,
             vec![
-                ("m1-b", &[Gap::NoBranchCommittee, Gap::NoOfficePremises, Gap::NoActivityPremises][..]),
+                (
+                    "m1-b",
+                    &[
+                        Gap::NoBranchCommittee,
+                        Gap::NoOfficePremises,
+                        Gap::NoActivityPremises
+                    ][..]
+                ),
                 ("m1-pc", &[Gap::NoOfficePremises][..]),
             ]
         );

@@ -242,7 +242,9 @@ pub fn parse_display_name(text: &str) -> Result<String, String> {
         return Err("is required".to_owned());
     }
     if count > MAX_DISPLAY_NAME_CHARS {
-        return Err(format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters"));
+        return Err(format!(
+            "must be at most {MAX_DISPLAY_NAME_CHARS} characters"
+        ));
     }
     if trimmed.chars().any(char::is_control) {
         return Err("must not contain control characters".to_owned());
@@ -400,7 +402,9 @@ pub fn area_path(
     };
     let path = match (rule, placement) {
         (PlacementRule::Optional, StoredPlacement::None) => {
-            return parent_area.map(str::to_owned).ok_or(PlacementError::OutsideParent);
+            return parent_area
+                .map(str::to_owned)
+                .ok_or(PlacementError::OutsideParent);
         }
         (_, StoredPlacement::None) => {
             return Err(PlacementError::Required {
@@ -429,7 +433,9 @@ pub fn area_path(
         ) => community_path,
         (PlacementRule::Optional, StoredPlacement::Cell { path, .. }) => path,
         (PlacementRule::Optional, StoredPlacement::Compound { community_path }) => community_path,
-        (_, StoredPlacement::Cell { level, .. }) => return Err(wrong(format!("a level {level} cell"))),
+        (_, StoredPlacement::Cell { level, .. }) => {
+            return Err(wrong(format!("a level {level} cell")));
+        }
         (_, StoredPlacement::Compound { .. }) => return Err(wrong("a compound".to_owned())),
     };
     match parent_area {

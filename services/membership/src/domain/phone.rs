@@ -16,7 +16,11 @@ impl Phone {
         let digits = compact
             .strip_prefix("+86")
             .or_else(|| compact.strip_prefix("0086"))
-            .or_else(|| (compact.len() == 13).then(|| compact.strip_prefix("86")).flatten())
+            .or_else(|| {
+                (compact.len() == 13)
+                    .then(|| compact.strip_prefix("86"))
+                    .flatten()
+            })
             .unwrap_or(&compact);
         let bytes = digits.as_bytes();
         if bytes.len() != 11 || !bytes.iter().all(u8::is_ascii_digit) {
@@ -86,7 +90,9 @@ mod tests {
 
     #[test]
     fn a_phone_shows_only_masked() {
-        let phone = Phone::parse("13812345678").map_err(|_| ()).unwrap_or_else(|()| unreachable!());
+        let phone = Phone::parse("13812345678")
+            .map_err(|_| ())
+            .unwrap_or_else(|()| unreachable!());
         assert_eq!(phone.masked(), "138****5678");
         assert_eq!(format!("{phone:?}"), "Phone(138****5678)");
     }

@@ -64,7 +64,9 @@ async fn lookup(app: &TestApp, token: &str, id_number: &str) -> Result<pb::Membe
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test]
@@ -129,13 +131,24 @@ async fn personal_data_is_stored_only_sealed_and_the_event_carries_none_of_it() 
     }
     let (key, payload) = outbox(&app).await.pop().unwrap();
     assert_eq!(key, "membership.member.registered");
-    for secret in [STORED_ID_NUMBER, "11010519491231002", PHONE, NAME, "5678", "王"] {
+    for secret in [
+        STORED_ID_NUMBER,
+        "11010519491231002",
+        PHONE,
+        NAME,
+        "5678",
+        "王",
+    ] {
         assert!(!contains(&payload, secret), "{secret} in the event");
     }
     let event = pb::MemberRegistered::decode(payload.as_slice()).unwrap();
     let sent = event.member.unwrap();
     assert_eq!(
-        (sent.full_name.as_str(), sent.id_number.as_str(), sent.phone.as_str()),
+        (
+            sent.full_name.as_str(),
+            sent.id_number.as_str(),
+            sent.phone.as_str()
+        ),
         ("", "", "")
     );
     assert_eq!(event.meta.unwrap().aggregate_id, sent.name);
@@ -178,7 +191,11 @@ async fn a_second_member_with_the_same_id_number_is_refused_also_under_concurren
     for contender in contenders {
         outcomes.push(contender.await.unwrap().map(|_| ()));
     }
-    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
     assert!(
         outcomes
             .iter()
@@ -238,16 +255,23 @@ async fn members_outside_the_callers_street_are_not_found_and_department_operato
     register(&app, &admin(), member("m2-pc", ID_NUMBER), "")
         .await
         .unwrap();
-    let other_street = lookup(&app, &street_admin("s1"), ID_NUMBER).await.unwrap_err();
+    let other_street = lookup(&app, &street_admin("s1"), ID_NUMBER)
+        .await
+        .unwrap_err();
     assert_eq!(other_street.code(), Code::NotFound);
     assert!(lookup(&app, &street_admin("s2"), ID_NUMBER).await.is_ok());
     let operator = TestKeys::get().token(&[Role::DepartmentOperator], &["*"], Some("housing"));
     let denied = lookup(&app, &operator, ID_NUMBER).await.unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
     let before = counts(&app).await;
-    let refused = register(&app, &street_admin("s1"), member("m2-pc", "440524200001010013"), "")
-        .await
-        .unwrap_err();
+    let refused = register(
+        &app,
+        &street_admin("s1"),
+        member("m2-pc", "440524200001010013"),
+        "",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
     assert_eq!(counts(&app).await, before);
 }

@@ -74,7 +74,12 @@ async fn bad_input_names_every_field_and_changes_nothing() {
     .unwrap_err();
     assert_eq!(
         fields(&status),
-        ["organisation_id", "organisation.display_name", "organisation.kind", "organisation.cell"]
+        [
+            "organisation_id",
+            "organisation.display_name",
+            "organisation.kind",
+            "organisation.cell"
+        ]
     );
 
     // Checked against stored data: a branch placed in a street, a
@@ -92,24 +97,35 @@ async fn bad_input_names_every_field_and_changes_nothing() {
     .await
     .unwrap_err();
     assert_eq!(fields(&wrong_parent), ["organisation.parent"]);
-    let unknown = create(&app, &admin(), "b", organisation(K::Branch, "m1-pc", "nowhere"))
-        .await
-        .unwrap_err();
+    let unknown = create(
+        &app,
+        &admin(),
+        "b",
+        organisation(K::Branch, "m1-pc", "nowhere"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(fields(&unknown), ["organisation.cell"]);
     let outside_parent = create(&app, &admin(), "b", organisation(K::Branch, "m1-pc", "m2"))
         .await
         .unwrap_err();
     assert_eq!(fields(&outside_parent), ["organisation.cell"]);
-    let taken = create(&app, &admin(), "m1-pc", organisation(K::Branch, "m1-pc", "g1"))
-        .await
-        .unwrap_err();
+    let taken = create(
+        &app,
+        &admin(),
+        "m1-pc",
+        organisation(K::Branch, "m1-pc", "g1"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(taken.code(), Code::AlreadyExists);
 
     assert_eq!(counts(&app).await, before);
 }
 
 #[tokio::test]
-async fn a_retried_create_with_the_same_request_id_returns_the_first_result_without_a_second_event() {
+async fn a_retried_create_with_the_same_request_id_returns_the_first_result_without_a_second_event()
+{
     let app = spawn_with_county().await;
     create_tree(&app).await;
     let request = pb::CreateOrganisationRequest {
@@ -218,7 +234,10 @@ async fn a_street_admin_sees_and_changes_only_their_streets_organisations() {
         Some("housing"),
     );
     let denied = client
-        .list_organisations(with_token(pb::ListOrganisationsRequest::default(), &operator))
+        .list_organisations(with_token(
+            pb::ListOrganisationsRequest::default(),
+            &operator,
+        ))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
@@ -247,7 +266,10 @@ async fn lists_filter_by_parent_cell_and_kind_and_page_through_everything() {
         ..Default::default()
     })
     .await;
-    assert_eq!(names(children), ["organisations/s1-wc", "organisations/s2-wc"]);
+    assert_eq!(
+        names(children),
+        ["organisations/s1-wc", "organisations/s2-wc"]
+    );
     let in_s2 = list(pb::ListOrganisationsRequest {
         cell: "cells/s2".into(),
         ..Default::default()
@@ -259,7 +281,10 @@ async fn lists_filter_by_parent_cell_and_kind_and_page_through_everything() {
         ..Default::default()
     })
     .await;
-    assert_eq!(names(committees), ["organisations/m1-pc", "organisations/m2-pc"]);
+    assert_eq!(
+        names(committees),
+        ["organisations/m1-pc", "organisations/m2-pc"]
+    );
 
     let mut seen = Vec::new();
     let mut token = String::new();
@@ -278,6 +303,7 @@ async fn lists_filter_by_parent_cell_and_kind_and_page_through_everything() {
     }
     assert_eq!(seen.len(), 5);
     let replayed = client
+        .clone()
         .list_organisations(with_token(
             pb::ListOrganisationsRequest {
                 kind: K::Branch as i32,
@@ -315,9 +341,14 @@ async fn the_gaps_report_names_what_each_streets_and_communitys_organisations_la
         ..Default::default()
     });
     create(&app, &admin(), "k1-b", partial).await.unwrap();
-    create(&app, &admin(), "k1-pm", organisation(K::PropertyCompany, "m1-pc", "compounds/k1"))
-        .await
-        .unwrap();
+    create(
+        &app,
+        &admin(),
+        "k1-pm",
+        organisation(K::PropertyCompany, "m1-pc", "compounds/k1"),
+    )
+    .await
+    .unwrap();
 
     let report = app
         .client

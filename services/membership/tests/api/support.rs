@@ -67,7 +67,8 @@ pub async fn spawn_with_county() -> TestApp {
                 ..Default::default()
             }),
         };
-        app.publish("grid.cell.created", Uuid::now_v7(), &event).await;
+        app.publish("grid.cell.created", Uuid::now_v7(), &event)
+            .await;
     }
     assert_eq!(app.consumers[0].drain().await.unwrap().len(), 6);
     let compound = grid::CompoundCreated {

@@ -71,7 +71,10 @@ pub fn register_member(
         name => {
             let id = civicgrid_cell_tree::parse_name(name).map(str::to_owned);
             if id.is_none() {
-                violations.add("member.residence_cell", "must be empty or a cell name `cells/{cell_id}`");
+                violations.add(
+                    "member.residence_cell",
+                    "must be empty or a cell name `cells/{cell_id}`",
+                );
             }
             id
         }

@@ -7,13 +7,18 @@ use uuid::Uuid;
 
 use crate::commands::create_organisation::CreateOrganisation;
 use crate::commands::update_organisation::{OrganisationPatch, UpdateOrganisation};
-use crate::domain::organisation::{Kind, OrganisationId, Placement, Standardisation, parse_display_name};
+use crate::domain::organisation::{
+    Kind, OrganisationId, Placement, Standardisation, parse_display_name,
+};
 
 /// An organisation name `organisations/{organisation_id}` in `field`.
 pub fn organisation_name(name: &str, field: &str) -> Result<OrganisationId, Status> {
     OrganisationId::parse_name(name).ok_or_else(|| {
         let mut violations = FieldViolations::new();
-        violations.add(field, "must be an organisation name `organisations/{organisation_id}`");
+        violations.add(
+            field,
+            "must be an organisation name `organisations/{organisation_id}`",
+        );
         violations.into_status()
     })
 }
@@ -54,7 +59,10 @@ pub fn create_organisation(
         .ok();
     let kind = Kind::from_number(organisation.kind);
     if kind.is_none() {
-        violations.add("organisation.kind", "must be an OrganisationKind other than UNSPECIFIED");
+        violations.add(
+            "organisation.kind",
+            "must be an OrganisationKind other than UNSPECIFIED",
+        );
     }
     let parent = match organisation.parent.as_str() {
         "" => None,
@@ -158,7 +166,10 @@ pub fn update_organisation(
                 .and_then(|rest| rest.strip_suffix('"'))
                 .and_then(|digits| digits.parse::<i64>().ok());
             if version.is_none() {
-                violations.add("organisation.etag", "must be an etag returned by this service");
+                violations.add(
+                    "organisation.etag",
+                    "must be an etag returned by this service",
+                );
             }
             version
         }
@@ -169,7 +180,10 @@ pub fn update_organisation(
         .map(|mask| mask.paths.as_slice())
         .unwrap_or_default();
     if paths.is_empty() {
-        violations.add("update_mask", format!("must name at least one of {UPDATABLE}"));
+        violations.add(
+            "update_mask",
+            format!("must name at least one of {UPDATABLE}"),
+        );
     }
     let flags = organisation.standardisation.unwrap_or_default();
     let mut patch = OrganisationPatch::default();
@@ -187,7 +201,9 @@ pub fn update_organisation(
             "standardisation.branch_committee_formed" => {
                 patch.branch_committee_formed = Some(flags.branch_committee_formed)
             }
-            "standardisation.office_premises" => patch.office_premises = Some(flags.office_premises),
+            "standardisation.office_premises" => {
+                patch.office_premises = Some(flags.office_premises)
+            }
             "standardisation.activity_premises" => {
                 patch.activity_premises = Some(flags.activity_premises)
             }
@@ -276,7 +292,11 @@ mod tests {
         };
         assert_eq!(
             fields(update_organisation(&request).expect_err("invalid")),
-            vec!["organisation.etag", "update_mask", "organisation.display_name"]
+            vec![
+                "organisation.etag",
+                "update_mask",
+                "organisation.display_name"
+            ]
         );
         let good = pb::UpdateOrganisationRequest {
             organisation: Some(pb::Organisation {
