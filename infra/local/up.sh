@@ -87,6 +87,7 @@ start_service() {
   local own_settings=()
   case "$svc" in
     grid) own_settings=(CIVICGRID_DATA_KEY_PATH="$KEY_DIR/data.key") ;;
+    membership) own_settings=(CIVICGRID_MEMBERSHIP_DATA_KEY_PATH="$KEY_DIR/membership-data.key") ;;
   esac
   printf '\n===== %s: starting civicgrid-%s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$svc" >>"$logf"
   # Own session (setsid) so a Ctrl-C in this terminal does not reach it; the

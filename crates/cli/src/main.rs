@@ -190,14 +190,18 @@ pub(crate) fn signer(key: &Path) -> anyhow::Result<Signer> {
 
 fn keygen(dir: &Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir)?;
-    let data_key = dir.join("data.key");
-    if !data_key.exists() {
-        std::fs::write(
-            &data_key,
-            civicgrid_runtime::crypto::DataKey::generate_base64(),
-        )?;
-        restrict_to_owner(&data_key)?;
-        println!("wrote {}", data_key.display());
+    // One data key per service that seals personal data (the grid's
+    // contacts, membership's members), so one leaked key opens one service's data.
+    for name in ["data.key", "membership-data.key"] {
+        let data_key = dir.join(name);
+        if !data_key.exists() {
+            std::fs::write(
+                &data_key,
+                civicgrid_runtime::crypto::DataKey::generate_base64(),
+            )?;
+            restrict_to_owner(&data_key)?;
+            println!("wrote {}", data_key.display());
+        }
     }
     let private = dir.join("auth_private.pem");
     let public = dir.join("auth_public.pem");

@@ -101,16 +101,17 @@ impl County {
 
         let mut replicas = Vec::new();
         macro_rules! replica {
-            ($name:literal, $app:ty) => {{
+            ($name:literal, $app:ty) => {
+                replica!($name, $app, Default::default())
+            };
+            ($name:literal, $app:ty, $config:expr) => {{
                 let db = TestDatabase::create_empty().await.unwrap();
                 let mut replica_settings = settings($name, &db);
                 // The grid's event log, which their cell replicas catch up from.
                 replica_settings
                     .event_sources
                     .insert("grid".to_owned(), format!("http://{}", grid_running.addr));
-                let app = <$app>::build(replica_settings, Default::default())
-                    .await
-                    .unwrap();
+                let app = <$app>::build(replica_settings, $config).await.unwrap();
                 let consumers = app.consumers();
                 for consumer in &consumers {
                     broker.track_queue(consumer.queue_name());
@@ -126,7 +127,14 @@ impl County {
                 tokio::spawn(app.run(shutdown.clone()));
             }};
         }
-        replica!("membership", civicgrid_membership::Application);
+        // Membership seals members' personal data with its own key.
+        replica!(
+            "membership",
+            civicgrid_membership::Application,
+            civicgrid_membership::config::MembershipSettings {
+                membership_data_key_path: TestKeys::get().data_key_path.clone(),
+            }
+        );
         replica!("centres", civicgrid_centres::Application);
         replica!("assessment", civicgrid_assessment::Application);
 

@@ -1,17 +1,161 @@
-//! The gRPC API of the membership service.
+//! The gRPC API of the membership service: `MembershipService`. Handlers
+//! take the caller, parse once, run one command (in `transact`) or one
+//! read, and convert the result.
 
-use civicgrid_cell_tree::KnownCells;
+pub mod error;
+pub mod members;
+pub mod organisations;
+
+use civicgrid_proto::membership::v1 as pb;
 use civicgrid_proto::membership::v1::membership_service_server::MembershipService;
+use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::transaction::transact;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
 
-/// Implements `civicgrid.membership.v1.MembershipService`. Its first RPC, the cells the
-/// service's replica knows, is the shared one; the service's own RPCs are
-/// written here beside it (the attribute is for them).
+use crate::commands::create_organisation::create_organisation;
+use crate::commands::register_member::register_member;
+use crate::commands::update_organisation::update_organisation;
+use crate::convert;
+use crate::sealing::PersonalDataKeys;
+
+/// Implements `civicgrid.membership.v1.MembershipService`.
 pub struct MembershipApi {
-    /// The replica's read side.
-    pub known_cells: KnownCells,
+    pool: PgPool,
+    keys: PersonalDataKeys,
+}
+
+impl MembershipApi {
+    /// Over the service's database, sealing with `keys`.
+    pub fn new(pool: PgPool, keys: PersonalDataKeys) -> MembershipApi {
+        MembershipApi { pool, keys }
+    }
+}
+
+/// Today in China (UTC+8), the calendar ID numbers' birth dates are in.
+fn today() -> chrono::NaiveDate {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
+    chrono::Utc::now().with_timezone(&china).date_naive()
 }
 
 #[tonic::async_trait]
 impl MembershipService for MembershipApi {
-    civicgrid_cell_tree::list_known_cells!(civicgrid_proto::membership::v1, known_cells);
+    async fn list_known_cells(
+        &self,
+        request: Request<pb::ListKnownCellsRequest>,
+    ) -> Result<Response<pb::ListKnownCellsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let body = request.get_ref();
+        let list = civicgrid_cell_tree::ListRequest {
+            ancestor: &body.ancestor,
+            level: 0,
+            page_size: body.page_size,
+            page_token: &body.page_token,
+        };
+        let (cells, next_page_token) =
+            civicgrid_cell_tree::list_page(&self.pool, caller.scope_roots("cells"), list).await?;
+        Ok(Response::new(pb::ListKnownCellsResponse {
+            cells,
+            next_page_token,
+        }))
+    }
+
+    async fn create_organisation(
+        &self,
+        request: Request<pb::CreateOrganisationRequest>,
+    ) -> Result<Response<pb::CreateOrganisationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = organisations::parse::create_organisation(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_organisation(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateOrganisationResponse {
+            organisation: Some(convert::organisation(&row)),
+        }))
+    }
+
+    async fn get_organisation(
+        &self,
+        request: Request<pb::GetOrganisationRequest>,
+    ) -> Result<Response<pb::GetOrganisationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let row = organisations::get(&self.pool, caller, &request.get_ref().name).await?;
+        Ok(Response::new(pb::GetOrganisationResponse {
+            organisation: Some(convert::organisation(&row)),
+        }))
+    }
+
+    async fn list_organisations(
+        &self,
+        request: Request<pb::ListOrganisationsRequest>,
+    ) -> Result<Response<pb::ListOrganisationsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            organisations::list(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn update_organisation(
+        &self,
+        request: Request<pb::UpdateOrganisationRequest>,
+    ) -> Result<Response<pb::UpdateOrganisationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = organisations::parse::update_organisation(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(update_organisation(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::UpdateOrganisationResponse {
+            organisation: Some(convert::organisation(&row)),
+        }))
+    }
+
+    async fn get_standardisation_gaps(
+        &self,
+        request: Request<pb::GetStandardisationGapsRequest>,
+    ) -> Result<Response<pb::GetStandardisationGapsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            organisations::gaps(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn register_member(
+        &self,
+        request: Request<pb::RegisterMemberRequest>,
+    ) -> Result<Response<pb::RegisterMemberResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = members::parse::register_member(request.get_ref(), today())?;
+        let context = (caller, &self.keys, input);
+        let row = transact(&self.pool, &context, |tx, (caller, keys, input)| {
+            Box::pin(register_member(tx, caller, keys, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::RegisterMemberResponse {
+            member: Some(members::masked(&row, &self.keys)?),
+        }))
+    }
+
+    async fn get_member(
+        &self,
+        request: Request<pb::GetMemberRequest>,
+    ) -> Result<Response<pb::GetMemberResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let row = members::get(&self.pool, caller, &request.get_ref().name).await?;
+        Ok(Response::new(pb::GetMemberResponse {
+            member: Some(members::masked(&row, &self.keys)?),
+        }))
+    }
+
+    async fn lookup_member(
+        &self,
+        request: Request<pb::LookupMemberRequest>,
+    ) -> Result<Response<pb::LookupMemberResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let row = members::lookup(&self.pool, caller, &self.keys, request.get_ref()).await?;
+        Ok(Response::new(pb::LookupMemberResponse {
+            member: Some(members::masked(&row, &self.keys)?),
+        }))
+    }
 }

@@ -1,4 +1,6 @@
-//! What the membership service consumes.
+//! What the membership service publishes (`publish`) and consumes.
+
+pub mod publish;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
 use civicgrid_messaging::{Subscription, Topology};

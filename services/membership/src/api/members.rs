@@ -1,0 +1,76 @@
+//! Member reads: GetMember and LookupMember, always masked.
+
+pub mod parse;
+
+use civicgrid_proto::membership::v1 as pb;
+use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::error::UseCaseError;
+use civicgrid_runtime::status;
+use sqlx::PgPool;
+use tonic::Status;
+
+use crate::convert;
+use crate::domain::access::may_read_members;
+use crate::domain::organisation::visible;
+use crate::sealing::PersonalDataKeys;
+use crate::store::members::{self, MemberRow};
+
+/// PERMISSION_DENIED unless the caller may see member data at all.
+pub fn check_reader(caller: &Caller) -> Result<(), Status> {
+    if may_read_members(caller) {
+        Ok(())
+    } else {
+        Err(UseCaseError::PermissionDenied(
+            "your roles do not allow reading member data".to_owned(),
+        )
+        .into())
+    }
+}
+
+/// `row` masked; INTERNAL (cause in the log, never the value) when a
+/// sealed value does not open.
+pub fn masked(row: &MemberRow, keys: &PersonalDataKeys) -> Result<pb::Member, Status> {
+    convert::member_masked(row, keys).map_err(|error| {
+        tracing::error!(member = %row.id, %error, "a sealed member field does not open with the configured key");
+        Status::internal("a stored member cannot be read")
+    })
+}
+
+/// `row` if the caller sees it.
+fn in_scope(caller: &Caller, row: Option<MemberRow>, what: String) -> Result<MemberRow, Status> {
+    Ok(row
+        .filter(|row| visible(&row.area_path, caller.scope_roots("cells").as_deref()))
+        .ok_or(UseCaseError::NotFound(what))?)
+}
+
+/// The member `name`; NOT_FOUND outside the caller's scope.
+pub async fn get(pool: &PgPool, caller: &Caller, name: &str) -> Result<MemberRow, Status> {
+    check_reader(caller)?;
+    let id = parse::member_name(name, "name")?;
+    let row = members::get(pool, id).await.map_err(status::database)?;
+    in_scope(caller, row, name.to_owned())
+}
+
+/// The member with the ID number of `request`, found by its blind index.
+pub async fn lookup(
+    pool: &PgPool,
+    caller: &Caller,
+    keys: &PersonalDataKeys,
+    request: &pb::LookupMemberRequest,
+) -> Result<MemberRow, Status> {
+    check_reader(caller)?;
+    let number = parse::id_number(
+        &request.id_number,
+        "id_number",
+        chrono::Utc::now().date_naive(),
+    )?;
+    let row = members::find_by_index(pool, &keys.blind_index(&number))
+        .await
+        .map_err(status::database)?;
+    // The message names the masked number only.
+    in_scope(
+        caller,
+        row,
+        format!("a member with ID number {}", number.masked()),
+    )
+}

@@ -1,0 +1,151 @@
+//! Members, sealed, and RegisterMember idempotency keys. Nothing here sees
+//! personal data in clear: the command seals before it stores and the API
+//! opens only to mask.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::domain::member::Standing;
+
+/// One stored member, with the area of its organisation of record (for scope).
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    /// Its id.
+    pub id: Uuid,
+    /// Sealed name.
+    pub full_name_sealed: Vec<u8>,
+    /// Sealed ID number.
+    pub id_number_sealed: Vec<u8>,
+    /// Sealed phone.
+    pub phone_sealed: Vec<u8>,
+    /// The organisation of record.
+    pub organisation_id: String,
+    /// Full or probationary.
+    pub standing: Standing,
+    /// A flow member.
+    pub flow_member: bool,
+    /// Where the member lives.
+    pub residence_cell_id: Option<String>,
+    /// The work unit's organisation.
+    pub work_unit_id: Option<String>,
+    /// Incremented on every change.
+    pub version: i64,
+    /// Created at.
+    pub create_time: DateTime<Utc>,
+    /// Last changed at.
+    pub update_time: DateTime<Utc>,
+    /// The organisation of record's area (read only).
+    pub area_path: String,
+}
+
+const SELECT: &str = "SELECT m.id, m.full_name_sealed, m.id_number_sealed, m.phone_sealed, \
+     m.organisation_id, m.standing, m.flow_member, m.residence_cell_id, m.work_unit_id, m.version, \
+     m.create_time, m.update_time, o.area_path \
+     FROM members m JOIN organisations o ON o.id = m.organisation_id";
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for MemberRow {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        let standing: i16 = row.try_get("standing")?;
+        Ok(MemberRow {
+            id: row.try_get("id")?,
+            full_name_sealed: row.try_get("full_name_sealed")?,
+            id_number_sealed: row.try_get("id_number_sealed")?,
+            phone_sealed: row.try_get("phone_sealed")?,
+            organisation_id: row.try_get("organisation_id")?,
+            standing: Standing::from_number(i32::from(standing))
+                .ok_or_else(|| sqlx::Error::Decode("invalid value in members.standing".into()))?,
+            flow_member: row.try_get("flow_member")?,
+            residence_cell_id: row.try_get("residence_cell_id")?,
+            work_unit_id: row.try_get("work_unit_id")?,
+            version: row.try_get("version")?,
+            create_time: row.try_get("create_time")?,
+            update_time: row.try_get("update_time")?,
+            area_path: row.try_get("area_path")?,
+        })
+    }
+}
+
+/// Inserts `row` with the blind index of its ID number; `false` when a
+/// member with that index exists (a concurrent insert of the same number
+/// waits for the other transaction, then counts as existing).
+#[tracing::instrument(level = "debug", skip_all, fields(member = %row.id))]
+pub async fn insert(
+    conn: &mut PgConnection,
+    row: &MemberRow,
+    id_number_index: &[u8],
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO members (id, full_name_sealed, id_number_sealed, id_number_index, phone_sealed, \
+           organisation_id, standing, flow_member, residence_cell_id, work_unit_id, version, \
+           create_time, update_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id_number_index) DO NOTHING",
+    )
+    .bind(row.id)
+    .bind(&row.full_name_sealed)
+    .bind(&row.id_number_sealed)
+    .bind(id_number_index)
+    .bind(&row.phone_sealed)
+    .bind(&row.organisation_id)
+    .bind(row.standing as i16)
+    .bind(row.flow_member)
+    .bind(&row.residence_cell_id)
+    .bind(&row.work_unit_id)
+    .bind(row.version)
+    .bind(row.create_time)
+    .bind(row.update_time)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// The member `id`, if stored.
+#[tracing::instrument(level = "debug", skip_all, fields(member = %id))]
+pub async fn get<'e>(executor: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<MemberRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE m.id = $1")))
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The member whose ID number has `index`, if stored.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn find_by_index<'e>(
+    executor: impl PgExecutor<'e>,
+    index: &[u8],
+) -> sqlx::Result<Option<MemberRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE m.id_number_index = $1"
+    )))
+    .bind(index)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The member a RegisterMember request with `request_id` registered.
+pub async fn registered_by_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT member_id FROM register_member_requests WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Remembers that `request_id` registered `member_id`.
+pub async fn remember_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    member_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO register_member_requests (request_id, member_id) VALUES ($1, $2)")
+        .bind(request_id)
+        .bind(member_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

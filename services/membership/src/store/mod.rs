@@ -1,0 +1,6 @@
+//! sqlx functions: writes take the caller's connection (a transaction it
+//! commits), reads a pool or a connection. Rows decode into domain types
+//! and fail loudly on a value the service cannot read.
+
+pub mod members;
+pub mod organisations;
