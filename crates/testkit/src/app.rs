@@ -58,9 +58,7 @@ impl<C> TestApp<C> {
         settings
             .event_sources
             .insert("grid".to_owned(), NO_PRODUCER.to_owned());
-        let app = S::build(settings, config)
-            .await
-            .unwrap();
+        let app = S::build(settings, config).await.unwrap();
         let (addr, pool, consumers) = parts(&app);
         for consumer in &consumers {
             broker.track_queue(consumer.queue_name());

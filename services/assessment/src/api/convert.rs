@@ -9,7 +9,12 @@ use crate::domain::period::Period;
 use crate::store::metrics::Evidence;
 
 /// A cell's counts as `CellMetrics`.
-pub fn cell_metrics(cell_id: &str, period: Period, rolled_up: bool, values: &HashMap<String, i64>) -> pb::CellMetrics {
+pub fn cell_metrics(
+    cell_id: &str,
+    period: Period,
+    rolled_up: bool,
+    values: &HashMap<String, i64>,
+) -> pb::CellMetrics {
     let get = |name: &str| values.get(name).copied().unwrap_or(0);
     let reported = get("tasks_reported");
     let resolved = get("tasks_resolved");
@@ -41,7 +46,11 @@ pub fn cell_metrics(cell_id: &str, period: Period, rolled_up: bool, values: &Has
 }
 
 /// A department's counts as `DepartmentMetrics`.
-pub fn department_metrics(department_id: &str, period: Period, values: &HashMap<String, i64>) -> pb::DepartmentMetrics {
+pub fn department_metrics(
+    department_id: &str,
+    period: Period,
+    values: &HashMap<String, i64>,
+) -> pb::DepartmentMetrics {
     let get = |name: &str| values.get(name).copied().unwrap_or(0);
     pb::DepartmentMetrics {
         name: format!("departments/{department_id}/metrics/{period}"),

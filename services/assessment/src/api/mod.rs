@@ -36,9 +36,7 @@ impl AssessmentApi {
         let row = civicgrid_cell_tree::get(&self.pool, id)
             .await
             .map_err(status::database)?
-            .filter(|row| {
-                civicgrid_cell_tree::visible(row, caller.scope_roots("cells").as_deref())
-            })
+            .filter(|row| civicgrid_cell_tree::visible(row, caller.scope_roots("cells").as_deref()))
             .ok_or_else(|| UseCaseError::NotFound(format!("cell `cells/{id}`")))?;
         Ok(row.path)
     }
@@ -228,8 +226,7 @@ impl AssessmentService for AssessmentApi {
             )
             .into());
         }
-        let rebuilt = transact(&self.pool, &(), |tx, ()| Box::pin(rebuild_metrics(tx)))
-            .await?;
+        let rebuilt = transact(&self.pool, &(), |tx, ()| Box::pin(rebuild_metrics(tx))).await?;
         Ok(Response::new(pb::RebuildMetricsResponse {
             events: rebuilt.events,
             tasks: rebuilt.tasks,

@@ -44,11 +44,14 @@ impl MetricsName {
     }
 }
 
-const NAME_FORM: &str =
-    "must be `cells/{cell_id}/metrics/{period}` or `departments/{department_id}/metrics/{period}`, the period `2026`, `2026-q4` or `2026-11`";
+const NAME_FORM: &str = "must be `cells/{cell_id}/metrics/{period}` or `departments/{department_id}/metrics/{period}`, the period `2026`, `2026-q4` or `2026-11`";
 
 /// Parses a metrics resource name, adding a violation of `field` if bad.
-pub fn metrics_name(name: &str, field: &str, violations: &mut FieldViolations) -> Option<MetricsName> {
+pub fn metrics_name(
+    name: &str,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<MetricsName> {
     let parsed = (|| {
         let (owner, period) = name.split_once("/metrics/")?;
         let period = Period::parse(period)?;
@@ -71,7 +74,10 @@ pub fn metrics_name(name: &str, field: &str, violations: &mut FieldViolations) -
 pub fn period(text: &str, field: &str, violations: &mut FieldViolations) -> Option<Period> {
     let parsed = Period::parse(text);
     if parsed.is_none() {
-        violations.add(field, "must be a year `2026`, a quarter `2026-q4` or a month `2026-11`");
+        violations.add(
+            field,
+            "must be a year `2026`, a quarter `2026-q4` or a month `2026-11`",
+        );
     }
     parsed
 }
@@ -86,7 +92,10 @@ pub fn get_cell_metrics(name: &str) -> Result<(String, Period), Status> {
             period,
         }) => Some((id, period)),
         Some(_) => {
-            violations.add("name", "must name a cell's metrics `cells/{cell_id}/metrics/{period}`");
+            violations.add(
+                "name",
+                "must name a cell's metrics `cells/{cell_id}/metrics/{period}`",
+            );
             None
         }
         None => None,
@@ -202,7 +211,14 @@ mod tests {
                 period: Period::Quarter(2026, 4)
             })
         );
-        for bad in ["", "cells/c1", "cells/C1/metrics/2026", "cells/c1/metrics/2026-13", "tasks/t/metrics/2026", "departments//metrics/2026"] {
+        for bad in [
+            "",
+            "cells/c1",
+            "cells/C1/metrics/2026",
+            "cells/c1/metrics/2026-13",
+            "tasks/t/metrics/2026",
+            "departments//metrics/2026",
+        ] {
             let mut violations = FieldViolations::new();
             assert_eq!(metrics_name(bad, "name", &mut violations), None, "{bad}");
             assert_eq!(violations.violations().len(), 1);
@@ -220,7 +236,10 @@ mod tests {
             page_token: "junk".to_owned(),
         };
         let status = explain_metric(&request).unwrap_err();
-        let fields: Vec<String> = field_violations(&status).into_iter().map(|(f, _)| f).collect();
+        let fields: Vec<String> = field_violations(&status)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
         assert_eq!(fields, ["metric", "rolled_up", "page_size", "page_token"]);
     }
 

@@ -127,12 +127,15 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
             .map(|h| h.department.as_str())
             .unwrap_or_default();
         let snapshot = change.task.as_ref();
-        let assignments = snapshot.map(|t| t.assignments.as_slice()).unwrap_or_default();
-        let assignment_of = |department: &str, at_field: fn(&grid::DepartmentAssignment) -> Option<Time>| {
-            assignments
-                .iter()
-                .find(|a| a.department == department && at_field(a) == at)
-        };
+        let assignments = snapshot
+            .map(|t| t.assignments.as_slice())
+            .unwrap_or_default();
+        let assignment_of =
+            |department: &str, at_field: fn(&grid::DepartmentAssignment) -> Option<Time>| {
+                assignments
+                    .iter()
+                    .find(|a| a.department == department && at_field(a) == at)
+            };
         match action {
             "reported" => add(&cell, Metric::Cell(CellMetric::TasksReported), id),
             "accepted" => {
@@ -147,28 +150,55 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
                     .iter()
                     .filter(|a| time(a.whistle_time.as_ref()) == at)
                 {
-                    add(&a.department, Metric::Department(DepartmentMetric::PartsAssigned), id);
+                    add(
+                        &a.department,
+                        Metric::Department(DepartmentMetric::PartsAssigned),
+                        id,
+                    );
                 }
             }
             "checked_in" if !department.is_empty() => {
-                add(department, Metric::Department(DepartmentMetric::CheckIns), id);
+                add(
+                    department,
+                    Metric::Department(DepartmentMetric::CheckIns),
+                    id,
+                );
                 if let Some(a) = assignment_of(department, |a| time(a.check_in_time.as_ref()))
-                    && met(time(a.check_in_time.as_ref()), time(a.check_in_due.as_ref()))
+                    && met(
+                        time(a.check_in_time.as_ref()),
+                        time(a.check_in_due.as_ref()),
+                    )
                 {
-                    add(department, Metric::Department(DepartmentMetric::CheckInsOnTime), id);
+                    add(
+                        department,
+                        Metric::Department(DepartmentMetric::CheckInsOnTime),
+                        id,
+                    );
                 }
             }
             "department_resolved" if !department.is_empty() => {
-                add(department, Metric::Department(DepartmentMetric::PartsResolved), id);
+                add(
+                    department,
+                    Metric::Department(DepartmentMetric::PartsResolved),
+                    id,
+                );
                 if let Some(a) = assignment_of(department, |a| time(a.resolve_time.as_ref()))
                     && met(time(a.resolve_time.as_ref()), time(a.resolve_due.as_ref()))
                 {
-                    add(department, Metric::Department(DepartmentMetric::PartsResolvedOnTime), id);
+                    add(
+                        department,
+                        Metric::Department(DepartmentMetric::PartsResolvedOnTime),
+                        id,
+                    );
                 }
             }
             "returned" => {
                 if !department.is_empty() {
-                    add(department, Metric::Department(DepartmentMetric::Returns), id);
+                    add(
+                        department,
+                        Metric::Department(DepartmentMetric::Returns),
+                        id,
+                    );
                 }
                 // Only the lead's return sends the task back to the street.
                 let to_state = change.history.as_ref().map(|h| h.to_state);
@@ -176,12 +206,16 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
                     add(&cell, Metric::Cell(CellMetric::Returns), id);
                 }
             }
-            "extension_requested" if !department.is_empty() => {
-                add(department, Metric::Department(DepartmentMetric::ExtensionsRequested), id)
-            }
-            "extension_granted" if !department.is_empty() => {
-                add(department, Metric::Department(DepartmentMetric::ExtensionsGranted), id)
-            }
+            "extension_requested" if !department.is_empty() => add(
+                department,
+                Metric::Department(DepartmentMetric::ExtensionsRequested),
+                id,
+            ),
+            "extension_granted" if !department.is_empty() => add(
+                department,
+                Metric::Department(DepartmentMetric::ExtensionsGranted),
+                id,
+            ),
             "reopened" => add(&cell, Metric::Cell(CellMetric::Reopenings), id),
             "resolved_by_grid" => {
                 // The grid's deadline is cleared by the resolution itself:
@@ -218,7 +252,11 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
     }
     let mut seen = BTreeSet::new();
     for event in events {
-        let TaskEventBody::Supervision { change, event: body } = &event.body else {
+        let TaskEventBody::Supervision {
+            change,
+            event: body,
+        } = &event.body
+        else {
             continue;
         };
         if !matches!(change.as_str(), "issued" | "escalated") || !seen.insert(event.event_id) {

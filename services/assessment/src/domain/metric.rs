@@ -115,7 +115,9 @@ impl DepartmentMetric {
 
     /// The metric named `name`.
     pub fn parse(name: &str) -> Option<DepartmentMetric> {
-        DepartmentMetric::ALL.into_iter().find(|m| m.as_str() == name)
+        DepartmentMetric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
     }
 }
 

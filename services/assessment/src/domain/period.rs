@@ -45,13 +45,19 @@ impl Period {
             Some((year, rest)) => {
                 let year = year_of(year)?;
                 if let Some(quarter) = rest.strip_prefix('q') {
-                    let quarter: u32 = (quarter.len() == 1).then(|| quarter.parse().ok()).flatten()?;
-                    (1..=4).contains(&quarter).then_some(Period::Quarter(year, quarter))
+                    let quarter: u32 = (quarter.len() == 1)
+                        .then(|| quarter.parse().ok())
+                        .flatten()?;
+                    (1..=4)
+                        .contains(&quarter)
+                        .then_some(Period::Quarter(year, quarter))
                 } else {
                     let month: u32 = (rest.len() == 2 && rest.bytes().all(|b| b.is_ascii_digit()))
                         .then(|| rest.parse().ok())
                         .flatten()?;
-                    (1..=12).contains(&month).then_some(Period::Month(year, month))
+                    (1..=12)
+                        .contains(&month)
+                        .then_some(Period::Month(year, month))
                 }
             }
         }
@@ -78,7 +84,11 @@ mod tests {
         let time = "2026-03-31T16:30:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(
             Period::containing(time),
-            [Period::Month(2026, 4), Period::Quarter(2026, 2), Period::Year(2026)]
+            [
+                Period::Month(2026, 4),
+                Period::Quarter(2026, 2),
+                Period::Year(2026)
+            ]
         );
         let time = "2026-12-31T15:59:59Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(Period::containing(time)[0], Period::Month(2026, 12));
@@ -89,7 +99,10 @@ mod tests {
         for text in ["2026", "2026-q1", "2026-q4", "2026-01", "2026-12"] {
             assert_eq!(Period::parse(text).unwrap().to_string(), text);
         }
-        for bad in ["", "26", "2026-q0", "2026-q5", "2026-13", "2026-00", "2026-1", "2026-Q1", "x026", "2026-q11"] {
+        for bad in [
+            "", "26", "2026-q0", "2026-q5", "2026-13", "2026-00", "2026-1", "2026-Q1", "x026",
+            "2026-q11",
+        ] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
     }

@@ -113,7 +113,9 @@ fn stored_event(event: &InboundEvent) -> Result<StoredEvent, HandlerError> {
     let meta: Option<EventMeta> = if event.routing_key.starts_with("grid.task.") {
         let changed: grid::TaskChanged = event.decode()?;
         if changed.task.is_none() {
-            return Err(HandlerError::Permanent("TaskChanged without a task".to_owned()));
+            return Err(HandlerError::Permanent(
+                "TaskChanged without a task".to_owned(),
+            ));
         }
         changed.meta
     } else {

@@ -92,7 +92,9 @@ pub async fn count(conn: &mut PgConnection) -> sqlx::Result<i64> {
 /// A stored payload back into its event; one that no longer decodes is a
 /// loud error (the store only holds what was decoded on the way in).
 fn decode(event_id: Uuid, key: &str, version: i64, payload: &[u8]) -> sqlx::Result<TaskEvent> {
-    let bad = |what: String| sqlx::Error::Decode(format!("grid_events.payload of {event_id}: {what}").into());
+    let bad = |what: String| {
+        sqlx::Error::Decode(format!("grid_events.payload of {event_id}: {what}").into())
+    };
     let body = if let Some(action) = key.strip_prefix("grid.task.") {
         TaskEventBody::Changed {
             action: action.to_owned(),

@@ -58,7 +58,11 @@ pub async fn replace_facts(
         .await?;
         for period in Period::containing(fact.reported_at) {
             *deltas
-                .entry((fact.subject.clone(), period.to_string(), fact.metric.as_str()))
+                .entry((
+                    fact.subject.clone(),
+                    period.to_string(),
+                    fact.metric.as_str(),
+                ))
                 .or_default() -= 1;
         }
     }
@@ -115,8 +119,12 @@ pub async fn replace_facts(
 
 /// Empties the facts and counts, before a rebuild.
 pub async fn clear(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM metric_facts").execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM metric_values").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM metric_facts")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM metric_values")
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
