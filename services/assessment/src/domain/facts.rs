@@ -34,14 +34,14 @@ pub enum TaskEventBody {
         /// The routing key's last segment, e.g. "accepted".
         action: String,
         /// The payload.
-        event: grid::TaskChanged,
+        event: Box<grid::TaskChanged>,
     },
     /// `grid.supervision.<change>`.
     Supervision {
         /// "issued", "escalated" or "cleared".
         change: String,
         /// The payload.
-        event: grid::SupervisionChanged,
+        event: Box<grid::SupervisionChanged>,
     },
 }
 
@@ -83,7 +83,7 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
     let mut changes: Vec<(&TaskEvent, &str, &grid::TaskChanged)> = events
         .iter()
         .filter_map(|e| match &e.body {
-            TaskEventBody::Changed { action, event } => Some((e, action.as_str(), event)),
+            TaskEventBody::Changed { action, event } => Some((e, action.as_str(), &**event)),
             TaskEventBody::Supervision { .. } => None,
         })
         .collect();

@@ -98,12 +98,14 @@ fn decode(event_id: Uuid, key: &str, version: i64, payload: &[u8]) -> sqlx::Resu
     let body = if let Some(action) = key.strip_prefix("grid.task.") {
         TaskEventBody::Changed {
             action: action.to_owned(),
-            event: grid::TaskChanged::decode(payload).map_err(|e| bad(e.to_string()))?,
+            event: Box::new(grid::TaskChanged::decode(payload).map_err(|e| bad(e.to_string()))?),
         }
     } else if let Some(change) = key.strip_prefix("grid.supervision.") {
         TaskEventBody::Supervision {
             change: change.to_owned(),
-            event: grid::SupervisionChanged::decode(payload).map_err(|e| bad(e.to_string()))?,
+            event: Box::new(
+                grid::SupervisionChanged::decode(payload).map_err(|e| bad(e.to_string()))?,
+            ),
         }
     } else {
         return Err(bad(format!("unexpected routing key {key}")));

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 /// An event as the grid would publish it.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     Task(String, grid::TaskChanged),
     Supervision(String, grid::SupervisionChanged),

@@ -212,7 +212,7 @@ async fn explaining_a_metric_lists_exactly_the_events_behind_it_page_by_page() {
         .iter()
         .filter(|e| e.key() == "grid.task.resolved_by_grid")
         .collect();
-    let mut expected = vec![
+    let mut expected = [
         resolutions[0].id().to_string(),
         resolutions[2].id().to_string(),
     ];
