@@ -1,11 +1,16 @@
-//! The assessment service: indicator schemes, metrics built from events, scores, rankings, demonstration sites, the community-work whitelist and campaign register.
+//! The assessment service: metrics built from the grid's events, kept in
+//! its own event store so they can be rebuilt and explained; later,
+//! indicator schemes, scores, rankings, demonstration sites and the
+//! community-work whitelist.
 //!
-//! This first version keeps the service's replica of the grid, which all of
-//! its later capabilities place their records in.
+//! It keeps a replica of the grid's cells and compounds, in which its
+//! metrics are placed and rolled up.
 
 pub mod api;
+pub mod commands;
+pub mod domain;
 pub mod events;
 pub mod startup;
+pub mod store;
 
-/// The running assessment service.
-pub type Application = civicgrid_cell_tree::Replica<api::AssessmentApi>;
+pub use startup::Application;

@@ -1,7 +1,7 @@
 //! The assessment service against real PostgreSQL and RabbitMQ: one test
-//! binary. While the service is only a replica of the grid, its tests are
-//! the checks every replica passes (`civicgrid_testkit::replica_checks`);
-//! its own areas get modules here beside them.
+//! binary. The checks every replica of the grid passes
+//! (`civicgrid_testkit::replica_checks`, through the macro, which also
+//! defines `TestApp` and `spawn_app`), and a module per area of its own.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,3 +12,6 @@ civicgrid_testkit::replica_service_tests! {
     service: "civicgrid.assessment.v1.AssessmentService",
     binary: env!("CARGO_BIN_EXE_civicgrid-assessment"),
 }
+
+mod fixture;
+mod metrics;

@@ -1,0 +1,147 @@
+//! The counts the service keeps, by the names the API uses for them.
+
+/// A count kept per cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CellMetric {
+    TasksReported,
+    TasksAccepted,
+    TasksAcceptedOnTime,
+    TasksResolved,
+    TasksResolvedOnTime,
+    TasksRated,
+    TasksSatisfied,
+    Reopenings,
+    Returns,
+    Whistles,
+    SupervisionWarnings,
+    SupervisionOrders,
+    SupervisionRed,
+}
+
+/// A count kept per department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DepartmentMetric {
+    PartsAssigned,
+    CheckIns,
+    CheckInsOnTime,
+    PartsResolved,
+    PartsResolvedOnTime,
+    Returns,
+    ExtensionsRequested,
+    ExtensionsGranted,
+    SupervisionOrders,
+}
+
+/// Any count, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// Counted for a cell.
+    Cell(CellMetric),
+    /// Counted for a department.
+    Department(DepartmentMetric),
+}
+
+impl CellMetric {
+    /// Every cell metric.
+    pub const ALL: [CellMetric; 13] = [
+        CellMetric::TasksReported,
+        CellMetric::TasksAccepted,
+        CellMetric::TasksAcceptedOnTime,
+        CellMetric::TasksResolved,
+        CellMetric::TasksResolvedOnTime,
+        CellMetric::TasksRated,
+        CellMetric::TasksSatisfied,
+        CellMetric::Reopenings,
+        CellMetric::Returns,
+        CellMetric::Whistles,
+        CellMetric::SupervisionWarnings,
+        CellMetric::SupervisionOrders,
+        CellMetric::SupervisionRed,
+    ];
+
+    /// The field name in `CellMetrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellMetric::TasksReported => "tasks_reported",
+            CellMetric::TasksAccepted => "tasks_accepted",
+            CellMetric::TasksAcceptedOnTime => "tasks_accepted_on_time",
+            CellMetric::TasksResolved => "tasks_resolved",
+            CellMetric::TasksResolvedOnTime => "tasks_resolved_on_time",
+            CellMetric::TasksRated => "tasks_rated",
+            CellMetric::TasksSatisfied => "tasks_satisfied",
+            CellMetric::Reopenings => "reopenings",
+            CellMetric::Returns => "returns",
+            CellMetric::Whistles => "whistles",
+            CellMetric::SupervisionWarnings => "supervision_warnings",
+            CellMetric::SupervisionOrders => "supervision_orders",
+            CellMetric::SupervisionRed => "supervision_red",
+        }
+    }
+
+    /// The metric named `name`.
+    pub fn parse(name: &str) -> Option<CellMetric> {
+        CellMetric::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+}
+
+impl DepartmentMetric {
+    /// Every department metric.
+    pub const ALL: [DepartmentMetric; 9] = [
+        DepartmentMetric::PartsAssigned,
+        DepartmentMetric::CheckIns,
+        DepartmentMetric::CheckInsOnTime,
+        DepartmentMetric::PartsResolved,
+        DepartmentMetric::PartsResolvedOnTime,
+        DepartmentMetric::Returns,
+        DepartmentMetric::ExtensionsRequested,
+        DepartmentMetric::ExtensionsGranted,
+        DepartmentMetric::SupervisionOrders,
+    ];
+
+    /// The field name in `DepartmentMetrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepartmentMetric::PartsAssigned => "parts_assigned",
+            DepartmentMetric::CheckIns => "check_ins",
+            DepartmentMetric::CheckInsOnTime => "check_ins_on_time",
+            DepartmentMetric::PartsResolved => "parts_resolved",
+            DepartmentMetric::PartsResolvedOnTime => "parts_resolved_on_time",
+            DepartmentMetric::Returns => "returns",
+            DepartmentMetric::ExtensionsRequested => "extensions_requested",
+            DepartmentMetric::ExtensionsGranted => "extensions_granted",
+            DepartmentMetric::SupervisionOrders => "supervision_orders",
+        }
+    }
+
+    /// The metric named `name`.
+    pub fn parse(name: &str) -> Option<DepartmentMetric> {
+        DepartmentMetric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+    }
+}
+
+impl Metric {
+    /// The name stored (and shown): the field name, unique within a kind of
+    /// subject; the subject ("cells/…" or "departments/…") tells the kinds apart.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Cell(m) => m.as_str(),
+            Metric::Department(m) => m.as_str(),
+        }
+    }
+
+    /// The metric stored as `name` for a subject of the given kind.
+    pub fn parse(name: &str, department: bool) -> Option<Metric> {
+        if department {
+            DepartmentMetric::parse(name).map(Metric::Department)
+        } else {
+            CellMetric::parse(name).map(Metric::Cell)
+        }
+    }
+}
+
+/// `numerator / denominator`, unset without a denominator.
+pub fn rate(numerator: i64, denominator: i64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}

@@ -1,0 +1,246 @@
+//! Metric facts and the counts maintained from them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::facts::Fact;
+use crate::domain::metric::Metric;
+use crate::domain::period::Period;
+
+/// The stored facts of one task.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTreeSet<Fact>> {
+    let rows: Vec<(String, String, Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT subject, metric, event_id, reported_at FROM metric_facts WHERE task = $1",
+    )
+    .bind(task)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(subject, metric, event_id, reported_at)| {
+            let department = subject.starts_with("departments/");
+            let metric = Metric::parse(&metric, department).ok_or_else(|| {
+                sqlx::Error::Decode(format!("metric_facts.metric: unknown {metric}").into())
+            })?;
+            Ok(Fact {
+                subject,
+                metric,
+                event_id,
+                reported_at,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the task's stored facts `old` by `new`, moving the counts by
+/// the difference (in key order, so concurrent tasks lock count rows in one
+/// order and never deadlock).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn replace_facts(
+    conn: &mut PgConnection,
+    task: &str,
+    old: &BTreeSet<Fact>,
+    new: &BTreeSet<Fact>,
+) -> sqlx::Result<()> {
+    let mut deltas: BTreeMap<(String, String, &'static str), i64> = BTreeMap::new();
+    for fact in old.difference(new) {
+        sqlx::query(
+            "DELETE FROM metric_facts WHERE task = $1 AND subject = $2 AND metric = $3 AND event_id = $4",
+        )
+        .bind(task)
+        .bind(&fact.subject)
+        .bind(fact.metric.as_str())
+        .bind(fact.event_id)
+        .execute(&mut *conn)
+        .await?;
+        for period in Period::containing(fact.reported_at) {
+            *deltas
+                .entry((
+                    fact.subject.clone(),
+                    period.to_string(),
+                    fact.metric.as_str(),
+                ))
+                .or_default() -= 1;
+        }
+    }
+    for fact in new.difference(old) {
+        let periods: Vec<String> = Period::containing(fact.reported_at)
+            .iter()
+            .map(Period::to_string)
+            .collect();
+        sqlx::query(
+            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(task)
+        .bind(&fact.subject)
+        .bind(fact.metric.as_str())
+        .bind(fact.event_id)
+        .bind(fact.reported_at)
+        .bind(&periods)
+        .execute(&mut *conn)
+        .await?;
+        for period in periods {
+            *deltas
+                .entry((fact.subject.clone(), period, fact.metric.as_str()))
+                .or_default() += 1;
+        }
+    }
+    for ((subject, period, metric), delta) in deltas {
+        if delta == 0 {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO metric_values (subject, period, metric, value) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (subject, period, metric) DO UPDATE SET value = metric_values.value + EXCLUDED.value",
+        )
+        .bind(&subject)
+        .bind(&period)
+        .bind(metric)
+        .bind(delta)
+        .execute(&mut *conn)
+        .await?;
+        if delta < 0 {
+            sqlx::query(
+                "DELETE FROM metric_values WHERE subject = $1 AND period = $2 AND metric = $3 AND value = 0",
+            )
+            .bind(&subject)
+            .bind(&period)
+            .bind(metric)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Empties the facts and counts, before a rebuild.
+pub async fn clear(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM metric_facts")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM metric_values")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Every stored count as (subject, period, metric) → value: for comparing
+/// a rebuild with what was maintained.
+pub async fn all_values(pool: &PgPool) -> sqlx::Result<BTreeMap<(String, String, String), i64>> {
+    let rows: Vec<(String, String, String, i64)> =
+        sqlx::query_as("SELECT subject, period, metric, value FROM metric_values")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, p, m, v)| ((s, p, m), v))
+        .collect())
+}
+
+/// The counts of one subject in one period, by metric name.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn values_of(
+    pool: &PgPool,
+    subject: &str,
+    period: Period,
+) -> sqlx::Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT metric, value FROM metric_values WHERE subject = $1 AND period = $2",
+    )
+    .bind(subject)
+    .bind(period.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The counts of every cell in the subtree at `path` (the cell included)
+/// in one period, summed by metric name. Tasks of cells the replica does
+/// not know yet are not in any subtree.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn values_under(
+    pool: &PgPool,
+    path: &str,
+    period: Period,
+) -> sqlx::Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT v.metric, SUM(v.value)::bigint FROM metric_values v \
+         JOIN cells c ON v.subject = 'cells/' || c.id \
+         WHERE v.period = $1 AND c.path LIKE $2 || '%' GROUP BY v.metric",
+    )
+    .bind(period.to_string())
+    .bind(path)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// One event behind a metric.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Evidence {
+    /// The grid's event id.
+    pub event_id: Uuid,
+    /// Its routing key.
+    pub routing_key: String,
+    /// "tasks/{id}".
+    pub aggregate_id: String,
+    /// The task version it carried.
+    pub aggregate_version: i64,
+    /// When it happened in the grid.
+    pub occurred_at: DateTime<Utc>,
+    /// The cell or department counted.
+    pub subject: String,
+}
+
+/// Which subjects a metric is explained over.
+#[derive(Debug, Clone)]
+pub enum Subjects {
+    /// Exactly this one.
+    One(String),
+    /// Every cell in the subtree at this path.
+    Under(String),
+}
+
+/// A page of the events behind `metric` of `subjects` in `period`, after
+/// event id `after`, at most `limit` rows.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn evidence(
+    pool: &PgPool,
+    subjects: &Subjects,
+    period: Period,
+    metric: Metric,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Evidence>> {
+    let (one, under) = match subjects {
+        Subjects::One(subject) => (Some(subject.as_str()), None),
+        Subjects::Under(path) => (None, Some(path.as_str())),
+    };
+    sqlx::query_as(
+        "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject \
+         FROM metric_facts f JOIN grid_events e ON e.event_id = f.event_id \
+         WHERE f.metric = $1 AND $2 = ANY(f.periods) \
+           AND ($3::text IS NULL OR f.subject = $3) \
+           AND ($4::text IS NULL OR f.subject IN \
+                (SELECT 'cells/' || id FROM cells WHERE path LIKE $4 || '%')) \
+           AND f.subject LIKE $5 \
+           AND ($6::uuid IS NULL OR f.event_id > $6) \
+         ORDER BY f.event_id, f.subject LIMIT $7",
+    )
+    .bind(metric.as_str())
+    .bind(period.to_string())
+    .bind(one)
+    .bind(under)
+    .bind(match metric {
+        Metric::Cell(_) => "cells/%",
+        Metric::Department(_) => "departments/%",
+    })
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
