@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod grpc;
 pub mod health;
 pub mod metrics;

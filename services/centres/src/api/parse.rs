@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use civicgrid_proto::centres::v1 as pb;
+use civicgrid_runtime::fields;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
@@ -305,21 +306,6 @@ pub fn create_centre(request: &pb::CreateCentreRequest) -> Result<CreateCentre, 
     }
 }
 
-/// An etag `"N"` as a version, into `field`; empty means unguarded.
-fn etag(text: &str, field: &str, violations: &mut FieldViolations) -> Option<i64> {
-    if text.is_empty() {
-        return None;
-    }
-    let version = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i64>().ok());
-    if version.is_none() {
-        violations.add(field, "must be empty or an etag this service returned");
-    }
-    version
-}
-
 /// UpdateCentre.
 pub fn update_centre(request: &pb::UpdateCentreRequest) -> Result<UpdateCentre, Status> {
     let mut violations = FieldViolations::new();
@@ -331,15 +317,12 @@ pub fn update_centre(request: &pb::UpdateCentreRequest) -> Result<UpdateCentre, 
     if id.is_none() {
         violations.add("centre.name", "must be a centre name `centres/{centre_id}`");
     }
-    let expected_version = etag(&centre.etag, "centre.etag", &mut violations);
-    let paths = request
-        .update_mask
-        .as_ref()
-        .map(|m| m.paths.as_slice())
-        .unwrap_or_default();
-    if paths.is_empty() {
-        violations.add("update_mask", "must name at least one field");
-    }
+    let expected_version = fields::etag(&centre.etag, "centre.etag", &mut violations);
+    let paths = fields::update_paths(
+        request.update_mask.as_ref(),
+        "display_name, owner_organisation, floor_area_square_metres, opening_hours, zones, linked_compounds",
+        &mut violations,
+    );
     let mut patch = CentrePatch::default();
     for path in paths {
         match path.as_str() {
@@ -412,7 +395,7 @@ pub fn update_standard(request: &pb::UpdateStandardRequest) -> Result<UpdateStan
             "must be `standards/{category}`, e.g. `standards/community`",
         );
     }
-    let expected_version = etag(&standard.etag, "standard.etag", &mut violations);
+    let expected_version = fields::etag(&standard.etag, "standard.etag", &mut violations);
     let mut required_functions = Vec::new();
     for (index, value) in standard.required_functions.iter().enumerate() {
         match function_of(*value) {

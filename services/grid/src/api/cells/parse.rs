@@ -1,6 +1,7 @@
 //! Requests into command inputs, once, with every field violation named.
 
 use civicgrid_proto::grid::v1 as pb;
+use civicgrid_runtime::fields;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
@@ -104,27 +105,12 @@ pub fn update_cell(request: &pb::UpdateCellRequest) -> Result<UpdateCell, Status
     if id.is_none() {
         violations.add("cell.name", "must be a cell name `cells/{cell_id}`");
     }
-    let expected_version = match cell.etag.as_str() {
-        "" => None,
-        etag => {
-            let version = etag.trim_matches('"').parse::<i64>().ok();
-            if version.is_none() {
-                violations.add("cell.etag", "must be an etag returned by this service");
-            }
-            version
-        }
-    };
-    let paths = request
-        .update_mask
-        .as_ref()
-        .map(|mask| mask.paths.as_slice())
-        .unwrap_or_default();
-    if paths.is_empty() {
-        violations.add(
-            "update_mask",
-            "must name at least one of display_name, newly_built",
-        );
-    }
+    let expected_version = fields::etag(&cell.etag, "cell.etag", &mut violations);
+    let paths = fields::update_paths(
+        request.update_mask.as_ref(),
+        "display_name, newly_built",
+        &mut violations,
+    );
     let mut patch = CellPatch::default();
     for path in paths {
         match path.as_str() {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use civicgrid_proto::grid::v1 as pb;
+use civicgrid_runtime::fields;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
@@ -137,27 +138,8 @@ pub fn update_compound(
             "must be a compound name `compounds/{compound_id}`",
         );
     }
-    let expected_version = match compound.etag.as_str() {
-        "" => None,
-        etag => {
-            let version = etag.trim_matches('"').parse::<i64>().ok();
-            if version.is_none() {
-                violations.add("compound.etag", "must be an etag returned by this service");
-            }
-            version
-        }
-    };
-    let paths = request
-        .update_mask
-        .as_ref()
-        .map(|mask| mask.paths.as_slice())
-        .unwrap_or_default();
-    if paths.is_empty() {
-        violations.add(
-            "update_mask",
-            format!("must name at least one of {UPDATABLE}"),
-        );
-    }
+    let expected_version = fields::etag(&compound.etag, "compound.etag", &mut violations);
+    let paths = fields::update_paths(request.update_mask.as_ref(), UPDATABLE, &mut violations);
     let mut patch = CompoundPatch::default();
     for path in paths {
         match path.as_str() {

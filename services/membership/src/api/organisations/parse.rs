@@ -1,6 +1,7 @@
 //! Organisation requests into command inputs, once, with every field violation named.
 
 use civicgrid_proto::membership::v1 as pb;
+use civicgrid_runtime::fields;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
@@ -158,33 +159,8 @@ pub fn update_organisation(
             "must be an organisation name `organisations/{organisation_id}`",
         );
     }
-    let expected_version = match organisation.etag.as_str() {
-        "" => None,
-        etag => {
-            let version = etag
-                .strip_prefix('"')
-                .and_then(|rest| rest.strip_suffix('"'))
-                .and_then(|digits| digits.parse::<i64>().ok());
-            if version.is_none() {
-                violations.add(
-                    "organisation.etag",
-                    "must be an etag returned by this service",
-                );
-            }
-            version
-        }
-    };
-    let paths = request
-        .update_mask
-        .as_ref()
-        .map(|mask| mask.paths.as_slice())
-        .unwrap_or_default();
-    if paths.is_empty() {
-        violations.add(
-            "update_mask",
-            format!("must name at least one of {UPDATABLE}"),
-        );
-    }
+    let expected_version = fields::etag(&organisation.etag, "organisation.etag", &mut violations);
+    let paths = fields::update_paths(request.update_mask.as_ref(), UPDATABLE, &mut violations);
     let flags = organisation.standardisation.unwrap_or_default();
     let mut patch = OrganisationPatch::default();
     for path in paths {
