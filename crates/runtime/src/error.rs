@@ -41,6 +41,56 @@ pub enum UseCaseError {
     Database(#[from] sqlx::Error),
 }
 
+/// Constructors of the shared outcomes for any error that wraps
+/// [`UseCaseError`] (each service's `CommandError`), so no service writes
+/// them again: `CommandError::not_found("cells/x")` with this trait in scope
+/// (`use civicgrid_runtime::error::Outcomes as _;`).
+pub trait Outcomes: From<UseCaseError> + Sized {
+    /// The resource (a resource name) does not exist or is outside the caller's scope.
+    fn not_found(what: impl Into<String>) -> Self {
+        UseCaseError::NotFound(what.into()).into()
+    }
+
+    /// The id (a resource name, perhaps with why) is taken.
+    fn already_exists(what: impl Into<String>) -> Self {
+        UseCaseError::AlreadyExists(what.into()).into()
+    }
+
+    /// The caller may not do this; says why.
+    fn permission_denied(why: impl Into<String>) -> Self {
+        UseCaseError::PermissionDenied(why.into()).into()
+    }
+
+    /// A concurrent change won; says what to do.
+    fn aborted(why: impl Into<String>) -> Self {
+        UseCaseError::Aborted(why.into()).into()
+    }
+
+    /// The service cannot take it now; a retry (elsewhere) can.
+    fn unavailable(why: impl Into<String>) -> Self {
+        UseCaseError::Unavailable(why.into()).into()
+    }
+
+    /// Something the request refers to is missing or not in a usable state.
+    fn precondition(why: impl Into<String>) -> Self {
+        UseCaseError::Precondition(why.into()).into()
+    }
+
+    /// Fields only checkable against stored data.
+    fn invalid(violations: FieldViolations) -> Self {
+        UseCaseError::Invalid(violations).into()
+    }
+
+    /// One field, only checkable against stored data, is bad.
+    fn invalid_field(field: &str, why: impl Into<String>) -> Self {
+        let mut violations = FieldViolations::new();
+        violations.add(field, why);
+        UseCaseError::Invalid(violations).into()
+    }
+}
+
+impl<E: From<UseCaseError>> Outcomes for E {}
+
 impl Retryable for UseCaseError {
     fn is_retryable(&self) -> bool {
         matches!(self, UseCaseError::Database(error) if error.is_retryable())

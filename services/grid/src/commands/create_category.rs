@@ -3,6 +3,7 @@
 
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::error::Outcomes as _;
 use sqlx::PgConnection;
 
 use super::{CommandError, check_may_edit_directory, now};

@@ -1,5 +1,6 @@
 //! CreateCompound: a residential compound in a community, with its buildings.
 
+use civicgrid_runtime::error::Outcomes as _;
 use std::collections::HashMap;
 
 use civicgrid_cell_tree::{CellRow, CompoundRow, resource_name, visible};

@@ -2,6 +2,7 @@
 
 use civicgrid_cell_tree::{resource_name, visible};
 use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::error::Outcomes as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

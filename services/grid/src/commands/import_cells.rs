@@ -1,6 +1,7 @@
 //! ImportCells: a county's layout, thousands of cells and their compounds,
 //! all or nothing.
 
+use civicgrid_runtime::error::Outcomes as _;
 use std::collections::HashMap;
 
 use civicgrid_cell_tree::{CellRow, CompoundRow, resource_name, visible};

@@ -25,8 +25,8 @@ pub mod transition_task;
 pub mod update_cell;
 pub mod update_compound;
 
+use civicgrid_runtime::error::Outcomes as _;
 use civicgrid_runtime::error::UseCaseError;
-use civicgrid_runtime::status::FieldViolations;
 use civicgrid_runtime::transaction::Retryable;
 
 use crate::domain::cell::CellRuleError;
@@ -57,43 +57,6 @@ pub enum CommandError {
     /// A layout file has bad rows (or is unusable as a whole).
     #[error("invalid layout: {1}")]
     Layout(LayoutFormat, LayoutError),
-}
-
-impl CommandError {
-    /// The resource (a resource name) does not exist or is outside the caller's scope.
-    pub fn not_found(what: impl Into<String>) -> Self {
-        UseCaseError::NotFound(what.into()).into()
-    }
-
-    /// The id (a resource name, perhaps with why) is taken.
-    pub fn already_exists(what: impl Into<String>) -> Self {
-        UseCaseError::AlreadyExists(what.into()).into()
-    }
-
-    /// The caller may not do this.
-    pub fn permission_denied(why: impl Into<String>) -> Self {
-        UseCaseError::PermissionDenied(why.into()).into()
-    }
-
-    /// A concurrent change won.
-    pub fn aborted(why: impl Into<String>) -> Self {
-        UseCaseError::Aborted(why.into()).into()
-    }
-
-    /// The service cannot take it now; a retry (elsewhere) can.
-    pub fn unavailable(why: impl Into<String>) -> Self {
-        UseCaseError::Unavailable(why.into()).into()
-    }
-
-    /// Something the request refers to is missing or not in a usable state.
-    pub fn precondition(why: impl Into<String>) -> Self {
-        UseCaseError::Precondition(why.into()).into()
-    }
-
-    /// Fields only checkable against stored data.
-    pub fn invalid(violations: FieldViolations) -> Self {
-        UseCaseError::Invalid(violations).into()
-    }
 }
 
 impl From<sqlx::Error> for CommandError {

@@ -13,6 +13,7 @@
 //! on two cores they spent more CPU per report and lowered the rate at 8
 //! and 32 clients.)
 
+use civicgrid_runtime::error::Outcomes as _;
 use std::collections::HashSet;
 use std::sync::Arc;
 

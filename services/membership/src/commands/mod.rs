@@ -11,7 +11,6 @@ pub mod register_member;
 pub mod update_organisation;
 
 use civicgrid_runtime::error::UseCaseError;
-use civicgrid_runtime::status::FieldViolations;
 use civicgrid_runtime::transaction::Retryable;
 
 /// Why a command did not happen. Nothing was changed in any case.
@@ -20,35 +19,6 @@ pub enum CommandError {
     /// An outcome every service shares.
     #[error(transparent)]
     UseCase(#[from] UseCaseError),
-}
-
-impl CommandError {
-    /// The resource does not exist or is outside the caller's scope.
-    pub fn not_found(what: impl Into<String>) -> Self {
-        UseCaseError::NotFound(what.into()).into()
-    }
-
-    /// The id (or what it names) is taken.
-    pub fn already_exists(what: impl Into<String>) -> Self {
-        UseCaseError::AlreadyExists(what.into()).into()
-    }
-
-    /// The caller may not do this.
-    pub fn permission_denied(why: impl Into<String>) -> Self {
-        UseCaseError::PermissionDenied(why.into()).into()
-    }
-
-    /// A concurrent change won.
-    pub fn aborted(why: impl Into<String>) -> Self {
-        UseCaseError::Aborted(why.into()).into()
-    }
-
-    /// One field, only checkable against stored data, is bad.
-    pub fn invalid_field(field: &str, why: impl Into<String>) -> Self {
-        let mut violations = FieldViolations::new();
-        violations.add(field, why);
-        UseCaseError::Invalid(violations).into()
-    }
 }
 
 impl From<sqlx::Error> for CommandError {

@@ -2,6 +2,7 @@
 
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
+use civicgrid_runtime::error::Outcomes as _;
 use sqlx::PgConnection;
 
 use super::{CommandError, now};
