@@ -3,7 +3,9 @@
 mod demo;
 mod demo_tasks;
 mod dlq;
+mod endpoints;
 mod replay;
+mod status;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -67,6 +69,11 @@ enum Command {
         #[arg(long, default_value = "")]
         service: String,
     },
+    /// Every service's health, outbox backlog, queued messages, consumers,
+    /// dead letters and checkpoints in one table; exits 1 when a service
+    /// is down, not serving, or has a subscription without a consumer or
+    /// broker.
+    Status(status::Args),
     /// Rebuild a service's read model from its producers' event logs: the
     /// subscription's tables, checkpoint and inbox rows are emptied, then
     /// every event is applied again from position 0 (the live queue waits
@@ -155,6 +162,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Health { addr, service } => health(&addr, &service).await,
         Command::Replay(args) => replay::run(args).await,
+        Command::Status(args) => status::run(args).await,
         Command::Demo { grid, key } => {
             let signer = signer(&key)?;
             let mint = |role: Role, department: Option<&str>| -> anyhow::Result<String> {

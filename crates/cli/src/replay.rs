@@ -5,19 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use civicgrid_proto::events::v1::RebuildSubscriptionRequest;
 use civicgrid_proto::events::v1::subscription_admin_service_client::SubscriptionAdminServiceClient;
-use civicgrid_runtime::auth::{Claims, Role};
+use civicgrid_runtime::auth::Role;
 use indicatif::{ProgressBar, ProgressStyle};
-
-/// The services and the gRPC ports `make up` gives them.
-const SERVICES: [(&str, u16); 4] = [
-    ("membership", 50051),
-    ("grid", 50052),
-    ("centres", 50053),
-    ("assessment", 50054),
-];
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,42 +40,21 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let addr = match &args.addr {
         Some(addr) => addr.clone(),
-        None => {
-            let port = SERVICES
-                .iter()
-                .find(|(name, _)| *name == args.service)
-                .map(|(_, port)| *port)
-                .with_context(|| {
-                    format!(
-                        "unknown service `{}` (membership, grid, centres, assessment; or pass --addr)",
-                        args.service
-                    )
-                })?;
-            format!("http://127.0.0.1:{port}")
-        }
+        None => crate::endpoints::default_addr(&args.service)?,
     };
-    let signer = crate::signer(&args.key)?;
-    let now = chrono::Utc::now().timestamp();
-    let token = signer.mint(&Claims {
-        sub: "operator-replay".to_owned(),
-        iss: args.issuer.clone(),
-        iat: now,
-        exp: now + 12 * 3600,
-        roles: vec![Role::CountyAdmin],
-        scope: vec!["*".to_owned()],
-        department: None,
-    })?;
-    let channel = tonic::transport::Endpoint::from_shared(addr.clone())?
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach {} at {addr}", args.service))?;
-    let mut request = tonic::Request::new(RebuildSubscriptionRequest {
-        subscription: args.subscription.clone(),
-    });
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
+    let token = crate::endpoints::operator_token(
+        &args.key,
+        &args.issuer,
+        "operator-replay",
+        Role::CountyAdmin,
+    )?;
+    let channel = crate::endpoints::connect(&args.service, &addr, Duration::from_secs(5)).await?;
+    let request = crate::endpoints::authorised(
+        RebuildSubscriptionRequest {
+            subscription: args.subscription.clone(),
+        },
+        &token,
+    )?;
     let mut stream = SubscriptionAdminServiceClient::new(channel)
         .rebuild_subscription(request)
         .await

@@ -306,8 +306,8 @@ impl Host {
         Ok(EventSource::new(producer, url, TokenSource::File(token)))
     }
 
-    /// Adds the event log (for a service that publishes) and the rebuild
-    /// RPC (for one with catch-up subscriptions) to `apis`.
+    /// Adds the event log (for a service that publishes) and the admin RPCs
+    /// (rebuilds of catch-up subscriptions, the event status) to `apis`.
     fn history_apis(&self, apis: Apis, workers: &Workers) -> anyhow::Result<Apis> {
         use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
         let mut apis = apis;
@@ -318,18 +318,18 @@ impl Host {
                     .max_encoding_message_size(MAX_MESSAGE_BYTES),
             );
         }
-        let mut catch_up = Vec::new();
+        let mut consumers = Vec::new();
         for subscription in &workers.subscriptions {
             if subscription.catch_up_spec().is_some() {
                 self.event_source(subscription)?;
-                catch_up.push(self.consumer(subscription.clone()));
             }
+            consumers.push(self.consumer(subscription.clone()));
         }
-        if !catch_up.is_empty() {
-            apis = apis.with(SubscriptionAdminServiceServer::new(
-                SubscriptionAdminApi::new(catch_up),
-            ));
-        }
+        // Served by every service, so `civicgrid status` can ask each one
+        // for its outbox and queues; rebuilds need a catch-up subscription.
+        apis = apis.with(SubscriptionAdminServiceServer::new(
+            SubscriptionAdminApi::new(&self.settings.service_name, self.pool.clone(), consumers),
+        ));
         Ok(apis)
     }
 

@@ -1,43 +1,92 @@
 //! `civicgrid.events.v1.SubscriptionAdminService`: rebuilding a catch-up
-//! subscription's read model from its producer's log, for operators.
+//! subscription's read model from its producer's log, and the status of a
+//! service's outbox and queues, for operators.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use civicgrid_proto::events::v1 as pb;
 use civicgrid_proto::events::v1::subscription_admin_service_server::SubscriptionAdminService;
 use civicgrid_runtime::auth::{Caller, Role};
 use civicgrid_runtime::status::FieldViolations;
+use sqlx::PgPool;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::catch_up::CatchUpError;
 use crate::consumer::Consumer;
+use crate::event_status;
 
-/// The rebuild RPC over a service's catch-up consumers, by subscription name.
+/// The admin RPCs over one service's database and consumers.
 #[derive(Clone)]
 pub struct SubscriptionAdminApi {
-    consumers: Arc<HashMap<String, Arc<Consumer>>>,
+    service: String,
+    pool: PgPool,
+    consumers: Arc<BTreeMap<String, Arc<Consumer>>>,
 }
 
 impl SubscriptionAdminApi {
-    /// Serves `consumers` (those that are not catch-up subscriptions are left out).
-    pub fn new(consumers: Vec<Consumer>) -> SubscriptionAdminApi {
+    /// Serves `service`'s outbox at `pool` and its `consumers` (all of them
+    /// for the status; the catch-up ones for rebuilds).
+    pub fn new(service: &str, pool: PgPool, consumers: Vec<Consumer>) -> SubscriptionAdminApi {
         let consumers = consumers
             .into_iter()
-            .filter(|c| c.subscription().catch_up_spec().is_some())
             .map(|c| (c.subscription().name().to_owned(), Arc::new(c)))
             .collect();
         SubscriptionAdminApi {
+            service: service.to_owned(),
+            pool,
             consumers: Arc::new(consumers),
         }
     }
 
     /// The subscriptions it can rebuild, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.consumers.keys().cloned().collect();
-        names.sort();
-        names
+        self.consumers
+            .iter()
+            .filter(|(_, c)| c.subscription().catch_up_spec().is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    async fn subscription_status(consumer: &Consumer) -> Result<pb::SubscriptionStatus, Status> {
+        let queue = consumer.queue_name().to_owned();
+        let mut status = pb::SubscriptionStatus {
+            subscription: consumer.subscription().name().to_owned(),
+            dead_letter_queue: crate::topology::Topology::dead_letter_queue(&queue),
+            queue,
+            ..Default::default()
+        };
+        // A broker that cannot be asked is part of the answer, not a failure
+        // of the call: the operator needs the rest of the table most then.
+        match event_status::queue_depths(consumer).await {
+            Ok(depths) => {
+                status.queued_messages = depths.queued;
+                status.consumers = depths.consumers;
+                status.dead_letters = depths.dead_letters;
+            }
+            Err(error) => status.broker_error = error.to_string(),
+        }
+        status.checkpoints = event_status::checkpoints(consumer)
+            .await
+            .map_err(civicgrid_runtime::status::database)?
+            .into_iter()
+            .map(|row| pb::Checkpoint {
+                producer: row.producer,
+                position: row.position,
+                update_time: Some(timestamp(row.updated_at)),
+            })
+            .collect();
+        Ok(status)
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
     }
 }
 
@@ -76,12 +125,17 @@ impl SubscriptionAdminService for SubscriptionAdminApi {
             violations.add("subscription", "must name a subscription");
             return Err(violations.into_status());
         }
-        let consumer = self.consumers.get(&name).cloned().ok_or_else(|| {
-            Status::not_found(format!(
-                "no catch-up subscription `{name}` here (known: {})",
-                self.names().join(", ")
-            ))
-        })?;
+        let consumer = self
+            .consumers
+            .get(&name)
+            .filter(|c| c.subscription().catch_up_spec().is_some())
+            .cloned()
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "no catch-up subscription `{name}` here (known: {})",
+                    self.names().join(", ")
+                ))
+            })?;
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
             let progress_tx = tx.clone();
@@ -113,5 +167,36 @@ impl SubscriptionAdminService for SubscriptionAdminApi {
             let _ = tx.send(last).await;
         });
         Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_event_status(
+        &self,
+        request: Request<pb::GetEventStatusRequest>,
+    ) -> Result<Response<pb::GetEventStatusResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let allowed = [Role::CountyAdmin, Role::ReadOnlyAnalyst, Role::Service]
+            .into_iter()
+            .any(|role| caller.has_role(role));
+        if !(allowed && caller.sees_everything()) {
+            return Err(Status::permission_denied(
+                "the event status needs scope `*` and the role county_admin, read_only_analyst or service",
+            ));
+        }
+        let outbox = event_status::outbox_status(&self.pool)
+            .await
+            .map_err(civicgrid_runtime::status::database)?;
+        let mut subscriptions = Vec::with_capacity(self.consumers.len());
+        for consumer in self.consumers.values() {
+            subscriptions.push(Self::subscription_status(consumer).await?);
+        }
+        Ok(Response::new(pb::GetEventStatusResponse {
+            status: Some(pb::EventStatus {
+                service: self.service.clone(),
+                outbox_backlog: outbox.backlog,
+                oldest_unpublished_time: outbox.oldest_unpublished.map(timestamp),
+                head_position: outbox.head_position,
+                subscriptions,
+            }),
+        }))
     }
 }

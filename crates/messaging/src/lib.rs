@@ -15,6 +15,7 @@ pub mod consumer;
 pub mod dead_letters;
 pub mod event;
 pub mod event_log;
+pub mod event_status;
 pub mod outbox;
 pub mod topology;
 

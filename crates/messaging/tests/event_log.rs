@@ -609,7 +609,7 @@ async fn a_rebuild_through_the_admin_rpc_reproduces_the_read_model_byte_for_byte
         TokenSource::Fixed(TestKeys::get().token(&[Role::Service], &["*"], None)),
     ));
     let addr = serve(SubscriptionAdminServiceServer::new(
-        SubscriptionAdminApi::new(vec![admin_consumer]),
+        SubscriptionAdminApi::new("test", replica.db.pool.clone(), vec![admin_consumer]),
     ))
     .await;
     let mut admin = SubscriptionAdminServiceClient::connect(format!("http://{addr}"))
