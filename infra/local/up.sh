@@ -22,6 +22,16 @@ UP_TIMEOUT="${UP_TIMEOUT:-120}"
 AMQP_URL="${CIVICGRID_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 
 # Paths shown to the user: relative to the repo root when inside it.
+# Every service's event log, by producer name (catch-up subscriptions read
+# their producers' history there), from infra/services.tsv.
+event_sources() {
+  local name out=""
+  for name in "${SERVICES[@]}"; do
+    out="${out:+$out,}$name=\"http://127.0.0.1:$(grpc_port "$name")\""
+  done
+  printf '{%s}' "$out"
+}
+
 show() {
   case "$1" in
     "$REPO_ROOT"/*) printf '%s' "${1#"$REPO_ROOT"/}" ;;
@@ -103,7 +113,7 @@ start_service() {
     CIVICGRID_AMQP_URL="$AMQP_URL" \
     CIVICGRID_AUTH_PUBLIC_KEY_PATH="$KEY_DIR/auth_public.pem" \
     "${own_settings[@]}" \
-    CIVICGRID_EVENT_SOURCES="{grid=\"http://127.0.0.1:$(grpc_port grid)\"}" \
+    CIVICGRID_EVENT_SOURCES="$(event_sources)" \
     CIVICGRID_EVENT_SOURCE_TOKEN_PATH="$SERVICE_TOKEN" \
     "$BIN_DIR/civicgrid-$svc" </dev/null >>"$logf" 2>&1 &
   local _

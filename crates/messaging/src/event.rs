@@ -46,8 +46,30 @@ pub fn meta(
     actor: &str,
     causation_id: &str,
 ) -> (Uuid, civicgrid_proto::common::v1::EventMeta) {
+    meta_at(
+        chrono::Utc::now(),
+        producer,
+        routing_key,
+        aggregate_id,
+        aggregate_version,
+        actor,
+        causation_id,
+    )
+}
+
+/// [`meta`] for a change that happened at `now`: the time its command
+/// stamped on it, or a historical time for an imported record, so
+/// consumers count it in the period it belongs to.
+pub fn meta_at(
+    now: chrono::DateTime<chrono::Utc>,
+    producer: &str,
+    routing_key: &str,
+    aggregate_id: &str,
+    aggregate_version: i64,
+    actor: &str,
+    causation_id: &str,
+) -> (Uuid, civicgrid_proto::common::v1::EventMeta) {
     let event_id = Uuid::now_v7();
-    let now = chrono::Utc::now();
     let correlation_id = civicgrid_runtime::trace_context::current_trace_id()
         .unwrap_or_else(|| event_id.to_string());
     let meta = civicgrid_proto::common::v1::EventMeta {

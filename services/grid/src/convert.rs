@@ -50,6 +50,7 @@ pub fn task(row: &Task) -> pb::Task {
         update_time: Some(timestamp(row.update_time)),
         resolve_time: lifecycle.resolve_time.map(timestamp),
         close_time: lifecycle.close_time.map(timestamp),
+        imported: row.imported,
     }
 }
 

@@ -74,9 +74,23 @@ impl County {
         civicgrid_runtime::telemetry::init_for_tests();
         let broker = TestBroker::new();
         let shutdown = CancellationToken::new();
+        // Each service's port is chosen before any starts, so every one can
+        // be told where all the event logs are (membership and centres read
+        // each other's: neither could start first otherwise).
+        let addrs: std::collections::BTreeMap<&str, SocketAddr> =
+            ["grid", "membership", "centres", "assessment"]
+                .into_iter()
+                .map(|name| (name, free_addr()))
+                .collect();
+        let event_sources: std::collections::BTreeMap<String, String> = addrs
+            .iter()
+            .map(|(name, addr)| ((*name).to_owned(), format!("http://{addr}")))
+            .collect();
         let settings = |name: &str, db: &TestDatabase| {
             let mut settings = test_settings(name, db, &broker);
             settings.background_workers = workers == Workers::Background;
+            settings.grpc_addr = addrs[name];
+            settings.event_sources = event_sources.clone();
             adjust(&mut settings);
             settings
         };
@@ -106,11 +120,7 @@ impl County {
             };
             ($name:literal, $app:ty, $config:expr) => {{
                 let db = TestDatabase::create_empty().await.unwrap();
-                let mut replica_settings = settings($name, &db);
-                // The grid's event log, which their cell replicas catch up from.
-                replica_settings
-                    .event_sources
-                    .insert("grid".to_owned(), format!("http://{}", grid_running.addr));
+                let replica_settings = settings($name, &db);
                 let app = <$app>::build(replica_settings, $config).await.unwrap();
                 let consumers = app.consumers();
                 for consumer in &consumers {
@@ -157,6 +167,14 @@ impl Drop for County {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A free local port (bound and released: another process could take it
+/// in between, which these tests accept).
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap()
 }
 
 /// How many times the replica in `pool` holds cell `id` (0 or 1), and its version.

@@ -113,16 +113,15 @@ async fn every_service_reports_serving_and_lists_its_services_over_reflection() 
         };
         let mut listed: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
         listed.sort();
-        // Every service publishes, so every one serves its event log.
+        // Every service publishes, so every one serves its event log, and
+        // the admin RPCs (its event status, rebuilds of its catch-up
+        // subscriptions).
         let mut wanted = vec![
             full_name.to_owned(),
             "grpc.health.v1.Health".to_owned(),
             "civicgrid.events.v1.EventLogService".to_owned(),
+            "civicgrid.events.v1.SubscriptionAdminService".to_owned(),
         ];
-        if name != "grid" {
-            // Their cell replicas are catch-up subscriptions, which an operator can rebuild.
-            wanted.push("civicgrid.events.v1.SubscriptionAdminService".to_owned());
-        }
         if name == "grid" {
             // The grid also serves its directory and tasks.
             wanted.extend([

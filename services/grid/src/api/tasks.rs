@@ -17,6 +17,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use self::parse::{ListTasks, PageRequest, TaskKey, TaskQuery, encode_key};
+use crate::commands::import_tasks::import_tasks;
 use crate::commands::report_task::ReportTask;
 use crate::commands::transition_task::transition_task;
 use crate::convert;
@@ -31,15 +32,17 @@ pub struct TaskApi {
     pool: PgPool,
     lookups: Arc<Lookups>,
     reports: ReportTask,
+    key: DataKey,
 }
 
 impl TaskApi {
     /// The API over the grid's database, sealing contacts with `key`.
     pub fn new(pool: PgPool, lookups: Arc<Lookups>, key: DataKey) -> Self {
         TaskApi {
-            reports: ReportTask::start(pool.clone(), lookups.clone(), key),
+            reports: ReportTask::start(pool.clone(), lookups.clone(), key.clone()),
             pool,
             lookups,
+            key,
         }
     }
 
@@ -185,6 +188,26 @@ impl TaskService for TaskApi {
         .await?;
         Ok(Response::new(pb::TransitionTaskResponse {
             task: Some(convert::task(&task)),
+        }))
+    }
+
+    async fn import_tasks(
+        &self,
+        request: Request<pb::ImportTasksRequest>,
+    ) -> Result<Response<pb::ImportTasksResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse::import_tasks(request.get_ref(), caller)?;
+        let outcome = transact(
+            &self.pool,
+            &(&*self.lookups, &self.key, caller, input),
+            |tx, (lookups, key, caller, input)| {
+                Box::pin(import_tasks(tx, lookups, key, caller, input))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::ImportTasksResponse {
+            imported_count: i32::try_from(outcome.imported).unwrap_or(i32::MAX),
+            skipped_count: i32::try_from(outcome.skipped).unwrap_or(i32::MAX),
         }))
     }
 

@@ -17,6 +17,7 @@ pub mod create_department;
 pub mod create_staff_assignment;
 pub mod end_staff_assignment;
 pub mod import_cells;
+pub mod import_tasks;
 pub mod report_task;
 pub mod set_deadline_policy;
 pub mod set_working_calendar;

@@ -17,6 +17,7 @@ use civicgrid_runtime::error::Outcomes as _;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use civicgrid_messaging::NewEvent;
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::crypto::{DataKey, mask_contact};
@@ -27,8 +28,9 @@ use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::may_report;
-use crate::domain::directory::FieldProblem;
+use crate::domain::directory::{Category, FieldProblem};
 use crate::domain::report::Report;
+use crate::domain::task::DeadlineRules;
 use crate::domain::task::{HistoryEntry, Lifecycle, Task, TaskId, TaskState};
 use crate::events::publish;
 use crate::store::lookups::{Lookups, Source};
@@ -116,57 +118,19 @@ impl ReportTask {
                     report.category.resource_name()
                 ))
             })?;
-        let problems =
-            category.field_problems(report.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        if !problems.is_empty() {
-            let mut violations = FieldViolations::new();
-            for problem in problems {
-                match problem {
-                    FieldProblem::Missing(key) => {
-                        violations.add(format!("task.fields[{key}]"), "is required by the category")
-                    }
-                    FieldProblem::Unknown(key) => violations.add(
-                        format!("task.fields[{key}]"),
-                        "is not a field of the category",
-                    ),
-                }
-            }
-            return Err(CommandError::invalid(violations));
-        }
+        check_fields(&category, &report, "task")?;
         let rules = lookups
             .deadline_rules(Source::Pool(pool), report.category.as_str(), report.urgency)
             .await?;
 
-        let at = now();
-        let task = Task {
-            id: TaskId::new(),
-            cell: report.cell.clone(),
+        let (task, entry) = reported(
+            TaskId::new(),
+            &report,
             cell_path,
-            category: report.category.clone(),
-            urgency: report.urgency,
-            channel: report.channel,
-            description: report.description.as_str().to_owned(),
-            attachments: report.attachments.clone(),
-            fields: report.fields.clone(),
-            reporter_contact_masked: report
-                .reporter_contact
-                .as_deref()
-                .map(mask_contact)
-                .unwrap_or_default(),
-            lifecycle: Lifecycle::reported(at, &rules),
-            create_time: at,
-            update_time: at,
-        };
-        let entry = HistoryEntry {
-            sequence: 1,
-            action: "reported".to_owned(),
-            from_state: None,
-            to_state: TaskState::Reported,
-            actor: caller.subject.clone(),
-            department: None,
-            reason: None,
-            time: at,
-        };
+            now(),
+            &rules,
+            &caller.subject,
+        );
         let causation = request_id.map(|id| id.to_string()).unwrap_or_default();
         // Made here, inside the request's span, so the event carries its trace.
         let event = publish::task_changed(&task, &entry, &caller.subject, &causation);
@@ -184,6 +148,77 @@ impl ReportTask {
             event,
         })
     }
+}
+
+/// The task `report` makes when reported at `at` by `actor`, and its first
+/// history entry (ImportTasks makes them the same way, at historical times).
+pub(crate) fn reported(
+    id: TaskId,
+    report: &Report,
+    cell_path: String,
+    at: DateTime<Utc>,
+    rules: &dyn DeadlineRules,
+    actor: &str,
+) -> (Task, HistoryEntry) {
+    let task = Task {
+        id,
+        cell: report.cell.clone(),
+        cell_path,
+        category: report.category.clone(),
+        urgency: report.urgency,
+        channel: report.channel,
+        description: report.description.as_str().to_owned(),
+        attachments: report.attachments.clone(),
+        fields: report.fields.clone(),
+        reporter_contact_masked: report
+            .reporter_contact
+            .as_deref()
+            .map(mask_contact)
+            .unwrap_or_default(),
+        lifecycle: Lifecycle::reported(at, rules),
+        create_time: at,
+        update_time: at,
+        imported: false,
+    };
+    let entry = HistoryEntry {
+        sequence: 1,
+        action: "reported".to_owned(),
+        from_state: None,
+        to_state: TaskState::Reported,
+        actor: actor.to_owned(),
+        department: None,
+        reason: None,
+        time: at,
+    };
+    (task, entry)
+}
+
+/// The report's extra fields against its category's: each missing or
+/// unknown one a violation at `<prefix>.fields[key]`.
+pub(crate) fn check_fields(
+    category: &Category,
+    report: &Report,
+    prefix: &str,
+) -> Result<(), CommandError> {
+    let problems =
+        category.field_problems(report.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut violations = FieldViolations::new();
+    for problem in problems {
+        match problem {
+            FieldProblem::Missing(key) => violations.add(
+                format!("{prefix}.fields[{key}]"),
+                "is required by the category",
+            ),
+            FieldProblem::Unknown(key) => violations.add(
+                format!("{prefix}.fields[{key}]"),
+                "is not a field of the category",
+            ),
+        }
+    }
+    Err(CommandError::invalid(violations))
 }
 
 /// A validated report, ready to store, with its `grid.task.reported` event.

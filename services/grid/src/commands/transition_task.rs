@@ -108,7 +108,7 @@ pub async fn transition_task(
 }
 
 /// What the action names must exist: whistled departments, the task merged into.
-async fn check_references(
+pub(crate) async fn check_references(
     conn: &mut PgConnection,
     current: &Task,
     action: &Action,

@@ -822,6 +822,8 @@ pub struct Task {
     pub create_time: DateTime<Utc>,
     /// Last changed at.
     pub update_time: DateTime<Utc>,
+    /// Loaded with its history by ImportTasks, not reported live.
+    pub imported: bool,
 }
 
 impl Task {

@@ -5,7 +5,7 @@ use civicgrid_cell_tree::{
     compound_name, resource_name,
 };
 use civicgrid_messaging::NewEvent;
-use civicgrid_messaging::event::meta;
+use civicgrid_messaging::event::{meta, meta_at};
 use civicgrid_proto::grid::v1 as pb;
 
 use crate::convert;
@@ -155,7 +155,10 @@ pub fn task_changed(
     causation_id: &str,
 ) -> NewEvent {
     let routing_key = format!("grid.task.{}", entry.action);
-    let (event_id, meta) = meta(
+    // The entry's time, not the clock's: for an imported task that is when
+    // the step really happened.
+    let (event_id, meta) = meta_at(
+        entry.time,
         PRODUCER,
         &routing_key,
         &task.id.resource_name(),

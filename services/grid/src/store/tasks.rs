@@ -22,7 +22,7 @@ use crate::domain::task::{
 
 const TASK_COLUMNS: &str = "id, cell_id, cell_path, category_id, urgency, channel, description, attachments, fields, \
     reporter_contact_masked, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, rejection_kind, \
-    rejection_reason, version, create_time, update_time, resolve_time, close_time";
+    rejection_reason, version, create_time, update_time, resolve_time, close_time, imported";
 
 /// The task a ReportTask with `request_id` created, if any.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -421,6 +421,7 @@ fn task_from_row(row: &PgRow) -> sqlx::Result<Task> {
         },
         create_time: row.try_get("create_time")?,
         update_time: row.try_get("update_time")?,
+        imported: row.try_get("imported")?,
     })
 }
 
@@ -558,8 +559,8 @@ pub struct NewTask {
 /// all or nothing without BEGIN and COMMIT. Returns the ids actually
 /// inserted; a task whose request id exists already, or repeats an earlier
 /// one in the batch, is skipped with its event.
-pub async fn insert_reported(
-    pool: &PgPool,
+pub async fn insert_reported<'c>(
+    executor: impl sqlx::PgExecutor<'c>,
     batch: &[&NewTask],
     events: &[&NewEvent],
 ) -> sqlx::Result<Vec<Uuid>> {
@@ -647,9 +648,18 @@ pub async fn insert_reported(
         .bind(&actors);
     OutboxRows::of(events.iter().copied())
         .bind(query)
-        .fetch_all(pool)
+        .fetch_all(executor)
         .await?
         .iter()
         .map(|row| row.try_get("task_id"))
         .collect()
+}
+
+/// Marks `id` as loaded by ImportTasks.
+pub async fn mark_imported(conn: &mut PgConnection, id: TaskId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tasks SET imported = true WHERE id = $1")
+        .bind(id.uuid())
+        .execute(conn)
+        .await?;
+    Ok(())
 }

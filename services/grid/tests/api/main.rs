@@ -7,6 +7,7 @@
 mod cells;
 mod compounds;
 mod directory;
+mod import;
 mod inbox;
 mod layout;
 mod operations;

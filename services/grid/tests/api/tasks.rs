@@ -15,11 +15,11 @@ use civicgrid_runtime::status::field_violations;
 use civicgrid_testkit::{TestKeys, endpoint, with_token};
 use tonic::Code;
 
-fn admin() -> String {
+pub(crate) fn admin() -> String {
     TestKeys::get().county_admin()
 }
 
-fn operator(department: &str) -> String {
+pub(crate) fn operator(department: &str) -> String {
     TestKeys::get().token(&[Role::DepartmentOperator], &[], Some(department))
 }
 
@@ -36,7 +36,7 @@ fn centre() -> String {
 }
 
 /// What the task tests do with the grid under test.
-trait TaskHarness {
+pub(crate) trait TaskHarness {
     async fn seed_tasks(&self);
     async fn report(&self, cell: &str, token: &str) -> pb::Task;
     async fn act(
@@ -220,13 +220,13 @@ impl TaskHarness for TestApp {
 /// A grid with county c / street s1, s2 / community s1-m1, s2-m1 / grid
 /// s1-m1-g1, s2-m1-g1; departments housing, water, power; category leak
 /// (extra field `floor`, required) with a policy.
-async fn spawn() -> TestApp {
+pub(crate) async fn spawn() -> TestApp {
     let app = TestApp::spawn().await;
     app.seed_tasks().await;
     app
 }
 
-fn whistle(lead: &str, assisting: &[&str]) -> A {
+pub(crate) fn whistle(lead: &str, assisting: &[&str]) -> A {
     A::Whistle(tr::Whistle {
         lead: format!("departments/{lead}"),
         assisting: assisting
@@ -236,7 +236,7 @@ fn whistle(lead: &str, assisting: &[&str]) -> A {
     })
 }
 
-fn dept(d: &str) -> String {
+pub(crate) fn dept(d: &str) -> String {
     format!("departments/{d}")
 }
 

@@ -13,6 +13,10 @@ use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
 
+mod import;
+
+pub use import::import_tasks;
+
 use crate::commands::report_task::ReportRequest;
 use crate::commands::transition_task::TransitionTask;
 use crate::domain::cell::CellId;
