@@ -340,9 +340,10 @@ const CALENDARS: [(&str, &str); 2] = [
 ];
 
 /// Departments, categories, a policy for every category and urgency, and
-/// the working calendars. Creates what is missing, replaces policies and
+/// the working calendars (what it did goes to stderr, so a caller's stdout
+/// stays its own, e.g. `county load --output json`). Creates what is missing, replaces policies and
 /// calendars only where they differ, so a re-run bumps no version.
-async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
+pub(crate) async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
     let mut client = DirectoryServiceClient::connect(grid.to_owned()).await?;
 
     let mut created = 0;
@@ -360,7 +361,7 @@ async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
             Err(status) => anyhow::bail!("creating demo department `{id}` failed: {status}"),
         }
     }
-    println!(
+    eprintln!(
         "demo departments: {created} created of {}",
         DEPARTMENTS.len()
     );
@@ -388,7 +389,7 @@ async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
             Err(status) => anyhow::bail!("creating demo category `{id}` failed: {status}"),
         }
     }
-    println!("demo categories: {created} created of {}", CATEGORIES.len());
+    eprintln!("demo categories: {created} created of {}", CATEGORIES.len());
 
     let existing = all_policies(&mut client, token).await?;
     let mut set = 0;
@@ -431,7 +432,7 @@ async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
             set += 1;
         }
     }
-    println!(
+    eprintln!(
         "demo deadline policies: {set} set of {}",
         CATEGORIES.len() * POLICIES.len()
     );
@@ -454,7 +455,7 @@ async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
                 && current.make_up_working_days == calendar.make_up_working_days
         });
         if unchanged {
-            println!("demo calendar `{name}`: already there");
+            eprintln!("demo calendar `{name}`: already there");
             continue;
         }
         let request = pb::SetWorkingCalendarRequest {
@@ -466,7 +467,7 @@ async fn load_directory(grid: &str, token: &str) -> anyhow::Result<()> {
         {
             anyhow::bail!("setting demo calendar `{name}` failed: {status}");
         }
-        println!("demo calendar `{name}`: set from {file}");
+        eprintln!("demo calendar `{name}`: set from {file}");
     }
     Ok(())
 }

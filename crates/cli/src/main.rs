@@ -1,5 +1,6 @@
 //! `civicgrid`: the operator's command line.
 
+mod county;
 mod demo;
 mod demo_tasks;
 mod dlq;
@@ -93,6 +94,12 @@ enum Command {
         )]
         key: PathBuf,
     },
+    /// Generate a county from a seed at a scale (`demo`, `large`) and load
+    /// it through the services' APIs, resumably.
+    County {
+        #[command(subcommand)]
+        command: county::CountyCommand,
+    },
     /// Inspect a queue's dead letters (`<queue>.dlq`) and replay or discard them.
     Dlq {
         /// The broker.
@@ -183,6 +190,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Dlq { amqp_url, command } => dlq::run(&amqp_url, command).await,
+        Command::County { command } => county::run(command).await,
     }
 }
 

@@ -1,0 +1,546 @@
+//! The generated county, as data: deterministic from a seed, computed
+//! without I/O, so a rerun (after Ctrl-C, a killed process, a restarted
+//! service) plans exactly the same objects with the same ids and the
+//! services' idempotency skips what is there.
+
+use chrono::{DateTime, Duration, Utc};
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A};
+
+/// How big a county to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// For tests and a first look: 2 streets, 4 communities, 91 cells,
+    /// 8 compounds, 1,000 tasks over three months.
+    Small,
+    /// What `make up` loads: 6 streets, 30 communities, 240 grids with
+    /// buildings and units, 60 compounds, 3,000 tasks over four months.
+    Demo,
+    /// For load tests: 12 streets, 120 communities, 3,000 grids, about
+    /// 213,000 cells, 360 compounds, a million tasks over a year.
+    Large,
+}
+
+/// The numbers of a scale (per parent, except `tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub streets: u32,
+    pub communities: u32,
+    pub grids: u32,
+    pub buildings: u32,
+    pub units: u32,
+    pub compounds: u32,
+    pub tasks: u64,
+    pub months: u32,
+}
+
+impl Scale {
+    pub fn shape(self) -> Shape {
+        match self {
+            Scale::Small => Shape {
+                streets: 2,
+                communities: 2,
+                grids: 3,
+                buildings: 2,
+                units: 2,
+                compounds: 2,
+                tasks: 1_000,
+                months: 3,
+            },
+            Scale::Demo => Shape {
+                streets: 6,
+                communities: 5,
+                grids: 8,
+                buildings: 3,
+                units: 4,
+                compounds: 2,
+                tasks: 3_000,
+                months: 4,
+            },
+            Scale::Large => Shape {
+                streets: 12,
+                communities: 10,
+                grids: 25,
+                buildings: 10,
+                units: 6,
+                compounds: 3,
+                tasks: 1_000_000,
+                months: 12,
+            },
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-known generator whose whole state is one
+/// number, so any object's randomness is derived from (seed, kind, index)
+/// alone and objects can be generated in any order, in parallel.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn for_object(seed: u64, kind: u64, index: u64) -> Rng {
+        let mut rng = Rng(seed ^ kind.wrapping_mul(0xA076_1D64_78BD_642F));
+        rng.0 ^= index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        rng.next();
+        rng
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// A UUID (version 4 layout) from the generator: the same object gets
+    /// the same id on every run.
+    pub fn uuid(&mut self) -> uuid::Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}
+
+const TASK_KIND: u64 = 1;
+
+/// A cell to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCell {
+    pub id: String,
+    pub parent: String,
+    pub level: pb::CellLevel,
+    pub display_name: String,
+}
+
+/// A compound to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedCompound {
+    pub id: String,
+    pub community: String,
+    pub display_name: String,
+    pub buildings: Vec<String>,
+    pub year_built: i32,
+    pub newly_built: bool,
+}
+
+/// Street and community names (cycled, numbered when they repeat).
+const STREET_NAMES: [&str; 12] = [
+    "青山", "河西", "东城", "南湖", "北关", "西园", "金桥", "柳巷", "龙泉", "桃源", "新华", "临江",
+];
+
+/// The cells, one list per level (county first), each parent before its children.
+pub fn cells(root: &str, shape: &Shape) -> Vec<Vec<PlannedCell>> {
+    let mut levels: Vec<Vec<PlannedCell>> = vec![Vec::new(); 6];
+    levels[0].push(PlannedCell {
+        id: root.to_owned(),
+        parent: String::new(),
+        level: pb::CellLevel::County,
+        display_name: "生成县 Generated County".to_owned(),
+    });
+    for s in 1..=shape.streets {
+        let street = format!("{root}-s{s:02}");
+        let name = STREET_NAMES[(s as usize - 1) % STREET_NAMES.len()];
+        levels[1].push(cell(
+            &street,
+            root,
+            pb::CellLevel::Street,
+            format!("{name}街道"),
+        ));
+        for c in 1..=shape.communities {
+            let community = format!("{street}-c{c:02}");
+            levels[2].push(cell(
+                &community,
+                &street,
+                pb::CellLevel::Community,
+                format!("{name}第{c}社区"),
+            ));
+            for g in 1..=shape.grids {
+                let grid = format!("{community}-g{g:02}");
+                levels[3].push(cell(
+                    &grid,
+                    &community,
+                    pb::CellLevel::Grid,
+                    format!("第{g}网格"),
+                ));
+                for b in 1..=shape.buildings {
+                    let building = format!("{grid}-b{b:02}");
+                    levels[4].push(cell(
+                        &building,
+                        &grid,
+                        pb::CellLevel::Building,
+                        format!("{b}号楼"),
+                    ));
+                    for u in 1..=shape.units {
+                        levels[5].push(cell(
+                            &format!("{building}-u{u}"),
+                            &building,
+                            pb::CellLevel::Unit,
+                            format!("{u}单元"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    levels
+}
+
+fn cell(id: &str, parent: &str, level: pb::CellLevel, display_name: String) -> PlannedCell {
+    PlannedCell {
+        id: id.to_owned(),
+        parent: parent.to_owned(),
+        level,
+        display_name,
+    }
+}
+
+/// Per community, `shape.compounds` compounds, the k-th holding the
+/// buildings of the community's k-th grid; every third one newly built.
+pub fn compounds(root: &str, shape: &Shape) -> Vec<PlannedCompound> {
+    let mut out = Vec::new();
+    let mut n = 0;
+    for s in 1..=shape.streets {
+        for c in 1..=shape.communities {
+            let community = format!("{root}-s{s:02}-c{c:02}");
+            for k in 1..=shape.compounds.min(shape.grids) {
+                n += 1;
+                let newly_built = n % 3 == 0;
+                out.push(PlannedCompound {
+                    id: format!("{root}-s{s:02}-c{c:02}-y{k}"),
+                    community: community.clone(),
+                    display_name: format!(
+                        "{}{k}号小区",
+                        STREET_NAMES[(n as usize) % STREET_NAMES.len()]
+                    ),
+                    buildings: (1..=shape.buildings)
+                        .map(|b| format!("{community}-g{k:02}-b{b:02}"))
+                        .collect(),
+                    year_built: if newly_built {
+                        2025
+                    } else {
+                        1990 + (n % 30) as i32
+                    },
+                    newly_built,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The demo directory's categories with their required extra fields and
+/// a plausible value for each (see `demo.rs`, which creates them).
+const CATEGORIES: [(&str, &[(&str, &[&str])]); 7] = [
+    (
+        "illegal-parking",
+        &[("licence_plate", &["浙A·12345", "浙B·6K789", "沪C·88888"])],
+    ),
+    ("noise", &[]),
+    ("garbage", &[]),
+    (
+        "road-damage",
+        &[("road_name", &["人民路", "解放路", "建设大道"])],
+    ),
+    ("water-leak", &[]),
+    (
+        "elevator-failure",
+        &[
+            ("elevator_code", &["31103301012017", "31103301012018"]),
+            ("people_trapped", &["否", "是"]),
+        ],
+    ),
+    ("property-dispute", &[]),
+];
+
+/// Which departments answer which category (lead first).
+fn departments_for(category: &str) -> &'static [&'static str] {
+    match category {
+        "illegal-parking" => &["public-security", "transport"],
+        "noise" => &["urban-management", "public-security"],
+        "garbage" => &["urban-management"],
+        "road-damage" => &["transport", "urban-management"],
+        "water-leak" => &["water-supply", "housing"],
+        "elevator-failure" => &["market-supervision", "housing"],
+        _ => &["housing", "market-supervision"],
+    }
+}
+
+const DESCRIPTIONS: [&str; 6] = [
+    "居民反映：楼道内长期堆放杂物，影响通行",
+    "Resident reports the problem again; neighbours affected",
+    "网格员巡查发现，需要尽快处理",
+    "夜间持续出现，已影响老人休息",
+    "小区门口，早晚高峰尤其严重",
+    "热线转来，居民希望尽快答复",
+];
+
+/// Task `index` of the county: where, what, when and its whole life up to
+/// `now` (a life that would run past `now` stops there, still valid: every
+/// prefix of a life is one).
+pub fn task(
+    seed: u64,
+    index: u64,
+    root: &str,
+    shape: &Shape,
+    now: DateTime<Utc>,
+) -> pb::HistoricalTask {
+    let mut rng = Rng::for_object(seed, TASK_KIND, index);
+    let id = rng.uuid();
+    let street = 1 + rng.below(shape.streets.into());
+    let community = 1 + rng.below(shape.communities.into());
+    let grid = 1 + rng.below(shape.grids.into());
+    let cell = format!("{root}-s{street:02}-c{community:02}-g{grid:02}");
+    let (category, fields) = *rng.pick(&CATEGORIES);
+    let fields = fields
+        .iter()
+        .map(|(key, values)| ((*key).to_owned(), (*rng.pick(values)).to_owned()))
+        .collect();
+    let urgency = *rng.pick(&[
+        pb::Urgency::Low,
+        pb::Urgency::Normal,
+        pb::Urgency::Normal,
+        pb::Urgency::Normal,
+        pb::Urgency::Urgent,
+        pb::Urgency::Emergency,
+    ]);
+    let channel = *rng.pick(&[
+        pb::Channel::GridPatrol,
+        pb::Channel::Resident,
+        pb::Channel::Hotline,
+        pb::Channel::ServiceCentre,
+    ]);
+    let span_minutes = i64::from(shape.months) * 30 * 24 * 60;
+    let reported = minute(now - Duration::minutes(1 + rng.below(span_minutes as u64) as i64));
+    let departments = departments_for(category);
+    let steps = life(&mut rng, reported, now, &cell, departments);
+    pb::HistoricalTask {
+        name: format!("tasks/{id}"),
+        task: Some(pb::Task {
+            cell: format!("cells/{cell}"),
+            category: format!("categories/{category}"),
+            urgency: urgency as i32,
+            channel: channel as i32,
+            description: (*rng.pick(&DESCRIPTIONS)).to_owned(),
+            fields,
+            ..Default::default()
+        }),
+        report_time: Some(timestamp(reported)),
+        reporter: format!("resident-{}", rng.below(5_000)),
+        steps,
+    }
+}
+
+fn minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp() / 60 * 60, 0).unwrap_or(at)
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
+/// The shapes of life a task takes, in rough proportion to a real county's.
+fn life(
+    rng: &mut Rng,
+    reported: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cell: &str,
+    departments: &[&str],
+) -> Vec<pb::HistoricalStep> {
+    let worker = format!("grid-worker-{cell}");
+    let community = format!("community-staff-{}", &cell[..cell.len().saturating_sub(4)]);
+    let lead = departments[0];
+    let other = departments.get(1).copied().unwrap_or("housing");
+    let d = |id: &str| format!("departments/{id}");
+    let operator = |id: &str| format!("operator-{id}");
+    let mut script: Vec<(String, A, &str)> = Vec::new();
+    let accept = (worker.clone(), A::Accept(tr::Accept {}), "");
+    let satisfied = (
+        "resident".to_owned(),
+        A::Rate(tr::Rate { satisfied: true }),
+        "",
+    );
+    let whistled = |lead: &str| {
+        vec![
+            (
+                community.clone(),
+                A::Whistle(tr::Whistle {
+                    lead: d(lead),
+                    assisting: vec![],
+                }),
+                "",
+            ),
+            (
+                operator(lead),
+                A::CheckIn(tr::CheckIn {
+                    department: d(lead),
+                }),
+                "",
+            ),
+            (
+                operator(lead),
+                A::ResolvePart(tr::ResolvePart {
+                    department: d(lead),
+                }),
+                "",
+            ),
+        ]
+    };
+    match rng.below(100) {
+        // Waiting to be accepted.
+        0..=7 => {}
+        // Accepted, or being handled by the grid.
+        8..=11 => script.push(accept),
+        12..=15 => {
+            script.push(accept);
+            script.push((worker.clone(), A::Start(tr::Start {}), ""));
+        }
+        // Solved in the grid, resident satisfied.
+        16..=40 => {
+            script.push(accept);
+            script.push((worker.clone(), A::ResolveByGrid(tr::ResolveByGrid {}), ""));
+            script.push(satisfied);
+        }
+        // Whistled to the lead department, resolved, satisfied.
+        41..=70 => {
+            script.push(accept);
+            script.extend(whistled(lead));
+            script.push(satisfied);
+        }
+        // The lead returns it; the community whistles another.
+        71..=78 => {
+            script.push(accept);
+            script.push((
+                community.clone(),
+                A::Whistle(tr::Whistle {
+                    lead: d(lead),
+                    assisting: vec![],
+                }),
+                "",
+            ));
+            script.push((
+                operator(lead),
+                A::Return(tr::Return {
+                    department: d(lead),
+                }),
+                "不属于本部门职责",
+            ));
+            script.extend(whistled(other));
+            script.push(satisfied);
+        }
+        // Dissatisfied: reopened, then whistled and resolved.
+        79..=86 => {
+            script.push(accept);
+            script.push((worker.clone(), A::ResolveByGrid(tr::ResolveByGrid {}), ""));
+            script.push((
+                "resident".to_owned(),
+                A::Rate(tr::Rate { satisfied: false }),
+                "问题没有解决",
+            ));
+            script.extend(whistled(lead));
+            script.push(satisfied);
+        }
+        // Whistled and checked in, still being worked on.
+        87..=93 => {
+            script.push(accept);
+            script.extend(whistled(lead).into_iter().take(2));
+        }
+        // Rejected as invalid.
+        _ => script.push((
+            community.clone(),
+            A::Reject(tr::Reject {
+                kind: pb::RejectionKind::Invalid as i32,
+            }),
+            "重复举报，已合并处理",
+        )),
+    }
+    let mut at = reported;
+    let mut steps = Vec::with_capacity(script.len());
+    for (actor, action, reason) in script {
+        // A department may return a task only before its return deadline
+        // (30 minutes for an emergency): returns come quickly.
+        let most = if matches!(action, A::Return(_)) {
+            20
+        } else {
+            240
+        };
+        at += Duration::minutes(5 + rng.below(most) as i64);
+        if at > now {
+            break;
+        }
+        steps.push(pb::HistoricalStep {
+            time: Some(timestamp(at)),
+            actor,
+            transition: Some(pb::TransitionTaskRequest {
+                reason: reason.to_owned(),
+                action: Some(action),
+                ..Default::default()
+            }),
+        });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_plans_the_same_tasks_and_another_seed_others() {
+        let shape = Scale::Demo.shape();
+        let now = Utc::now();
+        let a: Vec<_> = (0..50).map(|i| task(7, i, "gen", &shape, now)).collect();
+        let b: Vec<_> = (0..50).map(|i| task(7, i, "gen", &shape, now)).collect();
+        let c: Vec<_> = (0..50).map(|i| task(8, i, "gen", &shape, now)).collect();
+        assert_eq!(a, b);
+        assert!(a.iter().zip(&c).all(|(x, y)| x.name != y.name));
+    }
+
+    #[test]
+    fn the_demo_scale_has_the_promised_size_and_valid_unique_ids() {
+        let shape = Scale::Demo.shape();
+        let levels = cells("gen", &shape);
+        let counts: Vec<usize> = levels.iter().map(Vec::len).collect();
+        assert_eq!(counts, [1, 6, 30, 240, 720, 2_880]);
+        let mut ids: Vec<&str> = levels.iter().flatten().map(|c| c.id.as_str()).collect();
+        assert!(
+            ids.iter().all(|id| civicgrid_cell_tree::is_valid_id(id)),
+            "ids follow the contract"
+        );
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), counts.iter().sum::<usize>());
+        let compounds = compounds("gen", &shape);
+        assert_eq!(compounds.len(), 60);
+        assert_eq!(compounds.iter().filter(|c| c.newly_built).count(), 20);
+    }
+
+    #[test]
+    fn task_steps_never_run_past_now_and_come_in_order() {
+        let shape = Scale::Demo.shape();
+        let now = Utc::now();
+        for index in 0..2_000 {
+            let task = task(42, index, "gen", &shape, now);
+            let mut last = task.report_time.unwrap().seconds;
+            assert!(last <= now.timestamp());
+            for step in &task.steps {
+                let at = step.time.unwrap().seconds;
+                assert!(at >= last && at <= now.timestamp());
+                last = at;
+            }
+        }
+    }
+}
