@@ -226,11 +226,7 @@ pub fn compounds(root: &str, shape: &Shape) -> Vec<PlannedCompound> {
                     buildings: (1..=shape.buildings)
                         .map(|b| format!("{community}-g{k:02}-b{b:02}"))
                         .collect(),
-                    year_built: if newly_built {
-                        2025
-                    } else {
-                        1990 + (n % 30) as i32
-                    },
+                    year_built: if newly_built { 2025 } else { 1990 + (n % 30) },
                     newly_built,
                 });
             }
@@ -241,7 +237,13 @@ pub fn compounds(root: &str, shape: &Shape) -> Vec<PlannedCompound> {
 
 /// The demo directory's categories with their required extra fields and
 /// a plausible value for each (see `demo.rs`, which creates them).
-const CATEGORIES: [(&str, &[(&str, &[&str])]); 7] = [
+/// A category and its required fields, each with the values to draw from.
+type PlannedCategory = (
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+);
+
+const CATEGORIES: [PlannedCategory; 7] = [
     (
         "illegal-parking",
         &[("licence_plate", &["浙A·12345", "浙B·6K789", "沪C·88888"])],
