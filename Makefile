@@ -17,7 +17,7 @@ DEPLOY_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard infra/deploy/*.
 # Branch that proto-breaking compares against.
 BREAKING_BRANCH ?= main
 
-.PHONY: help up down status smoke test bench lint fmt clippy fmt-check crypto-guard \
+.PHONY: help up down status smoke test bench bench-large lint fmt clippy fmt-check crypto-guard \
         proto-lint proto-breaking tools deploy-check infra databases reset-databases clean-state
 
 help: ## List the targets
@@ -70,6 +70,11 @@ test: infra ## Run the workspace tests (cargo-nextest when installed)
 bench: infra ## Report-a-task rate vs pgbench; catch-up vs live replica rate (release build; BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_EVENTS)
 	$(CARGO) bench -p civicgrid-grid --bench report_task
 	$(CARGO) bench -p civicgrid-cell-tree --bench catch_up
+
+bench-large: ## The county at scale on a release stack (restarts the local stack): load the large county (resumable; BENCH_LARGE_TASKS, default 1,000,000), ListTasks/GetTaskStatistics p50/p99 beside pgbench, RSS per service
+	@$(LOCAL)/down.sh
+	@CIVICGRID_PROFILE=release $(LOCAL)/up.sh
+	$(CARGO) bench -p civicgrid-cli --bench large
 
 lint: fmt-check clippy crypto-guard ## rustfmt check, clippy -D warnings, no aws-lc-rs
 

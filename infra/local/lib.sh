@@ -52,7 +52,13 @@ case "$_target" in
   *) TARGET_DIR="$REPO_ROOT/$_target" ;;
 esac
 unset _target
-BIN_DIR="$TARGET_DIR/debug"
+# CIVICGRID_PROFILE=release builds and runs optimised binaries (make bench-large).
+PROFILE="${CIVICGRID_PROFILE:-debug}"
+case "$PROFILE" in
+  debug | release) ;;
+  *) echo "CIVICGRID_PROFILE must be debug or release, not \`$PROFILE'" >&2; exit 1 ;;
+esac
+BIN_DIR="$TARGET_DIR/$PROFILE"
 CLI="$BIN_DIR/civicgrid"
 
 # Prefix of the broker queues this deployment owns (the services' queue_prefix).

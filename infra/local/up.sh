@@ -10,6 +10,7 @@
 #   CARGO_TARGET_DIR      where cargo builds (default: target/ in the repo)
 #   CIVICGRID_STATE_DIR   keys, logs and pid files (default: .state/ in the repo)
 #   SKIP_BUILD=1          use the binaries already built
+#   CIVICGRID_PROFILE     debug (default) or release: which build to run
 #   UP_TIMEOUT            seconds to wait for all services to be SERVING (120)
 #   <SVC>_PORT, <SVC>_METRICS_PORT, <SVC>_DATABASE_URL   per-service overrides
 #   CIVICGRID_AMQP_URL, CIVICGRID_LOG_FILTER             passed to every service
@@ -50,8 +51,10 @@ if [ "${SKIP_BUILD:-0}" = "1" ]; then
   log "SKIP_BUILD=1: using the binaries in $(show "$BIN_DIR")"
 else
   command -v cargo >/dev/null 2>&1 || die "cargo not found (install Rust, or set SKIP_BUILD=1 with binaries in $BIN_DIR)"
-  log "cargo build --bins (target dir: $(show "$TARGET_DIR"))"
-  CARGO_TARGET_DIR="$TARGET_DIR" cargo build --bins
+  profile_flag=()
+  [ "$PROFILE" = release ] && profile_flag=(--release)
+  log "cargo build --bins ${profile_flag[*]} (target dir: $(show "$TARGET_DIR"))"
+  CARGO_TARGET_DIR="$TARGET_DIR" cargo build --bins "${profile_flag[@]}"
 fi
 for bin in civicgrid "${SERVICES[@]/#/civicgrid-}"; do
   [ -x "$BIN_DIR/$bin" ] || die "binary $BIN_DIR/$bin not found: did cargo build --bins produce it?"

@@ -1,0 +1,302 @@
+//! `make bench-large`: the county at scale against the running local stack
+//! (`make up`). Loads the large county (`civicgrid county load --scale
+//! large`, resumable, so a rerun only measures what is missing), sampling
+//! every service's RSS meanwhile, then measures ListTasks by subtree (a
+//! street, a community; pages of 100) and GetTaskStatistics, each beside
+//! pgbench running the same SELECT in the same run.
+//!
+//! BENCH_LARGE_TASKS (default: the scale's million) sets how many tasks to
+//! load; BENCH_LARGE_REQUESTS (default 300) the requests per measured call.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use civicgrid_proto::grid::v1 as pb;
+use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
+use civicgrid_runtime::auth::{Claims, Role, Signer};
+use hdrhistogram::Histogram;
+
+const SERVICES: [&str; 4] = ["membership", "grid", "centres", "assessment"];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn state() -> PathBuf {
+    std::env::var_os("CIVICGRID_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".state"))
+}
+
+/// Resident set size of each running service, in MiB (from /proc).
+fn rss() -> BTreeMap<&'static str, f64> {
+    let mut out = BTreeMap::new();
+    for service in SERVICES {
+        let pid = std::fs::read_to_string(state().join("pids").join(format!("{service}.pid")))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        let kib = pid
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|n| n.parse::<f64>().ok())
+            });
+        if let Some(kib) = kib {
+            out.insert(service, kib / 1024.0);
+        }
+    }
+    out
+}
+
+fn token() -> String {
+    let pem = std::fs::read(state().join("keys/auth_private.pem"))
+        .expect("the stack's signing key (.state/keys/auth_private.pem): run `make up` first");
+    let signer = Signer::from_pem(&pem).expect("signing key");
+    let now = chrono::Utc::now().timestamp();
+    signer
+        .mint(&Claims {
+            sub: "bench-large".to_owned(),
+            iss: "civicgrid".to_owned(),
+            iat: now,
+            exp: now + 24 * 3600,
+            roles: vec![Role::CountyAdmin],
+            scope: vec!["*".to_owned()],
+            department: None,
+        })
+        .expect("mint")
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let tasks = env_u64("BENCH_LARGE_TASKS", 1_000_000);
+    let requests = env_u64("BENCH_LARGE_REQUESTS", 300);
+    let token = token();
+    let idle = rss();
+    println!("civicgrid at scale: the large county ({tasks} tasks) on the local stack\n");
+
+    // The load, with an RSS sampler beside it.
+    let peak = Arc::new(std::sync::Mutex::new(BTreeMap::<&'static str, f64>::new()));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                for (service, mib) in rss() {
+                    let mut peak = peak.lock().unwrap();
+                    let entry = peak.entry(service).or_insert(0.0);
+                    *entry = entry.max(mib);
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        })
+    };
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_civicgrid"))
+        .current_dir(repo())
+        .args([
+            "county", "load", "--scale", "large", "--output", "json", "--quiet",
+        ])
+        .args(["--tasks", &tasks.to_string(), "--token", &token])
+        .output()
+        .expect("run civicgrid county load");
+    assert!(
+        output.status.success(),
+        "county load failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("load report");
+    println!("county load ({:.0} s):", started.elapsed().as_secs_f64());
+    let mut total_new = 0;
+    for count in report["counts"].as_array().unwrap() {
+        let created = count["created"].as_u64().unwrap_or(0);
+        total_new += created;
+        println!(
+            "  {:<10} {:>9} planned {:>9} created {:>9} already there",
+            count["kind"].as_str().unwrap_or(""),
+            count["planned"],
+            created,
+            count["existing"]
+        );
+    }
+    let seconds = report["seconds"].as_f64().unwrap_or(1.0);
+    println!(
+        "  generator: {:.0} new objects/s ({total_new} created in {seconds:.0} s)\n",
+        total_new as f64 / seconds.max(0.001)
+    );
+
+    // Queries, under a light concurrent reader so "under load" means something.
+    let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:50052")
+        .connect()
+        .await
+        .expect("grid at 127.0.0.1:50052");
+    let client = TaskServiceClient::new(channel);
+    let street = "cells/gen-s01".to_owned();
+    let community = "cells/gen-s01-c01".to_owned();
+    println!(
+        "{:<34} {:>9} {:>9} {:>14} {:>7}",
+        "call", "p50 ms", "p99 ms", "pgbench p50 ms", "ratio"
+    );
+    for (label, ancestor, path) in [
+        ("ListTasks street, page of 100", &street, "/gen/gen-s01/"),
+        (
+            "ListTasks community, page of 100",
+            &community,
+            "/gen/gen-s01/gen-s01-c01/",
+        ),
+    ] {
+        let histogram = measure(requests, || {
+            let mut client = client.clone();
+            let request = authorised(
+                pb::ListTasksRequest {
+                    ancestor: ancestor.clone(),
+                    page_size: 100,
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move {
+                client.list_tasks(request).await.expect("ListTasks");
+            }
+        })
+        .await;
+        let sql = format!(
+            "SELECT * FROM tasks WHERE cell_path LIKE '{path}%' ORDER BY create_time, id LIMIT 100;"
+        );
+        report_line(label, &histogram, pgbench_latency(&sql));
+    }
+    for (label, ancestor, path) in [
+        ("GetTaskStatistics street", &street, "/gen/gen-s01/"),
+        (
+            "GetTaskStatistics community",
+            &community,
+            "/gen/gen-s01/gen-s01-c01/",
+        ),
+    ] {
+        let histogram = measure(requests.min(100), || {
+            let mut client = client.clone();
+            let request = authorised(
+                pb::GetTaskStatisticsRequest {
+                    ancestor: ancestor.clone(),
+                    ..Default::default()
+                },
+                &token,
+            );
+            async move {
+                client
+                    .get_task_statistics(request)
+                    .await
+                    .expect("GetTaskStatistics");
+            }
+        })
+        .await;
+        let sql = format!(
+            "SELECT count(*), count(*) FILTER (WHERE state >= 5) FROM tasks WHERE cell_path LIKE '{path}%';"
+        );
+        report_line(label, &histogram, pgbench_latency(&sql));
+    }
+
+    sampling.store(false, Ordering::Relaxed);
+    sampler.join().unwrap();
+    let peak = peak.lock().unwrap().clone();
+    let after = rss();
+    println!(
+        "\n{:<12} {:>10} {:>14} {:>10}",
+        "service", "idle MiB", "peak MiB", "after MiB"
+    );
+    for service in SERVICES {
+        let show = |m: Option<&f64>| m.map_or("-".to_owned(), |m| format!("{m:.0}"));
+        println!(
+            "{:<12} {:>10} {:>14} {:>10}",
+            service,
+            show(idle.get(service)),
+            show(peak.get(service)),
+            show(after.get(service))
+        );
+    }
+}
+
+fn authorised<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+async fn measure<F, Fut>(requests: u64, mut call: F) -> Histogram<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    // Warm caches and prepared statements unmeasured.
+    for _ in 0..10 {
+        call().await;
+    }
+    let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+    for _ in 0..requests {
+        let sent = Instant::now();
+        call().await;
+        histogram
+            .record(sent.elapsed().as_micros() as u64)
+            .expect("record");
+    }
+    histogram
+}
+
+fn report_line(label: &str, histogram: &Histogram<u64>, raw_ms: Option<f64>) {
+    let p50 = histogram.value_at_quantile(0.50) as f64 / 1000.0;
+    println!(
+        "{:<34} {:>9.2} {:>9.2} {:>14} {:>7}",
+        label,
+        p50,
+        histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        raw_ms.map_or("-".to_owned(), |m| format!("{m:.2}")),
+        raw_ms.map_or("-".to_owned(), |m| format!("{:.2}", m / p50.max(0.001)))
+    );
+}
+
+/// pgbench's average latency for `sql` (one client, 5 s) on the grid's database.
+fn pgbench_latency(sql: &str) -> Option<f64> {
+    let script =
+        std::env::temp_dir().join(format!("civicgrid-bench-large-{}.sql", std::process::id()));
+    std::fs::write(&script, sql).ok()?;
+    let output = Command::new("pgbench")
+        .args([
+            "-n",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-c",
+            "1",
+            "-T",
+            "5",
+            "-f",
+        ])
+        .arg(&script)
+        .arg("civicgrid_grid")
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&script);
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find(|l| l.starts_with("latency average"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|ms| ms.parse().ok())
+}
