@@ -72,4 +72,12 @@ if queues="$(timeout 20 rabbitmqctl -q list_queues --no-table-headers name messa
 else
   echo "RabbitMQ:   DOWN or unreachable - infra/local/ensure-rabbitmq.sh starts it"
 fi
+
+# What each service says of its own event machinery (lag, dead letters,
+# checkpoints); `civicgrid status` alone is the scriptable form (exit 1
+# when unhealthy).
+if [ -x "$CLI" ] && [ -f "$KEY_DIR/auth_private.pem" ]; then
+  echo
+  "$CLI" status --key "$KEY_DIR/auth_private.pem" --timeout 3 || true
+fi
 exit 0
