@@ -191,6 +191,52 @@ pub async fn append_history(
     Ok(rows)
 }
 
+/// Stores `entries` (numbered by the caller, with each one's on-time mark)
+/// in one statement: an imported task's whole history at once.
+#[tracing::instrument(level = "debug", skip_all, fields(task = %id, entries = entries.len()))]
+pub async fn insert_history(
+    conn: &mut PgConnection,
+    id: TaskId,
+    entries: &[(HistoryEntry, Option<bool>)],
+) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let sequences: Vec<i64> = entries.iter().map(|(e, _)| e.sequence).collect();
+    let actions: Vec<&str> = entries.iter().map(|(e, _)| e.action.as_str()).collect();
+    let from: Vec<Option<i16>> = entries
+        .iter()
+        .map(|(e, _)| e.from_state.map(TaskState::number))
+        .collect();
+    let to: Vec<i16> = entries.iter().map(|(e, _)| e.to_state.number()).collect();
+    let actors: Vec<&str> = entries.iter().map(|(e, _)| e.actor.as_str()).collect();
+    let departments: Vec<Option<&str>> = entries
+        .iter()
+        .map(|(e, _)| e.department.as_deref())
+        .collect();
+    let reasons: Vec<Option<&str>> = entries.iter().map(|(e, _)| e.reason.as_deref()).collect();
+    let times: Vec<DateTime<Utc>> = entries.iter().map(|(e, _)| e.time).collect();
+    let on_time: Vec<Option<bool>> = entries.iter().map(|(_, on_time)| *on_time).collect();
+    sqlx::query(
+        "INSERT INTO task_history (task_id, sequence, action, from_state, to_state, actor, department, reason, time, on_time) \
+         SELECT $1, * FROM UNNEST($2::int8[], $3::text[], $4::int2[], $5::int2[], $6::text[], $7::text[], $8::text[], \
+           $9::timestamptz[], $10::bool[])",
+    )
+    .bind(id.uuid())
+    .bind(&sequences)
+    .bind(&actions)
+    .bind(&from)
+    .bind(&to)
+    .bind(&actors)
+    .bind(&departments)
+    .bind(&reasons)
+    .bind(&times)
+    .bind(&on_time)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The task's whole history, oldest first.
 #[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
 pub async fn history(pool: &PgPool, id: TaskId) -> sqlx::Result<Vec<HistoryEntry>> {
