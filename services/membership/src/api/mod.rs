@@ -5,6 +5,7 @@
 pub mod error;
 pub mod members;
 pub mod organisations;
+pub mod posts;
 
 use civicgrid_proto::membership::v1 as pb;
 use civicgrid_proto::membership::v1::membership_service_server::MembershipService;
@@ -13,7 +14,9 @@ use civicgrid_runtime::transaction::transact;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
+use crate::commands::assign_post::assign_post;
 use crate::commands::create_organisation::create_organisation;
+use crate::commands::end_post::end_post;
 use crate::commands::register_member::register_member;
 use crate::commands::update_organisation::update_organisation;
 use crate::convert;
@@ -157,5 +160,62 @@ impl MembershipService for MembershipApi {
         Ok(Response::new(pb::LookupMemberResponse {
             member: Some(members::masked(&row, &self.keys)?),
         }))
+    }
+
+    async fn import_members(
+        &self,
+        _request: Request<pb::ImportMembersRequest>,
+    ) -> Result<Response<pb::ImportMembersResponse>, Status> {
+        Err(Status::unimplemented("ImportMembers is not built yet"))
+    }
+
+    async fn assign_post(
+        &self,
+        request: Request<pb::AssignPostRequest>,
+    ) -> Result<Response<pb::AssignPostResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = posts::parse::assign_post(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(assign_post(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::AssignPostResponse {
+            post: Some(convert::post(&row)),
+        }))
+    }
+
+    async fn end_post(
+        &self,
+        request: Request<pb::EndPostRequest>,
+    ) -> Result<Response<pb::EndPostResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = posts::parse::end_post(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(end_post(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::EndPostResponse {
+            post: Some(convert::post(&row)),
+        }))
+    }
+
+    async fn list_posts(
+        &self,
+        request: Request<pb::ListPostsRequest>,
+    ) -> Result<Response<pb::ListPostsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            posts::list(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_red_property_report(
+        &self,
+        request: Request<pb::GetRedPropertyReportRequest>,
+    ) -> Result<Response<pb::GetRedPropertyReportResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            posts::red_property_report(&self.pool, caller, request.get_ref()).await?,
+        ))
     }
 }

@@ -6,7 +6,9 @@
 //! Commands know nothing of gRPC: why one refused is a [`CommandError`],
 //! which the API maps to a status (`api::error`).
 
+pub mod assign_post;
 pub mod create_organisation;
+pub mod end_post;
 pub mod register_member;
 pub mod update_organisation;
 

@@ -8,3 +8,5 @@ pub mod id_number;
 pub mod member;
 pub mod organisation;
 pub mod phone;
+pub mod post;
+pub mod property;

@@ -10,6 +10,7 @@ use crate::convert;
 use crate::domain::organisation::organisation_name;
 use crate::store::members::MemberRow;
 use crate::store::organisations::OrganisationRow;
+use crate::store::posts::PostRow;
 
 const PRODUCER: &str = "membership";
 
@@ -77,6 +78,68 @@ pub fn member_registered(row: &MemberRow, actor: &str, causation: &str) -> NewEv
         &pb::MemberRegistered {
             meta: Some(meta),
             member: Some(convert::member_without_personal_data(row)),
+        },
+    )
+}
+
+/// Routing key of [`post_assigned`].
+pub const POST_ASSIGNED: &str = "membership.post.assigned";
+/// Routing key of [`post_ended`].
+pub const POST_ENDED: &str = "membership.post.ended";
+
+/// `cell` of a post event: the organisation's own cell, or the cell its
+/// area lies in when it is placed in a compound (the compound's community).
+fn post_cell(row: &PostRow) -> String {
+    row.cell_id
+        .as_deref()
+        .map(civicgrid_cell_tree::resource_name)
+        .unwrap_or_else(|| convert::area_cell(&row.area_path))
+}
+
+/// `membership.post.assigned`, with 一肩挑 of the post's community after it.
+pub fn post_assigned(row: &PostRow, one_shoulder: bool, actor: &str, causation: &str) -> NewEvent {
+    let post = convert::post(row);
+    let (event_id, meta) = meta(PRODUCER, POST_ASSIGNED, &post.name, 1, actor, causation);
+    NewEvent::encode(
+        event_id,
+        POST_ASSIGNED,
+        &pb::PostAssigned {
+            meta: Some(meta),
+            cell: post_cell(row),
+            post: post.name,
+            member: post.member,
+            organisation: post.organisation,
+            kind: post.kind,
+            compound: post.compound,
+            valid_from: post.valid_from,
+            valid_until: post.valid_until,
+            community_secretary_is_director: one_shoulder,
+        },
+    )
+}
+
+/// `membership.post.ended`, with 一肩挑 of the post's community after it.
+pub fn post_ended(
+    row: &PostRow,
+    ended_at: chrono::DateTime<chrono::Utc>,
+    one_shoulder: bool,
+    actor: &str,
+) -> NewEvent {
+    let post = convert::post(row);
+    let (event_id, meta) = meta(PRODUCER, POST_ENDED, &post.name, 2, actor, "");
+    NewEvent::encode(
+        event_id,
+        POST_ENDED,
+        &pb::PostEnded {
+            meta: Some(meta),
+            cell: post_cell(row),
+            post: post.name,
+            member: post.member,
+            organisation: post.organisation,
+            kind: post.kind,
+            compound: post.compound,
+            ended_at: Some(convert::to_timestamp(ended_at)),
+            community_secretary_is_director: one_shoulder,
         },
     )
 }

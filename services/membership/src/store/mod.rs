@@ -4,3 +4,4 @@
 
 pub mod members;
 pub mod organisations;
+pub mod posts;

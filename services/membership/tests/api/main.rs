@@ -5,5 +5,6 @@
 
 mod members;
 mod organisations;
+mod posts;
 mod replica;
 mod support;
