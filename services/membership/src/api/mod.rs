@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::commands::assign_post::assign_post;
 use crate::commands::create_organisation::create_organisation;
 use crate::commands::end_post::end_post;
+use crate::commands::import_members::{ImportMembers, import_members};
 use crate::commands::register_member::register_member;
 use crate::commands::update_organisation::update_organisation;
 use crate::convert;
@@ -164,9 +165,30 @@ impl MembershipService for MembershipApi {
 
     async fn import_members(
         &self,
-        _request: Request<pb::ImportMembersRequest>,
+        request: Request<pb::ImportMembersRequest>,
     ) -> Result<Response<pb::ImportMembersResponse>, Status> {
-        Err(Status::unimplemented("ImportMembers is not built yet"))
+        let caller = Caller::of(&request)?;
+        let body = request.get_ref();
+        if body.content.is_empty() {
+            let mut violations = civicgrid_runtime::status::FieldViolations::new();
+            violations.add("content", "is required: the CSV roll");
+            return Err(violations.into_status());
+        }
+        let input = ImportMembers {
+            content: body.content.clone(),
+            validate_only: body.validate_only,
+            today: today(),
+        };
+        let context = (caller, &self.keys, input);
+        let imported = transact(&self.pool, &context, |tx, (caller, keys, input)| {
+            Box::pin(import_members(tx, caller, keys, input))
+        })
+        .await?;
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(Response::new(pb::ImportMembersResponse {
+            created_count: count(imported.created),
+            valid_count: count(imported.valid),
+        }))
     }
 
     async fn assign_post(

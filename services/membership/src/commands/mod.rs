@@ -9,6 +9,7 @@
 pub mod assign_post;
 pub mod create_organisation;
 pub mod end_post;
+pub mod import_members;
 pub mod register_member;
 pub mod update_organisation;
 
@@ -21,6 +22,9 @@ pub enum CommandError {
     /// An outcome every service shares.
     #[error(transparent)]
     UseCase(#[from] UseCaseError),
+    /// A member roll has bad lines (or is unusable as a whole).
+    #[error("invalid roll: {0}")]
+    Roll(crate::domain::roll::RollError),
 }
 
 impl From<sqlx::Error> for CommandError {

@@ -10,3 +10,4 @@ pub mod organisation;
 pub mod phone;
 pub mod post;
 pub mod property;
+pub mod roll;

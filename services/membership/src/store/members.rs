@@ -149,3 +149,14 @@ pub async fn remember_request(
         .await?;
     Ok(())
 }
+
+/// Which of `indexes` belong to stored members.
+pub async fn indexes_taken(
+    conn: &mut PgConnection,
+    indexes: &[Vec<u8>],
+) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar("SELECT id_number_index FROM members WHERE id_number_index = ANY($1)")
+        .bind(indexes)
+        .fetch_all(conn)
+        .await
+}

@@ -235,3 +235,16 @@ pub async fn community_committee<'e>(
     .fetch_optional(executor)
     .await
 }
+
+/// The organisations among `ids` that are stored.
+pub async fn find_all(
+    conn: &mut PgConnection,
+    ids: &[String],
+) -> sqlx::Result<Vec<OrganisationRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations WHERE id = ANY($1)"
+    )))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}

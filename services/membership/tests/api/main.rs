@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod import;
 mod members;
 mod organisations;
 mod posts;
