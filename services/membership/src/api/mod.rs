@@ -6,6 +6,7 @@ pub mod error;
 pub mod members;
 pub mod organisations;
 pub mod posts;
+pub mod reports;
 
 use civicgrid_proto::membership::v1 as pb;
 use civicgrid_proto::membership::v1::membership_service_server::MembershipService;
@@ -17,8 +18,10 @@ use tonic::{Request, Response, Status};
 use crate::commands::assign_post::assign_post;
 use crate::commands::create_organisation::create_organisation;
 use crate::commands::end_post::end_post;
+use crate::commands::end_report::{Ended, end_report};
 use crate::commands::import_members::{ImportMembers, import_members};
 use crate::commands::register_member::register_member;
+use crate::commands::register_report::{register_member_report, register_unit_report};
 use crate::commands::update_organisation::update_organisation;
 use crate::convert;
 use crate::sealing::PersonalDataKeys;
@@ -238,6 +241,79 @@ impl MembershipService for MembershipApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             posts::red_property_report(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn register_unit_report(
+        &self,
+        request: Request<pb::RegisterUnitReportRequest>,
+    ) -> Result<Response<pb::RegisterUnitReportResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = reports::parse::register_unit_report(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(register_unit_report(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::RegisterUnitReportResponse {
+            report: Some(reports::unit_report(&row)),
+        }))
+    }
+
+    async fn register_member_report(
+        &self,
+        request: Request<pb::RegisterMemberReportRequest>,
+    ) -> Result<Response<pb::RegisterMemberReportResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = reports::parse::register_member_report(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(register_member_report(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::RegisterMemberReportResponse {
+            report: Some(reports::member_report(&row)),
+        }))
+    }
+
+    async fn end_report(
+        &self,
+        request: Request<pb::EndReportRequest>,
+    ) -> Result<Response<pb::EndReportResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = reports::parse::end_report(request.get_ref())?;
+        let ended = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(end_report(tx, caller, input.clone()))
+        })
+        .await?;
+        let report = match ended {
+            Ended::Unit(row) => {
+                pb::end_report_response::Report::UnitReport(reports::unit_report(&row))
+            }
+            Ended::Member(row) => {
+                pb::end_report_response::Report::MemberReport(reports::member_report(&row))
+            }
+        };
+        Ok(Response::new(pb::EndReportResponse {
+            report: Some(report),
+        }))
+    }
+
+    async fn get_participation(
+        &self,
+        request: Request<pb::GetParticipationRequest>,
+    ) -> Result<Response<pb::GetParticipationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            reports::participation(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn get_unit_feedback_card(
+        &self,
+        request: Request<pb::GetUnitFeedbackCardRequest>,
+    ) -> Result<Response<pb::GetUnitFeedbackCardResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            reports::feedback_card(&self.pool, caller, request.get_ref()).await?,
         ))
     }
 }

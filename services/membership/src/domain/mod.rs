@@ -10,4 +10,5 @@ pub mod organisation;
 pub mod phone;
 pub mod post;
 pub mod property;
+pub mod report;
 pub mod roll;

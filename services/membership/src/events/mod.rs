@@ -1,5 +1,6 @@
 //! What the membership service publishes (`publish`) and consumes.
 
+pub mod checkins;
 pub mod publish;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
@@ -14,5 +15,8 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         CellReplica::subscription(topology, "membership").catch_up("grid", CellReplica::RESET),
         CompoundReplica::subscription(topology, "membership")
             .catch_up("grid", CompoundReplica::RESET),
+        // Centres publishes no log to catch up from yet: check-ins are
+        // taken as they come.
+        checkins::CheckinParticipation::subscription(topology),
     ]
 }

@@ -11,6 +11,7 @@ use crate::domain::organisation::organisation_name;
 use crate::store::members::MemberRow;
 use crate::store::organisations::OrganisationRow;
 use crate::store::posts::PostRow;
+use crate::store::reports::{MemberReportRow, UnitReportRow};
 
 const PRODUCER: &str = "membership";
 
@@ -140,6 +141,89 @@ pub fn post_ended(
             compound: post.compound,
             ended_at: Some(convert::to_timestamp(ended_at)),
             community_secretary_is_director: one_shoulder,
+        },
+    )
+}
+
+/// Routing key of [`unit_report_registered`].
+pub const UNIT_REPORT_REGISTERED: &str = "membership.report.unit_registered";
+/// Routing key of [`member_report_registered`].
+pub const MEMBER_REPORT_REGISTERED: &str = "membership.report.member_registered";
+/// Routing key of [`report_ended`].
+pub const REPORT_ENDED: &str = "membership.report.ended";
+
+/// The contract's form of a pledged resource.
+pub fn resource(resource: &crate::domain::report::Resource) -> pb::PledgedResource {
+    pb::PledgedResource {
+        category: resource.category.clone(),
+        capacity: resource.capacity,
+        unit: resource.unit.clone(),
+        description: resource.description.clone(),
+    }
+}
+
+/// `membership.report.unit_registered`.
+pub fn unit_report_registered(row: &UnitReportRow, actor: &str) -> NewEvent {
+    let name = format!("unitReports/{}", row.id);
+    let (event_id, meta) = meta(PRODUCER, UNIT_REPORT_REGISTERED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        UNIT_REPORT_REGISTERED,
+        &pb::UnitReportRegistered {
+            meta: Some(meta),
+            report: name,
+            unit: organisation_name(&row.unit_id),
+            community: civicgrid_cell_tree::resource_name(&row.community_id),
+            period_year: row.period_year,
+            resources: row.resources.iter().map(resource).collect(),
+            registered_at: Some(convert::to_timestamp(row.registered_at)),
+        },
+    )
+}
+
+/// `membership.report.member_registered`, without personal data.
+pub fn member_report_registered(row: &MemberReportRow, actor: &str) -> NewEvent {
+    let name = format!("memberReports/{}", row.id);
+    let (event_id, meta) = meta(PRODUCER, MEMBER_REPORT_REGISTERED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        MEMBER_REPORT_REGISTERED,
+        &pb::MemberReportRegistered {
+            meta: Some(meta),
+            report: name,
+            member: format!("members/{}", row.member_id),
+            work_unit: row
+                .work_unit_id
+                .as_deref()
+                .map(organisation_name)
+                .unwrap_or_default(),
+            community: civicgrid_cell_tree::resource_name(&row.community_id),
+            period_year: row.period_year,
+            skills: row.skills.clone(),
+            volunteer_posts: row.volunteer_posts.clone(),
+            registered_at: Some(convert::to_timestamp(row.registered_at)),
+        },
+    )
+}
+
+/// `membership.report.ended` of the report `name` (`unitReports/..` or `memberReports/..`).
+pub fn report_ended(
+    name: &str,
+    community_id: &str,
+    reason: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &str,
+) -> NewEvent {
+    let (event_id, meta) = meta(PRODUCER, REPORT_ENDED, name, 2, actor, "");
+    NewEvent::encode(
+        event_id,
+        REPORT_ENDED,
+        &pb::ReportEnded {
+            meta: Some(meta),
+            report: name.to_owned(),
+            community: civicgrid_cell_tree::resource_name(community_id),
+            reason: reason.to_owned(),
+            ended_at: Some(convert::to_timestamp(at)),
         },
     )
 }

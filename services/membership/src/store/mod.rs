@@ -5,3 +5,4 @@
 pub mod members;
 pub mod organisations;
 pub mod posts;
+pub mod reports;

@@ -8,4 +8,5 @@ mod members;
 mod organisations;
 mod posts;
 mod replica;
+mod reports;
 mod support;
