@@ -2,6 +2,7 @@
 //! take the caller, parse once, run one command (in `transact`) or one
 //! read, and convert the result.
 
+pub mod agreements;
 pub mod error;
 pub mod members;
 pub mod organisations;
@@ -19,9 +20,11 @@ use crate::commands::assign_post::assign_post;
 use crate::commands::create_organisation::create_organisation;
 use crate::commands::end_post::end_post;
 use crate::commands::end_report::{Ended, end_report};
+use crate::commands::fulfil_commitment::fulfil_commitment;
 use crate::commands::import_members::{ImportMembers, import_members};
 use crate::commands::register_member::register_member;
 use crate::commands::register_report::{register_member_report, register_unit_report};
+use crate::commands::sign_agreement::sign_agreement;
 use crate::commands::update_organisation::update_organisation;
 use crate::convert;
 use crate::sealing::PersonalDataKeys;
@@ -30,12 +33,42 @@ use crate::sealing::PersonalDataKeys;
 pub struct MembershipApi {
     pool: PgPool,
     keys: PersonalDataKeys,
+    co_building: CoBuilding,
+}
+
+/// How co-building agreements are judged (from configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct CoBuilding {
+    /// Near duplicates from this similarity on.
+    pub threshold: f64,
+    /// Idle after this many days without activity.
+    pub idle_days: u32,
+}
+
+impl Default for CoBuilding {
+    fn default() -> Self {
+        let defaults = crate::config::MembershipSettings::default();
+        CoBuilding {
+            threshold: defaults.agreement_similarity_threshold,
+            idle_days: defaults.agreement_idle_days,
+        }
+    }
 }
 
 impl MembershipApi {
     /// Over the service's database, sealing with `keys`.
     pub fn new(pool: PgPool, keys: PersonalDataKeys) -> MembershipApi {
-        MembershipApi { pool, keys }
+        MembershipApi {
+            pool,
+            keys,
+            co_building: CoBuilding::default(),
+        }
+    }
+
+    /// Judging agreements by `co_building`.
+    pub fn with_co_building(mut self, co_building: CoBuilding) -> MembershipApi {
+        self.co_building = co_building;
+        self
     }
 }
 
@@ -314,6 +347,67 @@ impl MembershipService for MembershipApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             reports::feedback_card(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn sign_agreement(
+        &self,
+        request: Request<pb::SignAgreementRequest>,
+    ) -> Result<Response<pb::SignAgreementResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input =
+            agreements::parse::sign_agreement(request.get_ref(), self.co_building.threshold)?;
+        let signed = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(sign_agreement(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::SignAgreementResponse {
+            agreement: Some(agreements::agreement(
+                &signed.agreement,
+                &signed.commitments,
+                &signed.near_duplicates,
+            )),
+        }))
+    }
+
+    async fn get_agreement(
+        &self,
+        request: Request<pb::GetAgreementRequest>,
+    ) -> Result<Response<pb::GetAgreementResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(pb::GetAgreementResponse {
+            agreement: Some(agreements::get(&self.pool, caller, &request.get_ref().name).await?),
+        }))
+    }
+
+    async fn fulfil_commitment(
+        &self,
+        request: Request<pb::FulfilCommitmentRequest>,
+    ) -> Result<Response<pb::FulfilCommitmentResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let ids = agreements::parse::commitment_name(&request.get_ref().name)?;
+        let row = transact(&self.pool, &(caller, ids), |tx, (caller, (a, c))| {
+            Box::pin(fulfil_commitment(tx, caller, *a, *c))
+        })
+        .await?;
+        Ok(Response::new(pb::FulfilCommitmentResponse {
+            commitment: Some(agreements::commitment(&row)),
+        }))
+    }
+
+    async fn get_co_building_report(
+        &self,
+        request: Request<pb::GetCoBuildingReportRequest>,
+    ) -> Result<Response<pb::GetCoBuildingReportResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            agreements::report(
+                &self.pool,
+                caller,
+                request.get_ref(),
+                self.co_building.idle_days,
+            )
+            .await?,
         ))
     }
 }

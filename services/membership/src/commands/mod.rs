@@ -10,10 +10,12 @@ pub mod assign_post;
 pub mod create_organisation;
 pub mod end_post;
 pub mod end_report;
+pub mod fulfil_commitment;
 pub mod import_members;
 pub mod record_checkin;
 pub mod register_member;
 pub mod register_report;
+pub mod sign_agreement;
 pub mod update_organisation;
 
 use civicgrid_runtime::error::UseCaseError;

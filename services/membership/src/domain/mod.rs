@@ -12,3 +12,4 @@ pub mod post;
 pub mod property;
 pub mod report;
 pub mod roll;
+pub mod similarity;

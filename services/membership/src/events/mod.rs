@@ -1,5 +1,6 @@
 //! What the membership service publishes (`publish`) and consumes.
 
+pub mod activities;
 pub mod checkins;
 pub mod publish;
 
@@ -18,5 +19,6 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         // Centres publishes no log to catch up from yet: check-ins are
         // taken as they come.
         checkins::CheckinParticipation::subscription(topology),
+        activities::AgreementActivity::subscription(topology),
     ]
 }

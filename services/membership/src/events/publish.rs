@@ -8,6 +8,7 @@ use civicgrid_proto::membership::v1 as pb;
 
 use crate::convert;
 use crate::domain::organisation::organisation_name;
+use crate::store::agreements::{AgreementRow, CommitmentRow};
 use crate::store::members::MemberRow;
 use crate::store::organisations::OrganisationRow;
 use crate::store::posts::PostRow;
@@ -224,6 +225,55 @@ pub fn report_ended(
             community: civicgrid_cell_tree::resource_name(community_id),
             reason: reason.to_owned(),
             ended_at: Some(convert::to_timestamp(at)),
+        },
+    )
+}
+
+/// Routing key of [`agreement_signed`].
+pub const AGREEMENT_SIGNED: &str = "membership.agreement.signed";
+/// Routing key of [`commitment_fulfilled`].
+pub const COMMITMENT_FULFILLED: &str = "membership.agreement.commitment_fulfilled";
+
+/// `membership.agreement.signed`.
+pub fn agreement_signed(row: &AgreementRow, commitments: usize, actor: &str) -> NewEvent {
+    let name = format!("agreements/{}", row.id);
+    let (event_id, meta) = meta(PRODUCER, AGREEMENT_SIGNED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        AGREEMENT_SIGNED,
+        &pb::AgreementSigned {
+            meta: Some(meta),
+            agreement: name,
+            parties: row.parties.iter().map(|p| organisation_name(p)).collect(),
+            community: civicgrid_cell_tree::resource_name(&row.community_id),
+            commitment_count: i32::try_from(commitments).unwrap_or(i32::MAX),
+            term_start: Some(convert::to_timestamp(row.term_start)),
+            term_end: Some(convert::to_timestamp(row.term_end)),
+        },
+    )
+}
+
+/// `membership.agreement.commitment_fulfilled`.
+pub fn commitment_fulfilled(
+    agreement: &AgreementRow,
+    commitment: &CommitmentRow,
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &str,
+) -> NewEvent {
+    let name = format!("agreements/{}", agreement.id);
+    // The agreement is the aggregate; its version is not tracked, so the
+    // commitment's position orders nothing and 2 marks "after signing".
+    let (event_id, meta) = meta(PRODUCER, COMMITMENT_FULFILLED, &name, 2, actor, "");
+    NewEvent::encode(
+        event_id,
+        COMMITMENT_FULFILLED,
+        &pb::CommitmentFulfilled {
+            meta: Some(meta),
+            commitment: format!("{name}/commitments/{}", commitment.id),
+            agreement: name,
+            community: civicgrid_cell_tree::resource_name(&agreement.community_id),
+            due_time: Some(convert::to_timestamp(commitment.due_time)),
+            fulfilled_at: Some(convert::to_timestamp(at)),
         },
     )
 }

@@ -2,6 +2,7 @@
 //! commits), reads a pool or a connection. Rows decode into domain types
 //! and fail loudly on a value the service cannot read.
 
+pub mod agreements;
 pub mod members;
 pub mod organisations;
 pub mod posts;

@@ -20,6 +20,7 @@ pub type TestApp = civicgrid_testkit::TestApp<Client>;
 pub fn test_config() -> MembershipSettings {
     MembershipSettings {
         membership_data_key_path: TestKeys::get().data_key_path.clone(),
+        ..MembershipSettings::default()
     }
 }
 
