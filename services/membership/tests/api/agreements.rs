@@ -310,5 +310,8 @@ async fn commitments_are_fulfilled_once_and_idle_agreements_and_lonely_two_new_o
         app.consumers[ACTIVITIES].drain().await.unwrap(),
         [Outcome::Applied, Outcome::Duplicate]
     );
-    assert_eq!(report(&app).await.idle_agreements, vec![second.name.clone()]);
+    assert_eq!(
+        report(&app).await.idle_agreements,
+        vec![second.name.clone()]
+    );
 }
