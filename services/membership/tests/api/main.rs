@@ -5,9 +5,11 @@
 
 mod access;
 mod agreements;
+mod capture;
 mod import;
 mod members;
 mod organisations;
+mod personal_data;
 mod posts;
 mod replica;
 mod reports;

@@ -26,6 +26,7 @@ pub fn test_config() -> MembershipSettings {
 
 /// The service on port 0 with its own database and broker names.
 pub async fn spawn_app() -> TestApp {
+    crate::capture::install();
     TestApp::spawn::<Application>(
         test_config(),
         |app| (app.grpc_addr(), app.pool().clone(), app.consumers()),
