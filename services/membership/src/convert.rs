@@ -142,3 +142,14 @@ pub fn area_cell(area_path: &str) -> String {
 pub fn to_timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
     timestamp(at)
 }
+
+/// The `MemberTransfer` of `row`.
+pub fn transfer(row: &crate::store::members::TransferRow) -> pb::MemberTransfer {
+    pb::MemberTransfer {
+        name: format!("members/{}/transfers/{}", row.member_id, row.id),
+        from_organisation: organisation_name(&row.from_organisation),
+        to_organisation: organisation_name(&row.to_organisation),
+        reason: row.reason.clone(),
+        transfer_time: Some(timestamp(row.transfer_time)),
+    }
+}

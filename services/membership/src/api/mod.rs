@@ -25,6 +25,8 @@ use crate::commands::import_members::{ImportMembers, import_members};
 use crate::commands::register_member::register_member;
 use crate::commands::register_report::{register_member_report, register_unit_report};
 use crate::commands::sign_agreement::sign_agreement;
+use crate::commands::transfer_member::transfer_member;
+use crate::commands::update_member::update_member;
 use crate::commands::update_organisation::update_organisation;
 use crate::convert;
 use crate::sealing::PersonalDataKeys;
@@ -408,6 +410,58 @@ impl MembershipService for MembershipApi {
                 self.co_building.idle_days,
             )
             .await?,
+        ))
+    }
+
+    async fn list_members(
+        &self,
+        request: Request<pb::ListMembersRequest>,
+    ) -> Result<Response<pb::ListMembersResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            members::list(&self.pool, caller, &self.keys, request.get_ref()).await?,
+        ))
+    }
+
+    async fn update_member(
+        &self,
+        request: Request<pb::UpdateMemberRequest>,
+    ) -> Result<Response<pb::UpdateMemberResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = members::parse::update_member(request.get_ref())?;
+        let context = (caller, &self.keys, input);
+        let row = transact(&self.pool, &context, |tx, (caller, keys, input)| {
+            Box::pin(update_member(tx, caller, keys, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::UpdateMemberResponse {
+            member: Some(members::masked(&row, &self.keys)?),
+        }))
+    }
+
+    async fn transfer_member(
+        &self,
+        request: Request<pb::TransferMemberRequest>,
+    ) -> Result<Response<pb::TransferMemberResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = members::parse::transfer_member(request.get_ref())?;
+        let (row, transfer) = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(transfer_member(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::TransferMemberResponse {
+            member: Some(members::masked(&row, &self.keys)?),
+            transfer: Some(convert::transfer(&transfer)),
+        }))
+    }
+
+    async fn list_member_transfers(
+        &self,
+        request: Request<pb::ListMemberTransfersRequest>,
+    ) -> Result<Response<pb::ListMemberTransfersResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            members::transfers(&self.pool, caller, &request.get_ref().name).await?,
         ))
     }
 }

@@ -16,6 +16,8 @@ pub mod record_checkin;
 pub mod register_member;
 pub mod register_report;
 pub mod sign_agreement;
+pub mod transfer_member;
+pub mod update_member;
 pub mod update_organisation;
 
 use civicgrid_runtime::error::UseCaseError;

@@ -277,3 +277,42 @@ pub fn commitment_fulfilled(
         },
     )
 }
+
+/// Routing key of [`member_updated`].
+pub const MEMBER_UPDATED: &str = "membership.member.updated";
+/// Routing key of [`member_transferred`].
+pub const MEMBER_TRANSFERRED: &str = "membership.member.transferred";
+
+/// `membership.member.updated`, without personal data, naming the changed `paths`.
+pub fn member_updated(row: &MemberRow, paths: Vec<String>, actor: &str) -> NewEvent {
+    let name = format!("members/{}", row.id);
+    let (event_id, meta) = meta(PRODUCER, MEMBER_UPDATED, &name, row.version, actor, "");
+    NewEvent::encode(
+        event_id,
+        MEMBER_UPDATED,
+        &pb::MemberUpdated {
+            meta: Some(meta),
+            member: Some(convert::member_without_personal_data(row)),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        },
+    )
+}
+
+/// `membership.member.transferred`, without personal data.
+pub fn member_transferred(
+    row: &MemberRow,
+    transfer: &crate::store::members::TransferRow,
+    actor: &str,
+) -> NewEvent {
+    let name = format!("members/{}", row.id);
+    let (event_id, meta) = meta(PRODUCER, MEMBER_TRANSFERRED, &name, row.version, actor, "");
+    NewEvent::encode(
+        event_id,
+        MEMBER_TRANSFERRED,
+        &pb::MemberTransferred {
+            meta: Some(meta),
+            member: Some(convert::member_without_personal_data(row)),
+            transfer: Some(convert::transfer(transfer)),
+        },
+    )
+}

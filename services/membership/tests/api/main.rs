@@ -7,6 +7,7 @@ mod access;
 mod agreements;
 mod capture;
 mod import;
+mod member_changes;
 mod members;
 mod organisations;
 mod personal_data;
