@@ -3,6 +3,7 @@
 //! read, and convert the result.
 
 pub mod agreements;
+pub mod conferences;
 pub mod error;
 pub mod members;
 pub mod organisations;
@@ -17,6 +18,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::commands::assign_post::assign_post;
+use crate::commands::conferences as conference_commands;
 use crate::commands::create_organisation::create_organisation;
 use crate::commands::end_post::end_post;
 use crate::commands::end_report::{Ended, end_report};
@@ -462,6 +464,100 @@ impl MembershipService for MembershipApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             members::transfers(&self.pool, caller, &request.get_ref().name).await?,
+        ))
+    }
+
+    async fn create_conference(
+        &self,
+        request: Request<pb::CreateConferenceRequest>,
+    ) -> Result<Response<pb::CreateConferenceResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = conferences::parse_create(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(conference_commands::create_conference(
+                tx,
+                caller,
+                input.clone(),
+            ))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateConferenceResponse {
+            conference: Some(conferences::conference(&row)),
+        }))
+    }
+
+    async fn record_meeting(
+        &self,
+        request: Request<pb::RecordMeetingRequest>,
+    ) -> Result<Response<pb::RecordMeetingResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = conferences::parse_meeting(request.get_ref())?;
+        let row = transact(
+            &self.pool,
+            &(caller, input),
+            |tx, (caller, (c, topic, at))| {
+                Box::pin(conference_commands::record_meeting(
+                    tx,
+                    caller,
+                    *c,
+                    topic.clone(),
+                    *at,
+                ))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::RecordMeetingResponse {
+            meeting: Some(conferences::meeting(&row)),
+        }))
+    }
+
+    async fn raise_conference_issue(
+        &self,
+        request: Request<pb::RaiseConferenceIssueRequest>,
+    ) -> Result<Response<pb::RaiseConferenceIssueResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = conferences::parse_raise(request.get_ref())?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(conference_commands::raise_issue(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::RaiseConferenceIssueResponse {
+            issue: Some(conferences::issue(&row)),
+        }))
+    }
+
+    async fn resolve_conference_issue(
+        &self,
+        request: Request<pb::ResolveConferenceIssueRequest>,
+    ) -> Result<Response<pb::ResolveConferenceIssueResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = conferences::parse_resolve(request.get_ref())?;
+        let row = transact(
+            &self.pool,
+            &(caller, input),
+            |tx, (caller, (c, i, resolution))| {
+                Box::pin(conference_commands::resolve_issue(
+                    tx,
+                    caller,
+                    *c,
+                    *i,
+                    resolution.clone(),
+                ))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::ResolveConferenceIssueResponse {
+            issue: Some(conferences::issue(&row)),
+        }))
+    }
+
+    async fn list_overdue_conference_issues(
+        &self,
+        request: Request<pb::ListOverdueConferenceIssuesRequest>,
+    ) -> Result<Response<pb::ListOverdueConferenceIssuesResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            conferences::overdue(&self.pool, caller, request.get_ref()).await?,
         ))
     }
 }

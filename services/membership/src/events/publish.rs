@@ -9,6 +9,7 @@ use civicgrid_proto::membership::v1 as pb;
 use crate::convert;
 use crate::domain::organisation::organisation_name;
 use crate::store::agreements::{AgreementRow, CommitmentRow};
+use crate::store::conferences::{ConferenceRow, IssueRow};
 use crate::store::members::MemberRow;
 use crate::store::organisations::OrganisationRow;
 use crate::store::posts::PostRow;
@@ -313,6 +314,66 @@ pub fn member_transferred(
             meta: Some(meta),
             member: Some(convert::member_without_personal_data(row)),
             transfer: Some(convert::transfer(transfer)),
+        },
+    )
+}
+
+/// Routing key of [`conference_issue_raised`].
+pub const CONFERENCE_ISSUE_RAISED: &str = "membership.conference_issue.raised";
+/// Routing key of [`conference_issue_resolved`].
+pub const CONFERENCE_ISSUE_RESOLVED: &str = "membership.conference_issue.resolved";
+
+/// `cell` of a conference event: empty for the county joint conference.
+fn conference_cell(conference: &ConferenceRow) -> String {
+    if conference.kind == 3 {
+        String::new()
+    } else {
+        civicgrid_cell_tree::resource_name(&conference.cell_id)
+    }
+}
+
+/// `membership.conference_issue.raised`.
+pub fn conference_issue_raised(
+    conference: &ConferenceRow,
+    issue: &IssueRow,
+    actor: &str,
+) -> NewEvent {
+    let name = format!("conferences/{}/issues/{}", conference.id, issue.id);
+    let (event_id, meta) = meta(PRODUCER, CONFERENCE_ISSUE_RAISED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        CONFERENCE_ISSUE_RAISED,
+        &pb::ConferenceIssueRaised {
+            meta: Some(meta),
+            issue: name,
+            cell: conference_cell(conference),
+            owner: organisation_name(&issue.owner_id),
+            due_time: Some(convert::to_timestamp(issue.due_time)),
+            raised_at: Some(convert::to_timestamp(issue.raise_time)),
+        },
+    )
+}
+
+/// `membership.conference_issue.resolved`.
+pub fn conference_issue_resolved(
+    conference: &ConferenceRow,
+    issue: &IssueRow,
+    actor: &str,
+) -> NewEvent {
+    let name = format!("conferences/{}/issues/{}", conference.id, issue.id);
+    let resolved = issue.resolve_time.unwrap_or(issue.raise_time);
+    let (event_id, meta) = meta(PRODUCER, CONFERENCE_ISSUE_RESOLVED, &name, 2, actor, "");
+    NewEvent::encode(
+        event_id,
+        CONFERENCE_ISSUE_RESOLVED,
+        &pb::ConferenceIssueResolved {
+            meta: Some(meta),
+            issue: name,
+            cell: conference_cell(conference),
+            owner: organisation_name(&issue.owner_id),
+            due_time: Some(convert::to_timestamp(issue.due_time)),
+            resolved_at: Some(convert::to_timestamp(resolved)),
+            on_time: resolved <= issue.due_time,
         },
     )
 }

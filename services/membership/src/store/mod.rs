@@ -3,6 +3,7 @@
 //! and fail loudly on a value the service cannot read.
 
 pub mod agreements;
+pub mod conferences;
 pub mod members;
 pub mod organisations;
 pub mod posts;

@@ -6,6 +6,7 @@
 mod access;
 mod agreements;
 mod capture;
+mod conferences;
 mod import;
 mod member_changes;
 mod members;
