@@ -138,7 +138,7 @@ async fn issues_are_tracked_to_resolution_and_the_overdue_ones_are_listed() {
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
-    assert_eq!(overdue(admin()).await, [later.name.clone()]);
+    assert_eq!(overdue(admin()).await, vec![later.name.clone()]);
 
     let events = outbox(&app).await;
     let raised: Vec<pb::ConferenceIssueRaised> = events
