@@ -7,6 +7,7 @@ pub mod conferences;
 pub mod error;
 pub mod members;
 pub mod organisations;
+pub mod points;
 pub mod posts;
 pub mod reports;
 
@@ -18,6 +19,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::commands::assign_post::assign_post;
+use crate::commands::award_points::award_points;
 use crate::commands::conferences as conference_commands;
 use crate::commands::create_organisation::create_organisation;
 use crate::commands::end_post::end_post;
@@ -558,6 +560,31 @@ impl MembershipService for MembershipApi {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             conferences::overdue(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn award_points(
+        &self,
+        request: Request<pb::AwardPointsRequest>,
+    ) -> Result<Response<pb::AwardPointsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = points::parse_award(&self.pool, caller, request.get_ref()).await?;
+        let row = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(award_points(tx, &caller.subject, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::AwardPointsResponse {
+            entry: row.as_ref().map(points::entry),
+        }))
+    }
+
+    async fn get_points_balance(
+        &self,
+        request: Request<pb::GetPointsBalanceRequest>,
+    ) -> Result<Response<pb::GetPointsBalanceResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            points::balance(&self.pool, caller, request.get_ref()).await?,
         ))
     }
 }

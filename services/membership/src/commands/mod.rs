@@ -7,6 +7,7 @@
 //! which the API maps to a status (`api::error`).
 
 pub mod assign_post;
+pub mod award_points;
 pub mod conferences;
 pub mod create_organisation;
 pub mod end_post;

@@ -4,6 +4,8 @@
 use sqlx::PgConnection;
 
 use super::CommandError;
+use super::award_points::{AwardPoints, award_points};
+use crate::domain::points;
 use crate::domain::post::community_of;
 use crate::store::reports::{self, CheckinRow};
 
@@ -21,6 +23,27 @@ pub async fn record_checkin(
     let stored = reports::insert_checkin(&mut *conn, &row).await?;
     if !stored {
         tracing::debug!("check-in applied before under another event id");
+        return Ok(false);
     }
-    Ok(stored)
+    // A party member's attendance earns volunteer points, once per check-in.
+    if let Some(member) = row.member_id
+        && crate::store::members::get(&mut *conn, member)
+            .await?
+            .is_some()
+        && let Some(rule) = points::rule("volunteer_service")
+    {
+        award_points(
+            &mut *conn,
+            "centres",
+            AwardPoints {
+                member,
+                rule,
+                reason: format!("took part in {}", row.activity),
+                source_event_id: row.checkin.clone(),
+                earned_at: row.checked_in_at,
+            },
+        )
+        .await?;
+    }
+    Ok(true)
 }

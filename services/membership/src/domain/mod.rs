@@ -8,6 +8,7 @@ pub mod id_number;
 pub mod member;
 pub mod organisation;
 pub mod phone;
+pub mod points;
 pub mod post;
 pub mod property;
 pub mod report;

@@ -377,3 +377,32 @@ pub fn conference_issue_resolved(
         },
     )
 }
+
+/// Routing key of [`points_awarded`].
+pub const POINTS_AWARDED: &str = "membership.points.awarded";
+
+/// `membership.points.awarded`: one ledger entry.
+pub fn points_awarded(row: &crate::store::points::EntryRow, actor: &str) -> NewEvent {
+    let name = format!("members/{}/points/{}", row.member_id, row.id);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        POINTS_AWARDED,
+        &name,
+        1,
+        actor,
+        &row.source_event_id,
+    );
+    NewEvent::encode(
+        event_id,
+        POINTS_AWARDED,
+        &pb::PointsAwarded {
+            meta: Some(meta),
+            entry: name,
+            member: format!("members/{}", row.member_id),
+            rule: row.rule.clone(),
+            points: row.points,
+            reason: row.reason.clone(),
+            source_event_id: row.source_event_id.clone(),
+        },
+    )
+}

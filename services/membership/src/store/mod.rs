@@ -6,5 +6,6 @@ pub mod agreements;
 pub mod conferences;
 pub mod members;
 pub mod organisations;
+pub mod points;
 pub mod posts;
 pub mod reports;

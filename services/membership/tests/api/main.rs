@@ -12,6 +12,7 @@ mod member_changes;
 mod members;
 mod organisations;
 mod personal_data;
+mod points;
 mod posts;
 mod replica;
 mod reports;
