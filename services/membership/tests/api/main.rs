@@ -7,6 +7,7 @@ mod access;
 mod agreements;
 mod capture;
 mod conferences;
+mod demo_check;
 mod import;
 mod member_changes;
 mod members;
@@ -17,3 +18,15 @@ mod posts;
 mod replica;
 mod reports;
 mod support;
+
+/// What `demo_membership.rs` takes from the CLI's `demo` module, for
+/// `demo_check`, which compiles the loader into this binary.
+mod demo {
+    pub(crate) fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        Ok(request)
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use civicgrid_membership::domain::report::Quarter;
 use civicgrid_messaging::Outcome;
 use civicgrid_proto::centres::v1 as centres;
 use civicgrid_proto::membership::v1 as pb;
@@ -147,20 +148,23 @@ async fn setup() -> (TestApp, String, String) {
 #[tokio::test]
 async fn reported_but_never_took_part_and_quarterly_participation_follow_checkins_applied_once() {
     let (app, a, b) = setup().await;
-    let unit = unit_report(&app, "gov-1", 2026).await;
-    let report_a = member_report(&app, &a, 2026).await.unwrap();
-    let report_b = member_report(&app, &b, 2026).await.unwrap();
-    let before = participation(&app, 2026, 4).await;
+    // Check-ins a minute from now fall after the registrations below; the
+    // quarter is the one that holds them in China's time, and the next one
+    // starts at its end.
+    let at = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let q = Quarter::of(at);
+    let next = Quarter::of(q.end());
+    let (year, quarter) = (q.year, i32::try_from(q.quarter).unwrap());
+    let unit = unit_report(&app, "gov-1", year).await;
+    let report_a = member_report(&app, &a, year).await.unwrap();
+    let report_b = member_report(&app, &b, year).await.unwrap();
+    let before = participation(&app, year, quarter).await;
     assert_eq!(
         before.members_never_took_part,
         [report_a.name.clone(), report_b.name.clone()]
     );
     assert_eq!(before.units_never_took_part, vec![unit.name.clone()]);
 
-    // 2026-12-02 in Shanghai: the fourth quarter.
-    let at = chrono::DateTime::parse_from_rfc3339("2026-12-02T10:00:00+08:00")
-        .unwrap()
-        .to_utc();
     let event = checkin("c1", &a, at);
     let event_id = Uuid::now_v7();
     app.publish("centres.checkin.recorded", event_id, &event)
@@ -170,17 +174,15 @@ async fn reported_but_never_took_part_and_quarterly_participation_follow_checkin
     // The same check-in again under another event id, as a republish would.
     app.publish("centres.checkin.recorded", Uuid::now_v7(), &event)
         .await;
-    // A resident who is no party member, and A again in the first quarter
-    // of 2027 (01:00 on New Year's Day in Shanghai, still 2026 in UTC).
+    // A resident who is no party member, and A again in the next quarter
+    // (its first hour in Shanghai, still the last of this one in UTC).
     app.publish(
         "centres.checkin.recorded",
         Uuid::now_v7(),
         &checkin("c2", "", at),
     )
     .await;
-    let new_year = chrono::DateTime::parse_from_rfc3339("2026-12-31T17:00:00Z")
-        .unwrap()
-        .to_utc();
+    let new_year = q.end() + chrono::Duration::minutes(30);
     app.publish(
         "centres.checkin.recorded",
         Uuid::now_v7(),
@@ -203,7 +205,7 @@ async fn reported_but_never_took_part_and_quarterly_participation_follow_checkin
         .unwrap();
     assert_eq!(stored, 3);
 
-    let q4 = participation(&app, 2026, 4).await;
+    let q4 = participation(&app, year, quarter).await;
     let per_member: Vec<(&str, i32, i32)> = q4
         .members
         .iter()
@@ -220,7 +222,8 @@ async fn reported_but_never_took_part_and_quarterly_participation_follow_checkin
         (1, 2)
     );
     assert_eq!(q4.community_attended, 2);
-    assert_eq!(participation(&app, 2027, 1).await.community_attended, 1);
+    let next_quarter = participation(&app, next.year, i32::try_from(next.quarter).unwrap()).await;
+    assert_eq!(next_quarter.community_attended, 1);
 
     let card = app
         .client
@@ -228,10 +231,7 @@ async fn reported_but_never_took_part_and_quarterly_participation_follow_checkin
         .get_unit_feedback_card(with_token(
             pb::GetUnitFeedbackCardRequest {
                 report: unit.name.clone(),
-                quarter: Some(pb::Quarter {
-                    year: 2026,
-                    quarter: 4,
-                }),
+                quarter: Some(pb::Quarter { year, quarter }),
             },
             &admin(),
         ))
