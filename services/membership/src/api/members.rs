@@ -101,7 +101,13 @@ pub async fn list(
     let fingerprint = format!("organisation={}", request.organisation);
     let after =
         civicgrid_runtime::paging::decode(&request.page_token, &fingerprint, &mut violations)
-            .and_then(|after| uuid::Uuid::parse_str(&after).ok());
+            .and_then(|after| {
+                let id = uuid::Uuid::parse_str(&after).ok();
+                if id.is_none() {
+                    violations.add("page_token", "is not a token this service issued");
+                }
+                id
+            });
     violations.check(())?;
     let query = members::MemberQuery {
         organisation_id,

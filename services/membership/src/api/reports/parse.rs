@@ -124,13 +124,14 @@ pub fn register_member_report(
 
 /// A `unitReports/{id}` or `memberReports/{id}` in `field`.
 pub fn report_name(name: &str, field: &str, violations: &mut FieldViolations) -> Option<ReportId> {
-    let (collection, id) = name.split_once('/')?;
-    let id = Uuid::parse_str(id).ok();
-    let parsed = match (collection, id) {
-        ("unitReports", Some(id)) => Some(ReportId::Unit(id)),
-        ("memberReports", Some(id)) => Some(ReportId::Member(id)),
-        _ => None,
-    };
+    let parsed = name.split_once('/').and_then(|(collection, id)| {
+        let id = Uuid::parse_str(id).ok()?;
+        match collection {
+            "unitReports" => Some(ReportId::Unit(id)),
+            "memberReports" => Some(ReportId::Member(id)),
+            _ => None,
+        }
+    });
     if parsed.is_none() {
         violations.add(
             field,
@@ -144,12 +145,6 @@ pub fn report_name(name: &str, field: &str, violations: &mut FieldViolations) ->
 pub fn end_report(request: &pb::EndReportRequest) -> Result<EndReport, Status> {
     let mut violations = FieldViolations::new();
     let id = report_name(&request.name, "name", &mut violations);
-    if id.is_none() && !violations.violations().iter().any(|(f, _)| f == "name") {
-        violations.add(
-            "name",
-            "must be a report name `unitReports/{id}` or `memberReports/{id}`",
-        );
-    }
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
         violations.add("reason", "is required: 1-200 characters");
