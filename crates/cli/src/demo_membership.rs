@@ -81,7 +81,7 @@ pub async fn load_into(addr: &str, token: &str) -> anyhow::Result<()> {
     reports(&mut client, token, &members).await?;
     agreements(&mut client, token).await?;
     conferences(&mut client, token).await?;
-    println!("demo membership loaded into {addr}");
+    eprintln!("demo membership loaded into {addr}");
     Ok(())
 }
 
@@ -346,7 +346,7 @@ async fn organisations(client: &mut Client, token: &str) -> anyhow::Result<()> {
             .await?);
         }
     }
-    println!("demo organisations: {created} created");
+    eprintln!("demo organisations: {created} created");
     Ok(())
 }
 
@@ -465,7 +465,7 @@ async fn members(client: &mut Client, token: &str) -> anyhow::Result<Vec<(String
                 .await
                 .map_err(|status| anyhow::anyhow!("importing the demo roll failed: {status}"))?;
         }
-        println!("demo members: {MEMBERS} registered");
+        eprintln!("demo members: {MEMBERS} registered");
     }
     let mut members = Vec::new();
     for (organisation, _) in &organisations {
@@ -580,7 +580,7 @@ async fn posts(
         )
         .await?;
     }
-    println!(
+    eprintln!(
         "demo posts assigned (一肩挑 in {} of 6 communities)",
         ONE_SHOULDER.len()
     );
@@ -663,7 +663,7 @@ async fn reports(
             Err(status) => anyhow::bail!("a demo member report failed: {status}"),
         }
     }
-    println!("demo reports: {created} registered");
+    eprintln!("demo reports: {created} registered");
     Ok(())
 }
 
@@ -718,7 +718,7 @@ async fn agreements(client: &mut Client, token: &str) -> anyhow::Result<()> {
             .await
             .map_err(|status| anyhow::anyhow!("a demo agreement failed: {status}"))?;
     }
-    println!("demo agreements: 6 signed, 3 of them copies of one template");
+    eprintln!("demo agreements: 6 signed, 3 of them copies of one template");
     Ok(())
 }
 
@@ -777,6 +777,6 @@ async fn conferences(client: &mut Client, token: &str) -> anyhow::Result<()> {
                 .await?;
         }
     }
-    println!("demo conferences: 3 with 9 issues, 6 of them overdue");
+    eprintln!("demo conferences: 3 with 9 issues, 6 of them overdue");
     Ok(())
 }
