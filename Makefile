@@ -70,6 +70,7 @@ test: infra ## Run the workspace tests (cargo-nextest when installed)
 bench: infra ## Report-a-task rate vs pgbench; catch-up vs live replica rate (release build; BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_EVENTS)
 	$(CARGO) bench -p civicgrid-grid --bench report_task
 	$(CARGO) bench -p civicgrid-cell-tree --bench catch_up
+	$(CARGO) bench -p civicgrid-membership --bench member_rates
 
 bench-large: ## The county at scale on a release stack (restarts the local stack): load the large county (resumable; BENCH_LARGE_TASKS, default 1,000,000), ListTasks/GetTaskStatistics p50/p99 beside pgbench, RSS per service
 	@$(LOCAL)/down.sh

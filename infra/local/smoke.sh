@@ -75,6 +75,14 @@ if token="$("$CLI" token --role county_admin --scope '*' --key "$KEY_DIR/auth_pr
   else
     fail "ListCells with a county_admin token succeeds" "$out"
   fi
+  # membership: the demo's party side, 一肩挑 derived from posts (3 of 6 communities).
+  membership="127.0.0.1:$(grpc_port membership)"
+  out="$(grpc -H "authorization: Bearer $token" -d "$request" "$membership" civicgrid.membership.v1.MembershipService/GetStandardisationGaps)"
+  if grep -q '"secretaryIsDirectorCount": 3' <<<"$out"; then
+    pass "membership GetStandardisationGaps counts 3 一肩挑 in the demo county"
+  else
+    fail "membership GetStandardisationGaps counts 3 一肩挑 in the demo county" "$out"
+  fi
 else
   fail "civicgrid token --role county_admin --scope '*'" "$token"
 fi

@@ -2,6 +2,7 @@
 
 mod county;
 mod demo;
+mod demo_membership;
 mod demo_tasks;
 mod dlq;
 mod endpoints;

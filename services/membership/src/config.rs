@@ -17,12 +17,21 @@ pub struct MembershipSettings {
     /// File with the base64 AES-256 key that seals members' personal data
     /// at rest; the blind-index key of ID numbers is derived from it.
     pub membership_data_key_path: PathBuf,
+    /// Agreements whose texts are at least this similar (Jaccard of their
+    /// character 3-grams, party names and dates taken out) are flagged as
+    /// near duplicates.
+    pub agreement_similarity_threshold: f64,
+    /// Agreements in force with no co-building activity for this many days
+    /// are listed as idle.
+    pub agreement_idle_days: u32,
 }
 
 impl Default for MembershipSettings {
     fn default() -> Self {
         MembershipSettings {
             membership_data_key_path: PathBuf::from(".state/keys/membership-data.key"),
+            agreement_similarity_threshold: 0.6,
+            agreement_idle_days: 90,
         }
     }
 }
@@ -33,6 +42,20 @@ impl Section for MembershipSettings {
             return Err(ConfigError::Invalid {
                 key: "membership_data_key_path",
                 reason: "must name the key file".to_owned(),
+            });
+        }
+        if !(self.agreement_similarity_threshold > 0.0
+            && self.agreement_similarity_threshold <= 1.0)
+        {
+            return Err(ConfigError::Invalid {
+                key: "agreement_similarity_threshold",
+                reason: "must be more than 0 and at most 1".to_owned(),
+            });
+        }
+        if self.agreement_idle_days == 0 {
+            return Err(ConfigError::Invalid {
+                key: "agreement_idle_days",
+                reason: "must be at least 1".to_owned(),
             });
         }
         Ok(())

@@ -105,3 +105,51 @@ pub fn member_masked(row: &MemberRow, keys: &PersonalDataKeys) -> Result<pb::Mem
         ..member_without_personal_data(row)
     })
 }
+
+/// The `Post` of `row`.
+pub fn post(row: &crate::store::posts::PostRow) -> pb::Post {
+    pb::Post {
+        name: format!("posts/{}", row.id),
+        member: format!("members/{}", row.member_id),
+        organisation: organisation_name(&row.organisation_id),
+        kind: row.kind.number(),
+        valid_from: Some(timestamp(row.valid_from)),
+        valid_until: row.valid_until.map(timestamp),
+        cell: row
+            .cell_id
+            .as_deref()
+            .map(civicgrid_cell_tree::resource_name)
+            .unwrap_or_default(),
+        compound: row
+            .compound_id
+            .as_deref()
+            .map(civicgrid_cell_tree::compound_name)
+            .unwrap_or_default(),
+        create_time: Some(timestamp(row.create_time)),
+    }
+}
+
+/// `cells/{id}` of the cell an area lies in (its last segment).
+pub fn area_cell(area_path: &str) -> String {
+    area_path
+        .split('/')
+        .rfind(|segment| !segment.is_empty())
+        .map(civicgrid_cell_tree::resource_name)
+        .unwrap_or_default()
+}
+
+/// A protobuf timestamp of `at`.
+pub fn to_timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
+    timestamp(at)
+}
+
+/// The `MemberTransfer` of `row`.
+pub fn transfer(row: &crate::store::members::TransferRow) -> pb::MemberTransfer {
+    pb::MemberTransfer {
+        name: format!("members/{}/transfers/{}", row.member_id, row.id),
+        from_organisation: organisation_name(&row.from_organisation),
+        to_organisation: organisation_name(&row.to_organisation),
+        reason: row.reason.clone(),
+        transfer_time: Some(timestamp(row.transfer_time)),
+    }
+}

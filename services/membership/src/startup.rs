@@ -10,7 +10,7 @@ use civicgrid_proto::membership::v1::membership_service_server::MembershipServic
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
-use crate::api::MembershipApi;
+use crate::api::{CoBuilding, MembershipApi};
 use crate::config::MembershipSettings;
 use crate::events::subscriptions;
 use crate::sealing::PersonalDataKeys;
@@ -23,6 +23,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Application {
     host: Host,
     keys: PersonalDataKeys,
+    co_building: CoBuilding,
 }
 
 impl Application {
@@ -62,17 +63,22 @@ impl Service for Application {
         let keys = PersonalDataKeys::load(&config.membership_data_key_path).map_err(|e| {
             anyhow::anyhow!("configuration error: key `membership_data_key_path`: {e}")
         })?;
+        let co_building = CoBuilding {
+            threshold: config.agreement_similarity_threshold,
+            idle_days: config.agreement_idle_days,
+        };
         Ok(Application {
             host: Host::build(settings, Self::MIGRATIONS).await?,
             keys,
+            co_building,
         })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = MembershipServiceServer::new(MembershipApi::new(
-            self.host.pool.clone(),
-            self.keys.clone(),
-        ));
+        let api = MembershipServiceServer::new(
+            MembershipApi::new(self.host.pool.clone(), self.keys.clone())
+                .with_co_building(self.co_building),
+        );
         let workers = Workers {
             relay: true,
             subscriptions: subscriptions(&self.host.topology),

@@ -143,6 +143,7 @@ impl County {
             civicgrid_membership::Application,
             civicgrid_membership::config::MembershipSettings {
                 membership_data_key_path: TestKeys::get().data_key_path.clone(),
+                ..Default::default()
             }
         );
         replica!("centres", civicgrid_centres::Application);

@@ -8,6 +8,9 @@ impl From<CommandError> for Status {
     fn from(error: CommandError) -> Status {
         match error {
             CommandError::UseCase(error) => error.into(),
+            CommandError::Roll(error) => {
+                crate::commands::import_members::violations(error).into_status()
+            }
         }
     }
 }

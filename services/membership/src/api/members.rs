@@ -74,3 +74,72 @@ pub async fn lookup(
         format!("a member with ID number {}", number.masked()),
     )
 }
+
+/// One page of the members in the caller's scope, masked.
+pub async fn list(
+    pool: &PgPool,
+    caller: &Caller,
+    keys: &PersonalDataKeys,
+    request: &pb::ListMembersRequest,
+) -> Result<pb::ListMembersResponse, Status> {
+    check_reader(caller)?;
+    let mut violations = civicgrid_runtime::status::FieldViolations::new();
+    let organisation_id = match request.organisation.as_str() {
+        "" => None,
+        name => {
+            let id = crate::domain::organisation::OrganisationId::parse_name(name);
+            if id.is_none() {
+                violations.add(
+                    "organisation",
+                    "must be empty or an organisation name `organisations/{organisation_id}`",
+                );
+            }
+            id.map(|id| id.as_str().to_owned())
+        }
+    };
+    let limit = civicgrid_runtime::paging::page_size(request.page_size, &mut violations);
+    let fingerprint = format!("organisation={}", request.organisation);
+    let after =
+        civicgrid_runtime::paging::decode(&request.page_token, &fingerprint, &mut violations)
+            .and_then(|after| {
+                let id = uuid::Uuid::parse_str(&after).ok();
+                if id.is_none() {
+                    violations.add("page_token", "is not a token this service issued");
+                }
+                id
+            });
+    violations.check(())?;
+    let query = members::MemberQuery {
+        organisation_id,
+        scope_roots: caller.scope_roots("cells"),
+        after,
+        limit: civicgrid_runtime::paging::limit(limit),
+    };
+    let rows = members::list(pool, &query)
+        .await
+        .map_err(status::database)?;
+    let (rows, next_page_token) =
+        civicgrid_runtime::paging::paged(rows, limit, &fingerprint, |row| row.id.to_string());
+    Ok(pb::ListMembersResponse {
+        members: rows
+            .iter()
+            .map(|row| masked(row, keys))
+            .collect::<Result<_, _>>()?,
+        next_page_token,
+    })
+}
+
+/// The transfers of the member `name`, oldest first.
+pub async fn transfers(
+    pool: &PgPool,
+    caller: &Caller,
+    name: &str,
+) -> Result<pb::ListMemberTransfersResponse, Status> {
+    let row = get(pool, caller, name).await?;
+    let transfers = members::transfers(pool, row.id)
+        .await
+        .map_err(status::database)?;
+    Ok(pb::ListMemberTransfersResponse {
+        transfers: transfers.iter().map(convert::transfer).collect(),
+    })
+}

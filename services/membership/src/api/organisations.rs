@@ -10,10 +10,13 @@ use civicgrid_runtime::status::{self, FieldViolations};
 use sqlx::PgPool;
 use tonic::Status;
 
+use crate::api::posts::parse::time;
+use crate::commands::now;
 use crate::convert;
 use crate::domain::access::may_read_organisations;
 use crate::domain::gaps::{self, Area, OrganisationFlags};
 use crate::domain::organisation::{Kind, level, organisation_name, visible};
+use crate::domain::post::secretary_is_director;
 use crate::store::organisations::{self, OrganisationQuery, OrganisationRow};
 
 fn check_reader(caller: &Caller) -> Result<(), Status> {
@@ -115,6 +118,31 @@ pub async fn list(
     })
 }
 
+/// The path of the cell `ancestor` names (empty: `/`, everything), when
+/// the caller sees it; NOT_FOUND otherwise.
+pub async fn within_path(
+    pool: &PgPool,
+    roots: Option<&[String]>,
+    ancestor: &str,
+) -> Result<String, Status> {
+    match ancestor {
+        "" => Ok(String::from("/")),
+        name => {
+            let Some(id) = civicgrid_cell_tree::parse_name(name) else {
+                let mut violations = FieldViolations::new();
+                violations.add("ancestor", "must be empty or a cell name `cells/{cell_id}`");
+                return Err(violations.into_status());
+            };
+            Ok(
+                civicgrid_cell_tree::path_of_visible_ancestor(pool, id, roots)
+                    .await
+                    .map_err(status::database)?
+                    .ok_or_else(|| UseCaseError::NotFound(format!("cell `{name}`")))?,
+            )
+        }
+    }
+}
+
 /// The standardisation gaps of every street and community at or below
 /// `ancestor` (empty: all) in the caller's scope.
 pub async fn gaps(
@@ -124,20 +152,10 @@ pub async fn gaps(
 ) -> Result<pb::GetStandardisationGapsResponse, Status> {
     check_reader(caller)?;
     let roots = caller.scope_roots("cells");
-    let within = match request.ancestor.as_str() {
-        "" => String::from("/"),
-        name => {
-            let Some(id) = civicgrid_cell_tree::parse_name(name) else {
-                let mut violations = FieldViolations::new();
-                violations.add("ancestor", "must be empty or a cell name `cells/{cell_id}`");
-                return Err(violations.into_status());
-            };
-            civicgrid_cell_tree::path_of_visible_ancestor(pool, id, roots.as_deref())
-                .await
-                .map_err(status::database)?
-                .ok_or_else(|| UseCaseError::NotFound(format!("cell `{name}`")))?
-        }
-    };
+    let mut violations = FieldViolations::new();
+    let at = time(request.at.as_ref(), "at", &mut violations).unwrap_or_else(now);
+    violations.check(())?;
+    let within = within_path(pool, roots.as_deref(), &request.ancestor).await?;
     let patterns: Option<Vec<String>> = roots
         .as_ref()
         .map(|roots| roots.iter().map(|root| format!("%/{root}/%")).collect());
@@ -175,8 +193,20 @@ pub async fn gaps(
             standardisation: row.standardisation,
         })
         .collect();
+    let posts = crate::store::posts::facts_within(pool, &within)
+        .await
+        .map_err(status::database)?;
     let mut response = pb::GetStandardisationGapsResponse::default();
     for report in gaps::report(&areas, &orgs) {
+        // 一肩挑 of a community: its own committee's secretary directs its
+        // residents' committee, by the posts valid at `at`.
+        let one_shoulder = report.area.level == level::COMMUNITY
+            && orgs
+                .iter()
+                .filter(|org| {
+                    org.kind == Kind::CommunityPartyCommittee && org.area_path == report.area.path
+                })
+                .any(|org| secretary_is_director(&posts, &org.id, at));
         let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
         let proto = pb::AreaGaps {
             cell: civicgrid_cell_tree::resource_name(&report.area.id),
@@ -196,6 +226,7 @@ pub async fn gaps(
                     gaps: gaps.iter().map(|gap| *gap as i32).collect(),
                 })
                 .collect(),
+            secretary_is_director: one_shoulder,
         };
         if report.area.level == level::STREET {
             response.streets.push(proto);
@@ -204,5 +235,13 @@ pub async fn gaps(
         }
     }
     response.community_count = i32::try_from(response.communities.len()).unwrap_or(i32::MAX);
+    response.secretary_is_director_count = i32::try_from(
+        response
+            .communities
+            .iter()
+            .filter(|c| c.secretary_is_director)
+            .count(),
+    )
+    .unwrap_or(i32::MAX);
     Ok(response)
 }

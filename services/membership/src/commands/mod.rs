@@ -6,8 +6,20 @@
 //! Commands know nothing of gRPC: why one refused is a [`CommandError`],
 //! which the API maps to a status (`api::error`).
 
+pub mod assign_post;
+pub mod award_points;
+pub mod conferences;
 pub mod create_organisation;
+pub mod end_post;
+pub mod end_report;
+pub mod fulfil_commitment;
+pub mod import_members;
+pub mod record_checkin;
 pub mod register_member;
+pub mod register_report;
+pub mod sign_agreement;
+pub mod transfer_member;
+pub mod update_member;
 pub mod update_organisation;
 
 use civicgrid_runtime::error::UseCaseError;
@@ -19,6 +31,9 @@ pub enum CommandError {
     /// An outcome every service shares.
     #[error(transparent)]
     UseCase(#[from] UseCaseError),
+    /// A member roll has bad lines (or is unusable as a whole).
+    #[error("invalid roll: {0}")]
+    Roll(crate::domain::roll::RollError),
 }
 
 impl From<sqlx::Error> for CommandError {

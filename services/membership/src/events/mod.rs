@@ -1,5 +1,7 @@
 //! What the membership service publishes (`publish`) and consumes.
 
+pub mod activities;
+pub mod checkins;
 pub mod publish;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
@@ -14,5 +16,9 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         CellReplica::subscription(topology, "membership").catch_up("grid", CellReplica::RESET),
         CompoundReplica::subscription(topology, "membership")
             .catch_up("grid", CompoundReplica::RESET),
+        // Centres publishes no log to catch up from yet: check-ins are
+        // taken as they come.
+        checkins::CheckinParticipation::subscription(topology),
+        activities::AgreementActivity::subscription(topology),
     ]
 }

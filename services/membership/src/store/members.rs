@@ -149,3 +149,129 @@ pub async fn remember_request(
         .await?;
     Ok(())
 }
+
+/// Which of `indexes` belong to stored members.
+pub async fn indexes_taken(
+    conn: &mut PgConnection,
+    indexes: &[Vec<u8>],
+) -> sqlx::Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar("SELECT id_number_index FROM members WHERE id_number_index = ANY($1)")
+        .bind(indexes)
+        .fetch_all(conn)
+        .await
+}
+
+/// The member `id`, locked until the transaction ends.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MemberRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE m.id = $1 FOR UPDATE OF m"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Stores the changeable fields, organisation and version of `row`.
+pub async fn update(conn: &mut PgConnection, row: &MemberRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE members SET full_name_sealed = $2, phone_sealed = $3, organisation_id = $4, \
+           standing = $5, flow_member = $6, residence_cell_id = $7, work_unit_id = $8, \
+           version = $9, update_time = $10 WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(&row.full_name_sealed)
+    .bind(&row.phone_sealed)
+    .bind(&row.organisation_id)
+    .bind(row.standing as i16)
+    .bind(row.flow_member)
+    .bind(&row.residence_cell_id)
+    .bind(&row.work_unit_id)
+    .bind(row.version)
+    .bind(row.update_time)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A page of members.
+#[derive(Debug, Clone, Default)]
+pub struct MemberQuery {
+    /// Only members of record of this organisation.
+    pub organisation_id: Option<String>,
+    /// Only under one of these cell roots; `None` means everywhere.
+    pub scope_roots: Option<Vec<String>>,
+    /// Only ids after this one.
+    pub after: Option<Uuid>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Members matching `query`, by id.
+pub async fn list<'e>(
+    executor: impl PgExecutor<'e>,
+    query: &MemberQuery,
+) -> sqlx::Result<Vec<MemberRow>> {
+    let patterns: Option<Vec<String>> = query
+        .scope_roots
+        .as_ref()
+        .map(|roots| roots.iter().map(|root| format!("%/{root}/%")).collect());
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE ($1::text IS NULL OR m.organisation_id = $1) \
+           AND ($2::text[] IS NULL OR o.area_path LIKE ANY($2)) \
+           AND ($3::uuid IS NULL OR m.id > $3) ORDER BY m.id LIMIT $4"
+    )))
+    .bind(query.organisation_id.as_deref())
+    .bind(patterns)
+    .bind(query.after)
+    .bind(query.limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// One stored transfer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TransferRow {
+    /// Its id.
+    pub id: Uuid,
+    /// The member.
+    pub member_id: Uuid,
+    /// From.
+    pub from_organisation: String,
+    /// To.
+    pub to_organisation: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub transfer_time: DateTime<Utc>,
+}
+
+/// Stores a transfer.
+pub async fn insert_transfer(conn: &mut PgConnection, row: &TransferRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO member_transfers (id, member_id, from_organisation, to_organisation, reason, transfer_time) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.id)
+    .bind(row.member_id)
+    .bind(&row.from_organisation)
+    .bind(&row.to_organisation)
+    .bind(&row.reason)
+    .bind(row.transfer_time)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A member's transfers, oldest first.
+pub async fn transfers<'e>(
+    executor: impl PgExecutor<'e>,
+    member: Uuid,
+) -> sqlx::Result<Vec<TransferRow>> {
+    sqlx::query_as(
+        "SELECT id, member_id, from_organisation, to_organisation, reason, transfer_time \
+         FROM member_transfers WHERE member_id = $1 ORDER BY transfer_time, id",
+    )
+    .bind(member)
+    .fetch_all(executor)
+    .await
+}

@@ -221,3 +221,30 @@ pub async fn remember_request(
     .await?;
     Ok(())
 }
+
+/// The community party committee whose area is the community at `path`.
+pub async fn community_committee<'e>(
+    executor: impl PgExecutor<'e>,
+    path: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE kind = $1 AND area_path = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(Kind::CommunityPartyCommittee as i16)
+    .bind(path)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The organisations among `ids` that are stored.
+pub async fn find_all(
+    conn: &mut PgConnection,
+    ids: &[String],
+) -> sqlx::Result<Vec<OrganisationRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations WHERE id = ANY($1)"
+    )))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}

@@ -356,6 +356,7 @@ async fn the_gaps_report_names_what_each_streets_and_communitys_organisations_la
         .get_standardisation_gaps(with_token(
             pb::GetStandardisationGapsRequest {
                 ancestor: "cells/s1".into(),
+                ..Default::default()
             },
             &admin(),
         ))

@@ -20,11 +20,13 @@ pub type TestApp = civicgrid_testkit::TestApp<Client>;
 pub fn test_config() -> MembershipSettings {
     MembershipSettings {
         membership_data_key_path: TestKeys::get().data_key_path.clone(),
+        ..MembershipSettings::default()
     }
 }
 
 /// The service on port 0 with its own database and broker names.
 pub async fn spawn_app() -> TestApp {
+    crate::capture::install();
     TestApp::spawn::<Application>(
         test_config(),
         |app| (app.grpc_addr(), app.pool().clone(), app.consumers()),
@@ -192,4 +194,47 @@ pub async fn outbox(app: &TestApp) -> Vec<(String, Vec<u8>)> {
         .fetch_all(&app.pool)
         .await
         .unwrap()
+}
+
+/// A valid ID number (region 110105, born 1980-01-01) with sequence `n`.
+pub fn id_number(n: u32) -> String {
+    let body = format!(
+        "1101051980{:02}{:02}{:03}",
+        1 + (n / 28_000) % 12,
+        1 + (n / 1000) % 28,
+        n % 1000
+    );
+    let check = civicgrid_membership::domain::id_number::check_character(body.as_bytes());
+    format!("{body}{}", char::from(check))
+}
+
+/// A valid mobile number with sequence `n`.
+pub fn phone(n: u32) -> String {
+    format!("139{:08}", n)
+}
+
+/// Registers a member of `organisation` with ID number `id_number(n)`; its name.
+pub async fn register_member(app: &TestApp, organisation: &str, n: u32) -> String {
+    app.client
+        .clone()
+        .register_member(with_token(
+            pb::RegisterMemberRequest {
+                member: Some(pb::Member {
+                    full_name: "李四".into(),
+                    id_number: id_number(n),
+                    phone: phone(n),
+                    organisation: format!("organisations/{organisation}"),
+                    standing: pb::Standing::Full as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap()
+        .name
 }

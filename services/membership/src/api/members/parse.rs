@@ -4,12 +4,15 @@
 
 use chrono::NaiveDate;
 use civicgrid_proto::membership::v1 as pb;
+use civicgrid_runtime::fields;
 use civicgrid_runtime::status::FieldViolations;
 use tonic::Status;
 use uuid::Uuid;
 
 use crate::api::organisations::parse::request_id;
 use crate::commands::register_member::RegisterMember;
+use crate::commands::transfer_member::TransferMember;
+use crate::commands::update_member::{MemberPatch, UpdateMember};
 use crate::domain::id_number::IdNumber;
 use crate::domain::member::{FullName, NewMember, Standing};
 use crate::domain::organisation::OrganisationId;
@@ -110,6 +113,110 @@ pub fn register_member(
                 request_id,
             })
         }
+        _ => Err(violations.into_status()),
+    }
+}
+
+/// The paths UpdateMember accepts.
+const UPDATABLE: &str = "full_name, phone, standing, flow_member, residence_cell, work_unit";
+
+/// An UpdateMemberRequest into a command input.
+pub fn update_member(request: &pb::UpdateMemberRequest) -> Result<UpdateMember, Status> {
+    let mut violations = FieldViolations::new();
+    let Some(member) = request.member.as_ref() else {
+        violations.add("member", "is required");
+        return Err(violations.into_status());
+    };
+    let id = member
+        .name
+        .strip_prefix("members/")
+        .and_then(|id| Uuid::parse_str(id).ok());
+    if id.is_none() {
+        violations.add("member.name", "must be a member name `members/{member_id}`");
+    }
+    let expected_version = fields::etag(&member.etag, "member.etag", &mut violations);
+    let paths = fields::update_paths(request.update_mask.as_ref(), UPDATABLE, &mut violations);
+    let mut patch = MemberPatch::default();
+    for path in paths {
+        match path.as_str() {
+            "full_name" => match FullName::parse(&member.full_name) {
+                Ok(name) => patch.full_name = Some(name),
+                Err(why) => violations.add("member.full_name", why),
+            },
+            "phone" => match Phone::parse(&member.phone) {
+                Ok(phone) => patch.phone = Some(phone),
+                Err(why) => violations.add("member.phone", why),
+            },
+            "standing" => match Standing::from_number(member.standing) {
+                Some(standing) => patch.standing = Some(standing),
+                None => violations.add("member.standing", "must be FULL or PROBATIONARY"),
+            },
+            "flow_member" => patch.flow_member = Some(member.flow_member),
+            "residence_cell" => match member.residence_cell.as_str() {
+                "" => patch.residence_cell = Some(None),
+                name => match civicgrid_cell_tree::parse_name(name) {
+                    Some(id) => patch.residence_cell = Some(Some(id.to_owned())),
+                    None => violations.add(
+                        "member.residence_cell",
+                        "must be empty or a cell name `cells/{cell_id}`",
+                    ),
+                },
+            },
+            "work_unit" => match member.work_unit.as_str() {
+                "" => patch.work_unit = Some(None),
+                name => match OrganisationId::parse_name(name) {
+                    Some(id) => patch.work_unit = Some(Some(id)),
+                    None => violations.add(
+                        "member.work_unit",
+                        "must be empty or an organisation name `organisations/{organisation_id}`",
+                    ),
+                },
+            },
+            other => violations.add(
+                "update_mask",
+                format!("`{other}` cannot be updated; only {UPDATABLE}"),
+            ),
+        }
+    }
+    match id {
+        Some(id) if violations.is_empty() => Ok(UpdateMember {
+            id,
+            patch,
+            expected_version,
+        }),
+        _ => Err(violations.into_status()),
+    }
+}
+
+/// A TransferMemberRequest into a command input.
+pub fn transfer_member(request: &pb::TransferMemberRequest) -> Result<TransferMember, Status> {
+    let mut violations = FieldViolations::new();
+    let id = request
+        .name
+        .strip_prefix("members/")
+        .and_then(|id| Uuid::parse_str(id).ok());
+    if id.is_none() {
+        violations.add("name", "must be a member name `members/{member_id}`");
+    }
+    let to = OrganisationId::parse_name(&request.to_organisation);
+    if to.is_none() {
+        violations.add(
+            "to_organisation",
+            "must be an organisation name `organisations/{organisation_id}`",
+        );
+    }
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        violations.add("reason", "is required: 1-200 characters");
+    }
+    let expected_version = fields::etag(&request.etag, "etag", &mut violations);
+    match (id, to) {
+        (Some(id), Some(to)) if violations.is_empty() => Ok(TransferMember {
+            id,
+            to,
+            reason: reason.to_owned(),
+            expected_version,
+        }),
         _ => Err(violations.into_status()),
     }
 }
