@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use civicgrid_proto::centres::v1 as pb;
 
+use crate::domain::activity::{
+    Activity, ActivityState, ActivityType, Checkin, Registration, RegistrationState,
+};
 use crate::domain::booking::{Booking, BookingState};
 use crate::domain::centre::{Category, Centre, Function, Location, Zone, centre_name};
 use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
@@ -185,5 +188,84 @@ pub fn booking_proto(booking: &Booking) -> pb::Booking {
             BookingState::Cancelled => pb::BookingState::Cancelled,
         } as i32,
         create_time: Some(timestamp(booking.create_time)),
+    }
+}
+
+/// The contract's activity type.
+pub fn activity_type_proto(value: ActivityType) -> pb::ActivityType {
+    match value {
+        ActivityType::VolunteerService => pb::ActivityType::VolunteerService,
+        ActivityType::Study => pb::ActivityType::Study,
+        ActivityType::DeliberationMeeting => pb::ActivityType::DeliberationMeeting,
+        ActivityType::CultureAndFitness => pb::ActivityType::CultureAndFitness,
+        ActivityType::CoBuilding => pb::ActivityType::CoBuilding,
+    }
+}
+
+/// The domain activity type of a proto value; `None` for unspecified or unknown.
+pub fn activity_type_of(value: i32) -> Option<ActivityType> {
+    let index = usize::try_from(value).ok()?.checked_sub(1)?;
+    ActivityType::ALL.get(index).copied()
+}
+
+/// The proto activity.
+pub fn activity_proto(activity: &Activity) -> pb::Activity {
+    pb::Activity {
+        name: activity.resource_name(),
+        centre: centre_name(&activity.centre_id),
+        display_name: activity.display_name.clone(),
+        organiser: activity.organiser.clone(),
+        activity_type: activity_type_proto(activity.activity_type) as i32,
+        agreement: activity.agreement.clone(),
+        start_time: Some(timestamp(activity.start)),
+        end_time: Some(timestamp(activity.end)),
+        capacity: activity.capacity,
+        volunteer_minutes: activity.volunteer_minutes,
+        state: match activity.state {
+            ActivityState::Scheduled => pb::ActivityState::Scheduled,
+            ActivityState::Held => pb::ActivityState::Held,
+            ActivityState::Cancelled => pb::ActivityState::Cancelled,
+        } as i32,
+        seats_taken: activity.seats_taken,
+        scheduled_by: activity.scheduled_by.clone(),
+        version: activity.version,
+        etag: etag(activity.version),
+        create_time: Some(timestamp(activity.create_time)),
+        update_time: Some(timestamp(activity.update_time)),
+    }
+}
+
+/// The proto registration.
+pub fn registration_proto(registration: &Registration) -> pb::Registration {
+    use pb::RegistrationState as P;
+    pb::Registration {
+        name: registration.resource_name(),
+        attendee: registration.attendee.clone(),
+        state: match registration.state {
+            RegistrationState::Registered => P::Registered,
+            RegistrationState::Waitlisted => P::Waitlisted,
+            RegistrationState::Offered => P::Offered,
+            RegistrationState::Cancelled => P::Cancelled,
+            RegistrationState::Expired => P::Expired,
+        } as i32,
+        waitlist_position: registration.queue_seq,
+        offer_expire_time: registration.offer_expire_time.map(timestamp),
+        no_show: registration.no_show,
+        registered_by: registration.registered_by.clone(),
+        version: registration.version,
+        create_time: Some(timestamp(registration.create_time)),
+        update_time: Some(timestamp(registration.update_time)),
+    }
+}
+
+/// The proto check-in.
+pub fn checkin_proto(checkin: &Checkin) -> pb::Checkin {
+    pb::Checkin {
+        name: checkin.resource_name(),
+        attendee: checkin.attendee.clone(),
+        walk_in: checkin.walk_in,
+        volunteer_minutes: checkin.volunteer_minutes,
+        recorded_by: checkin.recorded_by.clone(),
+        checked_in_at: Some(timestamp(checkin.checked_in_at)),
     }
 }

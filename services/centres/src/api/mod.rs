@@ -2,7 +2,9 @@
 //! Handlers take the caller, parse the request (`parse`), run one command
 //! in its own transaction or one read (`reads`), and convert the result.
 
+pub mod activity_reads;
 pub mod parse;
+pub mod parse_activities;
 pub mod reads;
 
 use civicgrid_cell_tree::KnownCells;
@@ -13,25 +15,37 @@ use civicgrid_runtime::transaction::transact;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
+use crate::commands::accept_offer::accept_offer;
+use crate::commands::cancel_activity::cancel_activity;
 use crate::commands::cancel_booking::cancel_booking;
+use crate::commands::cancel_registration::cancel_registration;
+use crate::commands::close_activity::close_activity;
+use crate::commands::create_activity::create_activity;
 use crate::commands::create_booking::create_booking;
 use crate::commands::create_centre::create_centre;
+use crate::commands::create_registration::create_registration;
+use crate::commands::record_checkin::record_checkin;
 use crate::commands::update_centre::update_centre;
 use crate::commands::update_standard::update_standard;
-use crate::convert::{booking_proto, centre_proto, standard_proto};
+use crate::convert::{
+    activity_proto, booking_proto, centre_proto, checkin_proto, registration_proto, standard_proto,
+};
 
 /// Implements `civicgrid.centres.v1.CentresService`.
 pub struct CentresApi {
     pool: PgPool,
     known_cells: KnownCells,
+    offer_ttl: chrono::Duration,
 }
 
 impl CentresApi {
-    /// The API over the service's database.
-    pub fn new(pool: PgPool) -> Self {
+    /// The API over the service's database; a place freed in an activity
+    /// is offered to the next in line for `offer_ttl`.
+    pub fn new(pool: PgPool, offer_ttl: chrono::Duration) -> Self {
         CentresApi {
             known_cells: KnownCells::new(pool.clone()),
             pool,
+            offer_ttl,
         }
     }
 }
@@ -161,6 +175,154 @@ impl CentresService for CentresApi {
         .await?;
         Ok(Response::new(pb::CancelBookingResponse {
             booking: Some(booking_proto(&booking)),
+        }))
+    }
+
+    async fn create_activity(
+        &self,
+        request: Request<pb::CreateActivityRequest>,
+    ) -> Result<Response<pb::CreateActivityResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_activities::create_activity(request.get_ref())?;
+        let activity = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_activity(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateActivityResponse {
+            activity: Some(activity_proto(&activity)),
+        }))
+    }
+
+    async fn get_activity(
+        &self,
+        request: Request<pb::GetActivityRequest>,
+    ) -> Result<Response<pb::GetActivityResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let activity =
+            activity_reads::get_activity(&self.pool, caller, &request.get_ref().name).await?;
+        Ok(Response::new(pb::GetActivityResponse {
+            activity: Some(activity_proto(&activity)),
+        }))
+    }
+
+    async fn cancel_activity(
+        &self,
+        request: Request<pb::CancelActivityRequest>,
+    ) -> Result<Response<pb::CancelActivityResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let id = parse_activities::activity_name(&request.get_ref().name, "name")?;
+        let activity = transact(&self.pool, &(caller, id), |tx, &(caller, id)| {
+            Box::pin(cancel_activity(tx, caller, id))
+        })
+        .await?;
+        Ok(Response::new(pb::CancelActivityResponse {
+            activity: Some(activity_proto(&activity)),
+        }))
+    }
+
+    async fn close_activity(
+        &self,
+        request: Request<pb::CloseActivityRequest>,
+    ) -> Result<Response<pb::CloseActivityResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let id = parse_activities::activity_name(&request.get_ref().name, "name")?;
+        let (activity, attendance) = transact(&self.pool, &(caller, id), |tx, &(caller, id)| {
+            Box::pin(close_activity(tx, caller, id))
+        })
+        .await?;
+        Ok(Response::new(pb::CloseActivityResponse {
+            activity: Some(activity_proto(&activity)),
+            no_shows: attendance.no_shows,
+        }))
+    }
+
+    async fn create_registration(
+        &self,
+        request: Request<pb::CreateRegistrationRequest>,
+    ) -> Result<Response<pb::CreateRegistrationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (activity, attendee) = parse_activities::create_registration(request.get_ref())?;
+        let registration = transact(
+            &self.pool,
+            &(caller, activity, attendee),
+            |tx, (caller, activity, attendee)| {
+                Box::pin(create_registration(tx, caller, *activity, attendee.clone()))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::CreateRegistrationResponse {
+            registration: Some(registration_proto(&registration)),
+        }))
+    }
+
+    async fn list_registrations(
+        &self,
+        request: Request<pb::ListRegistrationsRequest>,
+    ) -> Result<Response<pb::ListRegistrationsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            activity_reads::list_registrations(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn cancel_registration(
+        &self,
+        request: Request<pb::CancelRegistrationRequest>,
+    ) -> Result<Response<pb::CancelRegistrationResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (activity, id) = parse_activities::registration_name(&request.get_ref().name, "name")?;
+        let registration = transact(
+            &self.pool,
+            &(caller, activity, id, self.offer_ttl),
+            |tx, &(caller, activity, id, ttl)| {
+                Box::pin(cancel_registration(tx, caller, activity, id, ttl))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::CancelRegistrationResponse {
+            registration: Some(registration_proto(&registration)),
+        }))
+    }
+
+    async fn accept_registration_offer(
+        &self,
+        request: Request<pb::AcceptRegistrationOfferRequest>,
+    ) -> Result<Response<pb::AcceptRegistrationOfferResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (activity, id) = parse_activities::registration_name(&request.get_ref().name, "name")?;
+        let registration = transact(
+            &self.pool,
+            &(caller, activity, id),
+            |tx, &(caller, activity, id)| Box::pin(accept_offer(tx, caller, activity, id)),
+        )
+        .await?;
+        Ok(Response::new(pb::AcceptRegistrationOfferResponse {
+            registration: Some(registration_proto(&registration)),
+        }))
+    }
+
+    async fn record_checkin(
+        &self,
+        request: Request<pb::RecordCheckinRequest>,
+    ) -> Result<Response<pb::RecordCheckinResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_activities::record_checkin(request.get_ref())?;
+        let checkin = transact(
+            &self.pool,
+            &(caller, input),
+            |tx, (caller, (activity, attendee, walk_in))| {
+                Box::pin(record_checkin(
+                    tx,
+                    caller,
+                    *activity,
+                    attendee.clone(),
+                    *walk_in,
+                ))
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::RecordCheckinResponse {
+            checkin: Some(checkin_proto(&checkin)),
         }))
     }
 }

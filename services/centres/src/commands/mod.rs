@@ -8,12 +8,22 @@
 //! share, so the command error is the runtime's [`UseCaseError`] itself
 //! (its own status map) rather than a wrapper with nothing else in it.
 
+pub mod accept_offer;
+mod activity_context;
+pub mod cancel_activity;
 pub mod cancel_booking;
+pub mod cancel_registration;
+pub mod close_activity;
+pub mod create_activity;
 pub mod create_booking;
 pub mod create_centre;
+pub mod create_registration;
+pub mod record_checkin;
 pub mod seed_standards;
+pub mod sweep_offers;
 pub mod update_centre;
 pub mod update_standard;
+mod waitlist;
 
 use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::status::FieldViolations;

@@ -1,6 +1,7 @@
 //! The centres' domain: no I/O, no proto, no sqlx.
 
 pub mod access;
+pub mod activity;
 pub mod booking;
 pub mod centre;
 pub mod hours;

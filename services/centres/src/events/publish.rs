@@ -4,9 +4,13 @@ use civicgrid_messaging::NewEvent;
 use civicgrid_messaging::event::meta;
 use civicgrid_proto::centres::v1 as pb;
 
-use crate::convert::{booking_proto, centre_proto, standard_name, standard_proto};
+use crate::convert::{
+    activity_proto, activity_type_proto, booking_proto, centre_proto, registration_proto,
+    standard_name, standard_proto, timestamp,
+};
+use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
 use crate::domain::booking::Booking;
-use crate::domain::centre::{Centre, centre_name};
+use crate::domain::centre::{Centre, Location, centre_name};
 use crate::domain::standard::Standard;
 
 const PRODUCER: &str = "centres";
@@ -119,6 +123,169 @@ pub fn booking_cancelled(booking: &Booking, actor: &str) -> NewEvent {
         &pb::BookingCancelled {
             meta: Some(meta),
             booking: Some(booking_proto(booking)),
+        },
+    )
+}
+
+/// Routing key of [`activity_scheduled`].
+pub const ACTIVITY_SCHEDULED: &str = "centres.activity.scheduled";
+/// Routing key of [`activity_cancelled`].
+pub const ACTIVITY_CANCELLED: &str = "centres.activity.cancelled";
+/// Routing key of [`activity_held`] (cross-service contract).
+pub const ACTIVITY_HELD: &str = "centres.activity.held";
+/// Routing key of [`checkin_recorded`] (cross-service contract).
+pub const CHECKIN_RECORDED: &str = "centres.checkin.recorded";
+
+/// `centres.activity.scheduled` for a new activity.
+pub fn activity_scheduled(activity: &Activity, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_SCHEDULED,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_SCHEDULED,
+        &pb::ActivityScheduled {
+            meta: Some(meta),
+            activity: Some(activity_proto(activity)),
+        },
+    )
+}
+
+/// `centres.activity.cancelled`.
+pub fn activity_cancelled(activity: &Activity, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_CANCELLED,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_CANCELLED,
+        &pb::ActivityCancelled {
+            meta: Some(meta),
+            activity: Some(activity_proto(activity)),
+        },
+    )
+}
+
+/// `centres.registration.{state}` for a registration after a change.
+pub fn registration_changed(registration: &Registration, actor: &str) -> NewEvent {
+    let routing_key = format!("centres.registration.{}", registration.state);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &registration.resource_name(),
+        registration.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::RegistrationChanged {
+            meta: Some(meta),
+            activity: activity_name(registration.activity_id),
+            registration: Some(registration_proto(registration)),
+        },
+    )
+}
+
+/// The cell and compound names the contract's events carry for a centre.
+fn place_names(centre: &Centre) -> (String, String) {
+    match &centre.location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    }
+}
+
+/// `centres.checkin.recorded`, exactly as the cross-service contract says:
+/// aggregate_id the activity's name, `member` only for a party member.
+pub fn checkin_recorded(activity: &Activity, centre: &Centre, checkin: &Checkin) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        CHECKIN_RECORDED,
+        &activity.resource_name(),
+        activity.version,
+        &checkin.recorded_by,
+        "",
+    );
+    let (cell, compound) = place_names(centre);
+    NewEvent::encode(
+        event_id,
+        CHECKIN_RECORDED,
+        &pb::CheckinRecorded {
+            meta: Some(meta),
+            checkin: checkin.resource_name(),
+            activity: activity.resource_name(),
+            centre: centre_name(&centre.id),
+            organiser: activity.organiser.clone(),
+            activity_type: activity_type_proto(activity.activity_type) as i32,
+            agreement: activity.agreement.clone(),
+            member: member_of(&checkin.attendee).unwrap_or_default().to_owned(),
+            cell,
+            compound,
+            walk_in: checkin.walk_in,
+            volunteer_minutes: checkin.volunteer_minutes,
+            checked_in_at: Some(timestamp(checkin.checked_in_at)),
+        },
+    )
+}
+
+/// What an activity came to when it closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attendance {
+    /// Registrations holding a place.
+    pub registered: i32,
+    /// Check-ins, walk-ins included.
+    pub attended: i32,
+    /// Registered but not checked in.
+    pub no_shows: i32,
+    /// Credited in all.
+    pub volunteer_minutes: i64,
+}
+
+/// `centres.activity.held` (cross-service contract).
+pub fn activity_held(
+    activity: &Activity,
+    centre: &Centre,
+    attendance: Attendance,
+    actor: &str,
+) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_HELD,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = place_names(centre);
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_HELD,
+        &pb::ActivityHeld {
+            meta: Some(meta),
+            activity: activity.resource_name(),
+            centre: centre_name(&centre.id),
+            organiser: activity.organiser.clone(),
+            activity_type: activity_type_proto(activity.activity_type) as i32,
+            agreement: activity.agreement.clone(),
+            cell,
+            compound,
+            start_time: Some(timestamp(activity.start)),
+            end_time: Some(timestamp(activity.end)),
+            registered: attendance.registered,
+            attended: attendance.attended,
+            no_shows: attendance.no_shows,
+            volunteer_minutes: attendance.volunteer_minutes,
         },
     )
 }

@@ -2,9 +2,12 @@
 //! decode fails loudly (`sqlx::Error::Decode`, naming the column), never
 //! defaulting.
 
+pub mod activities;
 pub mod bookings;
 pub mod centres;
+pub mod checkins;
 pub mod coverage;
+pub mod registrations;
 pub mod standards;
 
 /// A decode failure naming the column.

@@ -14,6 +14,7 @@ civicgrid_testkit::replica_service_tests! {
     binary: env!("CARGO_BIN_EXE_civicgrid-centres"),
 }
 
+mod activities;
 mod bookings;
 mod centres;
 mod coverage;
