@@ -8,6 +8,7 @@ use crate::domain::activity::{
     Activity, ActivityState, ActivityType, Checkin, Registration, RegistrationState,
 };
 use crate::domain::booking::{Booking, BookingState};
+use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Category, Centre, Function, Location, Zone, centre_name};
 use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
 use crate::domain::standard::{Compliance, Standard};
@@ -267,5 +268,41 @@ pub fn checkin_proto(checkin: &Checkin) -> pb::Checkin {
         volunteer_minutes: checkin.volunteer_minutes,
         recorded_by: checkin.recorded_by.clone(),
         checked_in_at: Some(timestamp(checkin.checked_in_at)),
+    }
+}
+
+/// The proto service.
+pub fn service_proto(service: &CentreService) -> pb::CentreService {
+    pb::CentreService {
+        name: service.resource_name(),
+        display_name: service.display_name.clone(),
+        description: service.description.clone(),
+        create_time: Some(timestamp(service.create_time)),
+    }
+}
+
+/// The proto slot.
+pub fn slot_proto(slot: &ServiceSlot) -> pb::ServiceSlot {
+    pb::ServiceSlot {
+        name: slot.resource_name(),
+        start_time: Some(timestamp(slot.start)),
+        end_time: Some(timestamp(slot.end)),
+        capacity: slot.capacity,
+        booked: slot.booked,
+        create_time: Some(timestamp(slot.create_time)),
+    }
+}
+
+/// The proto slot booking of `slot`.
+pub fn slot_booking_proto(slot: &ServiceSlot, booking: &SlotBooking) -> pb::SlotBooking {
+    pb::SlotBooking {
+        name: format!("{}/bookings/{}", slot.resource_name(), booking.id),
+        attendee: booking.attendee.clone(),
+        state: match booking.state {
+            BookingState::Confirmed => pb::BookingState::Confirmed,
+            BookingState::Cancelled => pb::BookingState::Cancelled,
+        } as i32,
+        booked_by: booking.booked_by.clone(),
+        create_time: Some(timestamp(booking.create_time)),
     }
 }

@@ -3,8 +3,10 @@
 //! in its own transaction or one read (`reads`), and convert the result.
 
 pub mod activity_reads;
+pub mod catalogue_reads;
 pub mod parse;
 pub mod parse_activities;
+pub mod parse_catalogue;
 pub mod reads;
 
 use civicgrid_cell_tree::KnownCells;
@@ -19,16 +21,21 @@ use crate::commands::accept_offer::accept_offer;
 use crate::commands::cancel_activity::cancel_activity;
 use crate::commands::cancel_booking::cancel_booking;
 use crate::commands::cancel_registration::cancel_registration;
+use crate::commands::cancel_slot_booking::cancel_slot_booking;
 use crate::commands::close_activity::close_activity;
 use crate::commands::create_activity::create_activity;
 use crate::commands::create_booking::create_booking;
 use crate::commands::create_centre::create_centre;
+use crate::commands::create_centre_service::create_centre_service;
 use crate::commands::create_registration::create_registration;
+use crate::commands::create_service_slot::create_service_slot;
+use crate::commands::create_slot_booking::create_slot_booking;
 use crate::commands::record_checkin::record_checkin;
 use crate::commands::update_centre::update_centre;
 use crate::commands::update_standard::update_standard;
 use crate::convert::{
-    activity_proto, booking_proto, centre_proto, checkin_proto, registration_proto, standard_proto,
+    activity_proto, booking_proto, centre_proto, checkin_proto, registration_proto, service_proto,
+    slot_booking_proto, slot_proto, standard_proto,
 };
 
 /// Implements `civicgrid.centres.v1.CentresService`.
@@ -323,6 +330,86 @@ impl CentresService for CentresApi {
         .await?;
         Ok(Response::new(pb::RecordCheckinResponse {
             checkin: Some(checkin_proto(&checkin)),
+        }))
+    }
+
+    async fn list_bookings(
+        &self,
+        request: Request<pb::ListBookingsRequest>,
+    ) -> Result<Response<pb::ListBookingsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            catalogue_reads::list_bookings(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn create_centre_service(
+        &self,
+        request: Request<pb::CreateCentreServiceRequest>,
+    ) -> Result<Response<pb::CreateCentreServiceResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_catalogue::create_centre_service(request.get_ref())?;
+        let service = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_centre_service(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateCentreServiceResponse {
+            service: Some(service_proto(&service)),
+        }))
+    }
+
+    async fn list_centre_services(
+        &self,
+        request: Request<pb::ListCentreServicesRequest>,
+    ) -> Result<Response<pb::ListCentreServicesResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            catalogue_reads::list_services(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn create_service_slot(
+        &self,
+        request: Request<pb::CreateServiceSlotRequest>,
+    ) -> Result<Response<pb::CreateServiceSlotResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_catalogue::create_service_slot(request.get_ref())?;
+        let slot = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_service_slot(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateServiceSlotResponse {
+            slot: Some(slot_proto(&slot)),
+        }))
+    }
+
+    async fn create_slot_booking(
+        &self,
+        request: Request<pb::CreateSlotBookingRequest>,
+    ) -> Result<Response<pb::CreateSlotBookingResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_catalogue::create_slot_booking(request.get_ref())?;
+        let (booking, slot) = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_slot_booking(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateSlotBookingResponse {
+            booking: Some(slot_booking_proto(&slot, &booking)),
+        }))
+    }
+
+    async fn cancel_slot_booking(
+        &self,
+        request: Request<pb::CancelSlotBookingRequest>,
+    ) -> Result<Response<pb::CancelSlotBookingResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (slot, id) = parse_catalogue::slot_booking_name(&request.get_ref().name, "name")?;
+        let (booking, slot) = transact(&self.pool, &(caller, slot), |tx, (caller, slot)| {
+            Box::pin(cancel_slot_booking(tx, caller, slot.clone(), id))
+        })
+        .await?;
+        Ok(Response::new(pb::CancelSlotBookingResponse {
+            booking: Some(slot_booking_proto(&slot, &booking)),
         }))
     }
 }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod activity;
 pub mod booking;
+pub mod catalogue;
 pub mod centre;
 pub mod hours;
 pub mod standard;

@@ -6,10 +6,11 @@ use civicgrid_proto::centres::v1 as pb;
 
 use crate::convert::{
     activity_proto, activity_type_proto, booking_proto, centre_proto, registration_proto,
-    standard_name, standard_proto, timestamp,
+    service_proto, slot_booking_proto, slot_proto, standard_name, standard_proto, timestamp,
 };
 use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
-use crate::domain::booking::Booking;
+use crate::domain::booking::{Booking, BookingState};
+use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Centre, Location, centre_name};
 use crate::domain::standard::Standard;
 
@@ -286,6 +287,64 @@ pub fn activity_held(
             attended: attendance.attended,
             no_shows: attendance.no_shows,
             volunteer_minutes: attendance.volunteer_minutes,
+        },
+    )
+}
+
+/// Routing key of [`service_registered`].
+pub const SERVICE_REGISTERED: &str = "centres.service.registered";
+/// Routing key of [`slot_opened`].
+pub const SLOT_OPENED: &str = "centres.slot.opened";
+
+/// `centres.service.registered`.
+pub fn service_registered(service: &CentreService, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        SERVICE_REGISTERED,
+        &service.resource_name(),
+        1,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        SERVICE_REGISTERED,
+        &pb::CentreServiceRegistered {
+            meta: Some(meta),
+            service: Some(service_proto(service)),
+        },
+    )
+}
+
+/// `centres.slot.opened`.
+pub fn slot_opened(slot: &ServiceSlot, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(PRODUCER, SLOT_OPENED, &slot.resource_name(), 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        SLOT_OPENED,
+        &pb::ServiceSlotOpened {
+            meta: Some(meta),
+            slot: Some(slot_proto(slot)),
+        },
+    )
+}
+
+/// `centres.slot_booking.confirmed` or `.cancelled`, as the booking's state says.
+pub fn slot_booking_changed(slot: &ServiceSlot, booking: &SlotBooking, actor: &str) -> NewEvent {
+    let routing_key = format!("centres.slot_booking.{}", booking.state.as_str());
+    let proto = slot_booking_proto(slot, booking);
+    let version = match booking.state {
+        BookingState::Confirmed => 1,
+        BookingState::Cancelled => 2,
+    };
+    let (event_id, meta) = meta(PRODUCER, &routing_key, &proto.name, version, actor, "");
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::SlotBookingChanged {
+            meta: Some(meta),
+            slot: slot.resource_name(),
+            booking: Some(proto),
         },
     )
 }

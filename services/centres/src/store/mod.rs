@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod bookings;
+pub mod catalogue;
 pub mod centres;
 pub mod checkins;
 pub mod coverage;

@@ -16,6 +16,7 @@ civicgrid_testkit::replica_service_tests! {
 
 mod activities;
 mod bookings;
+mod catalogue;
 mod centres;
 mod coverage;
 mod standards;
