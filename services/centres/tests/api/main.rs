@@ -19,5 +19,6 @@ mod bookings;
 mod catalogue;
 mod centres;
 mod coverage;
+mod demo;
 mod standards;
 mod support;
