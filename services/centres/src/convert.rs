@@ -11,6 +11,7 @@ use crate::domain::booking::{Booking, BookingState};
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Category, Centre, Function, Location, Zone, centre_name};
 use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
+use crate::domain::lists::{Demand, DemandState, Project, Resource, ResourceState};
 use crate::domain::standard::{Compliance, Standard};
 
 /// A protobuf timestamp.
@@ -304,5 +305,84 @@ pub fn slot_booking_proto(slot: &ServiceSlot, booking: &SlotBooking) -> pb::Slot
         } as i32,
         booked_by: booking.booked_by.clone(),
         create_time: Some(timestamp(booking.create_time)),
+    }
+}
+
+fn place_names(location: &Location) -> (String, String) {
+    match location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    }
+}
+
+/// The proto demand.
+pub fn demand_proto(demand: &Demand) -> pb::Demand {
+    let (cell, compound) = place_names(&demand.place.location);
+    pb::Demand {
+        name: demand.resource_name(),
+        category: demand.category.clone(),
+        cell,
+        compound,
+        quantity: demand.quantity,
+        start_time: Some(timestamp(demand.start)),
+        end_time: Some(timestamp(demand.end)),
+        small_wish: demand.small_wish,
+        description: demand.description.clone(),
+        state: match demand.state {
+            DemandState::Open => pb::DemandState::Open,
+            DemandState::Matched => pb::DemandState::Matched,
+        } as i32,
+        requested_by: demand.requested_by.clone(),
+        create_time: Some(timestamp(demand.create_time)),
+    }
+}
+
+/// The proto resource.
+pub fn resource_proto(resource: &Resource) -> pb::Resource {
+    let (cell, compound) = place_names(&resource.place.location);
+    pb::Resource {
+        name: resource.resource_name(),
+        category: resource.category.clone(),
+        cell,
+        compound,
+        capacity: resource.capacity,
+        start_time: Some(timestamp(resource.start)),
+        end_time: Some(timestamp(resource.end)),
+        description: resource.description.clone(),
+        provider: resource.provider.clone(),
+        source: resource.source.clone(),
+        state: match resource.state {
+            ResourceState::Idle => pb::ResourceState::Idle,
+            ResourceState::Committed => pb::ResourceState::Committed,
+            ResourceState::Withdrawn => pb::ResourceState::Withdrawn,
+        } as i32,
+        create_time: Some(timestamp(resource.create_time)),
+    }
+}
+
+/// The proto project.
+pub fn project_proto(project: &Project) -> pb::Project {
+    pb::Project {
+        name: project.resource_name(),
+        demand: format!("demands/{}", project.demand_id),
+        resource: format!("resources/{}", project.resource_id),
+        category: project.category.clone(),
+        state: if project.completed {
+            pb::ProjectState::Completed
+        } else {
+            pb::ProjectState::Started
+        } as i32,
+        milestones: project
+            .milestones
+            .iter()
+            .map(|m| pb::Milestone {
+                title: m.title.clone(),
+                reach_time: Some(timestamp(m.reach_time)),
+            })
+            .collect(),
+        rating: project.rating,
+        started_by: project.started_by.clone(),
+        start_time: Some(timestamp(project.start_time)),
+        complete_time: project.complete_time.map(timestamp),
     }
 }

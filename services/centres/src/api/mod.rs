@@ -4,9 +4,11 @@
 
 pub mod activity_reads;
 pub mod catalogue_reads;
+pub mod list_reads;
 pub mod parse;
 pub mod parse_activities;
 pub mod parse_catalogue;
+pub mod parse_lists;
 pub mod reads;
 
 use civicgrid_cell_tree::KnownCells;
@@ -22,20 +24,25 @@ use crate::commands::cancel_activity::cancel_activity;
 use crate::commands::cancel_booking::cancel_booking;
 use crate::commands::cancel_registration::cancel_registration;
 use crate::commands::cancel_slot_booking::cancel_slot_booking;
+use crate::commands::claim_match::claim_match;
 use crate::commands::close_activity::close_activity;
+use crate::commands::complete_project::{complete_project, record_milestone};
 use crate::commands::create_activity::create_activity;
 use crate::commands::create_booking::create_booking;
 use crate::commands::create_centre::create_centre;
 use crate::commands::create_centre_service::create_centre_service;
+use crate::commands::create_demand::create_demand;
 use crate::commands::create_registration::create_registration;
+use crate::commands::create_resource::create_resource;
 use crate::commands::create_service_slot::create_service_slot;
 use crate::commands::create_slot_booking::create_slot_booking;
 use crate::commands::record_checkin::record_checkin;
 use crate::commands::update_centre::update_centre;
 use crate::commands::update_standard::update_standard;
 use crate::convert::{
-    activity_proto, booking_proto, centre_proto, checkin_proto, registration_proto, service_proto,
-    slot_booking_proto, slot_proto, standard_proto,
+    activity_proto, booking_proto, centre_proto, checkin_proto, demand_proto, project_proto,
+    registration_proto, resource_proto, service_proto, slot_booking_proto, slot_proto,
+    standard_proto,
 };
 
 /// Implements `civicgrid.centres.v1.CentresService`.
@@ -410,6 +417,115 @@ impl CentresService for CentresApi {
         .await?;
         Ok(Response::new(pb::CancelSlotBookingResponse {
             booking: Some(slot_booking_proto(&slot, &booking)),
+        }))
+    }
+
+    async fn create_demand(
+        &self,
+        request: Request<pb::CreateDemandRequest>,
+    ) -> Result<Response<pb::CreateDemandResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_lists::create_demand(request.get_ref())?;
+        let demand = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_demand(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateDemandResponse {
+            demand: Some(demand_proto(&demand)),
+        }))
+    }
+
+    async fn list_demands(
+        &self,
+        request: Request<pb::ListDemandsRequest>,
+    ) -> Result<Response<pb::ListDemandsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            list_reads::list_demands(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn create_resource(
+        &self,
+        request: Request<pb::CreateResourceRequest>,
+    ) -> Result<Response<pb::CreateResourceResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_lists::create_resource(request.get_ref())?;
+        let resource = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
+            Box::pin(create_resource(tx, caller, input.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::CreateResourceResponse {
+            resource: Some(resource_proto(&resource)),
+        }))
+    }
+
+    async fn list_resources(
+        &self,
+        request: Request<pb::ListResourcesRequest>,
+    ) -> Result<Response<pb::ListResourcesResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            list_reads::list_resources(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn list_match_proposals(
+        &self,
+        request: Request<pb::ListMatchProposalsRequest>,
+    ) -> Result<Response<pb::ListMatchProposalsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            list_reads::list_proposals(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn claim_match(
+        &self,
+        request: Request<pb::ClaimMatchRequest>,
+    ) -> Result<Response<pb::ClaimMatchResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (demand, resource) = parse_lists::claim_match(request.get_ref())?;
+        let project = transact(
+            &self.pool,
+            &(caller, demand, resource),
+            |tx, &(caller, demand, resource)| Box::pin(claim_match(tx, caller, demand, resource)),
+        )
+        .await?;
+        Ok(Response::new(pb::ClaimMatchResponse {
+            project: Some(project_proto(&project)),
+        }))
+    }
+
+    async fn record_project_milestone(
+        &self,
+        request: Request<pb::RecordProjectMilestoneRequest>,
+    ) -> Result<Response<pb::RecordProjectMilestoneResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse_lists::record_milestone(request.get_ref())?;
+        let project = transact(&self.pool, &(caller, input), |tx, (caller, (id, title))| {
+            Box::pin(record_milestone(tx, caller, *id, title.clone()))
+        })
+        .await?;
+        Ok(Response::new(pb::RecordProjectMilestoneResponse {
+            project: Some(project_proto(&project)),
+        }))
+    }
+
+    async fn complete_project(
+        &self,
+        request: Request<pb::CompleteProjectRequest>,
+    ) -> Result<Response<pb::CompleteProjectResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (id, rating) = parse_lists::complete_project(request.get_ref())?;
+        let project = transact(
+            &self.pool,
+            &(caller, id, rating),
+            |tx, &(caller, id, rating)| Box::pin(complete_project(tx, caller, id, rating)),
+        )
+        .await?;
+        Ok(Response::new(pb::CompleteProjectResponse {
+            project: Some(project_proto(&project)),
         }))
     }
 }

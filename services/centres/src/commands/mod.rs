@@ -10,17 +10,22 @@
 
 pub mod accept_offer;
 mod activity_context;
+pub mod apply_report;
 pub mod cancel_activity;
 pub mod cancel_booking;
 pub mod cancel_registration;
 pub mod cancel_slot_booking;
 mod catalogue_context;
+pub mod claim_match;
 pub mod close_activity;
+pub mod complete_project;
 pub mod create_activity;
 pub mod create_booking;
 pub mod create_centre;
 pub mod create_centre_service;
+pub mod create_demand;
 pub mod create_registration;
+pub mod create_resource;
 pub mod create_service_slot;
 pub mod create_slot_booking;
 pub mod record_checkin;

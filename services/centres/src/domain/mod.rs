@@ -6,6 +6,7 @@ pub mod booking;
 pub mod catalogue;
 pub mod centre;
 pub mod hours;
+pub mod lists;
 pub mod matching;
 pub mod standard;
 

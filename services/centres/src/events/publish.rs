@@ -5,13 +5,15 @@ use civicgrid_messaging::event::meta;
 use civicgrid_proto::centres::v1 as pb;
 
 use crate::convert::{
-    activity_proto, activity_type_proto, booking_proto, centre_proto, registration_proto,
-    service_proto, slot_booking_proto, slot_proto, standard_name, standard_proto, timestamp,
+    activity_proto, activity_type_proto, booking_proto, centre_proto, demand_proto, project_proto,
+    registration_proto, resource_proto, service_proto, slot_booking_proto, slot_proto,
+    standard_name, standard_proto, timestamp,
 };
 use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
 use crate::domain::booking::{Booking, BookingState};
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Centre, Location, centre_name};
+use crate::domain::lists::{Demand, Placed, Project, Resource, ResourceState};
 use crate::domain::standard::Standard;
 
 const PRODUCER: &str = "centres";
@@ -347,4 +349,147 @@ pub fn slot_booking_changed(slot: &ServiceSlot, booking: &SlotBooking, actor: &s
             booking: Some(proto),
         },
     )
+}
+
+/// Routing key of [`demand_registered`].
+pub const DEMAND_REGISTERED: &str = "centres.demand.registered";
+/// Routing key of [`project_started`] (cross-service contract).
+pub const PROJECT_STARTED: &str = "centres.project.started";
+/// Routing key of [`project_milestone_reached`].
+pub const PROJECT_MILESTONE_REACHED: &str = "centres.project.milestone_reached";
+/// Routing key of [`project_completed`] (cross-service contract).
+pub const PROJECT_COMPLETED: &str = "centres.project.completed";
+
+/// `centres.demand.registered`.
+pub fn demand_registered(demand: &Demand, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        DEMAND_REGISTERED,
+        &demand.resource_name(),
+        1,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        DEMAND_REGISTERED,
+        &pb::DemandRegistered {
+            meta: Some(meta),
+            demand: Some(demand_proto(demand)),
+        },
+    )
+}
+
+/// `centres.resource.registered` or `.withdrawn`, as `change` says.
+pub fn resource_changed(
+    resource: &Resource,
+    change: &str,
+    actor: &str,
+    causation: &str,
+) -> NewEvent {
+    let routing_key = format!("centres.resource.{change}");
+    let version = if resource.state == ResourceState::Idle {
+        1
+    } else {
+        2
+    };
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &resource.resource_name(),
+        version,
+        actor,
+        causation,
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::ResourceChanged {
+            meta: Some(meta),
+            resource: Some(resource_proto(resource)),
+        },
+    )
+}
+
+/// `centres.project.started` (cross-service contract): cell and compound
+/// are the demand's.
+pub fn project_started(project: &Project, demand: &Placed, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_STARTED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = location_names(&demand.location);
+    NewEvent::encode(
+        event_id,
+        PROJECT_STARTED,
+        &pb::ProjectStarted {
+            meta: Some(meta),
+            project: project.resource_name(),
+            demand: format!("demands/{}", project.demand_id),
+            resource: format!("resources/{}", project.resource_id),
+            category: project.category.clone(),
+            cell,
+            compound,
+            started_at: Some(timestamp(project.start_time)),
+        },
+    )
+}
+
+/// `centres.project.milestone_reached`.
+pub fn project_milestone_reached(project: &Project, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_MILESTONE_REACHED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        PROJECT_MILESTONE_REACHED,
+        &pb::ProjectMilestoneReached {
+            meta: Some(meta),
+            project: Some(project_proto(project)),
+        },
+    )
+}
+
+/// `centres.project.completed` (cross-service contract), with the rating.
+pub fn project_completed(project: &Project, demand: &Placed, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_COMPLETED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = location_names(&demand.location);
+    NewEvent::encode(
+        event_id,
+        PROJECT_COMPLETED,
+        &pb::ProjectCompleted {
+            meta: Some(meta),
+            project: project.resource_name(),
+            demand: format!("demands/{}", project.demand_id),
+            resource: format!("resources/{}", project.resource_id),
+            category: project.category.clone(),
+            cell,
+            compound,
+            completed_at: project.complete_time.map(timestamp),
+            rating: project.rating,
+        },
+    )
+}
+
+fn location_names(location: &Location) -> (String, String) {
+    match location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    }
 }

@@ -8,6 +8,8 @@ pub mod catalogue;
 pub mod centres;
 pub mod checkins;
 pub mod coverage;
+pub mod lists;
+pub mod places;
 pub mod registrations;
 pub mod standards;
 

@@ -20,5 +20,6 @@ mod catalogue;
 mod centres;
 mod coverage;
 mod demo;
+mod lists;
 mod standards;
 mod support;
