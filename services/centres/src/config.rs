@@ -1,7 +1,7 @@
 //! The centres' own configuration keys, beside the shared ones
 //! (`civicgrid_runtime::Settings`) in the same file and `CIVICGRID_*`
 //! variables (`CIVICGRID_WAITLIST_OFFER_MINUTES`,
-//! `CIVICGRID_WAITLIST_SWEEP_INTERVAL_MS`).
+//! `CIVICGRID_WAITLIST_SWEEP_INTERVAL_MS`, `CIVICGRID_WALKING_RADIUS_METRES`).
 
 use std::time::Duration;
 
@@ -17,6 +17,9 @@ pub struct CentresSettings {
     pub waitlist_offer_minutes: u32,
     /// How often the offer sweeper looks for lapsed offers.
     pub waitlist_sweep_interval_ms: u64,
+    /// A community centre covers the compounds of its community within
+    /// this walking distance (straight line between the coordinates).
+    pub walking_radius_metres: u32,
 }
 
 impl Default for CentresSettings {
@@ -24,6 +27,7 @@ impl Default for CentresSettings {
         CentresSettings {
             waitlist_offer_minutes: 120,
             waitlist_sweep_interval_ms: 30_000,
+            walking_radius_metres: 1_000,
         }
     }
 }
@@ -50,6 +54,11 @@ impl CentresSettings {
     /// How long an offer stays open.
     pub fn offer_ttl(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.waitlist_offer_minutes))
+    }
+
+    /// `walking_radius_metres` as a distance.
+    pub fn walking_radius(&self) -> f64 {
+        f64::from(self.walking_radius_metres)
     }
 
     /// `waitlist_sweep_interval_ms` as a duration.

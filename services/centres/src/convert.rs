@@ -9,7 +9,7 @@ use crate::domain::activity::{
 };
 use crate::domain::booking::{Booking, BookingState};
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
-use crate::domain::centre::{Category, Centre, Function, Location, Zone, centre_name};
+use crate::domain::centre::{Category, Centre, Function, GeoPoint, Location, Zone, centre_name};
 use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
 use crate::domain::lists::{Demand, DemandState, Project, Resource, ResourceState};
 use crate::domain::standard::{Compliance, Standard};
@@ -134,6 +134,15 @@ pub fn centre_proto(centre: &Centre) -> pb::Centre {
         etag: etag(centre.version),
         create_time: Some(timestamp(centre.create_time)),
         update_time: Some(timestamp(centre.update_time)),
+        coordinates: centre.coordinates.map(geo_point_proto),
+    }
+}
+
+/// The proto point.
+pub fn geo_point_proto(point: GeoPoint) -> pb::GeoPoint {
+    pb::GeoPoint {
+        latitude: point.latitude(),
+        longitude: point.longitude(),
     }
 }
 

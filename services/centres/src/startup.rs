@@ -80,6 +80,7 @@ impl Service for Application {
         let api = CentresServiceServer::new(CentresApi::new(
             self.host.pool.clone(),
             self.config.offer_ttl(),
+            self.config.walking_radius(),
         ));
         let sweeper: Job = {
             let pool = self.host.pool.clone();

@@ -37,12 +37,13 @@ use crate::commands::create_resource::create_resource;
 use crate::commands::create_service_slot::create_service_slot;
 use crate::commands::create_slot_booking::create_slot_booking;
 use crate::commands::record_checkin::record_checkin;
+use crate::commands::set_compound_coordinates::set_compound_coordinates;
 use crate::commands::update_centre::update_centre;
 use crate::commands::update_standard::update_standard;
 use crate::convert::{
-    activity_proto, booking_proto, centre_proto, checkin_proto, demand_proto, project_proto,
-    registration_proto, resource_proto, service_proto, slot_booking_proto, slot_proto,
-    standard_proto,
+    activity_proto, booking_proto, centre_proto, checkin_proto, demand_proto, geo_point_proto,
+    project_proto, registration_proto, resource_proto, service_proto, slot_booking_proto,
+    slot_proto, standard_proto,
 };
 
 /// Implements `civicgrid.centres.v1.CentresService`.
@@ -50,16 +51,19 @@ pub struct CentresApi {
     pool: PgPool,
     known_cells: KnownCells,
     offer_ttl: chrono::Duration,
+    walking_radius_metres: f64,
 }
 
 impl CentresApi {
     /// The API over the service's database; a place freed in an activity
-    /// is offered to the next in line for `offer_ttl`.
-    pub fn new(pool: PgPool, offer_ttl: chrono::Duration) -> Self {
+    /// is offered to the next in line for `offer_ttl`; a community centre
+    /// covers its compounds within `walking_radius_metres`.
+    pub fn new(pool: PgPool, offer_ttl: chrono::Duration, walking_radius_metres: f64) -> Self {
         CentresApi {
             known_cells: KnownCells::new(pool.clone()),
             pool,
             offer_ttl,
+            walking_radius_metres,
         }
     }
 }
@@ -158,7 +162,13 @@ impl CentresService for CentresApi {
     ) -> Result<Response<pb::GetCoverageReportResponse>, Status> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
-            reads::coverage(&self.pool, caller, request.get_ref()).await?,
+            reads::coverage(
+                &self.pool,
+                caller,
+                request.get_ref(),
+                self.walking_radius_metres,
+            )
+            .await?,
         ))
     }
 
@@ -526,6 +536,22 @@ impl CentresService for CentresApi {
         .await?;
         Ok(Response::new(pb::CompleteProjectResponse {
             project: Some(project_proto(&project)),
+        }))
+    }
+
+    async fn set_compound_coordinates(
+        &self,
+        request: Request<pb::SetCompoundCoordinatesRequest>,
+    ) -> Result<Response<pb::SetCompoundCoordinatesResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let input = parse::compound_coordinates(request.get_ref())?;
+        let point = transact(&self.pool, &(caller, input), |tx, (caller, (id, point))| {
+            Box::pin(set_compound_coordinates(tx, caller, id.clone(), *point))
+        })
+        .await?;
+        Ok(Response::new(pb::SetCompoundCoordinatesResponse {
+            compound: request.get_ref().compound.clone(),
+            coordinates: Some(geo_point_proto(point)),
         }))
     }
 }

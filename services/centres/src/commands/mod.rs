@@ -30,6 +30,7 @@ pub mod create_service_slot;
 pub mod create_slot_booking;
 pub mod record_checkin;
 pub mod seed_standards;
+pub mod set_compound_coordinates;
 pub mod sweep_offers;
 pub mod update_centre;
 pub mod update_standard;
