@@ -289,5 +289,138 @@ async fn load_bookings_and_activities(
         "demo centre catalogue: 1 service, 1 slot with 2 bookings; 3 zone bookings; {} activities with 5 registrations and {checkins} check-ins between them",
         activities.len()
     );
+    load_lists(client, token).await
+}
+
+/// The three lists: demands (a small wish among them), resources, and the
+/// best proposal claimed as a project with a milestone; the rest stay
+/// unmatched or idle.
+async fn load_lists(client: &mut CentresServiceClient<Channel>, token: &str) -> anyhow::Result<()> {
+    let (start, end) = (next(1, "00:00")?, next(1, "00:00")? + 14 * 24 * 3600);
+    let place = |at: &str| {
+        if at.starts_with("compounds/") {
+            (String::new(), at.to_owned())
+        } else {
+            (at.to_owned(), String::new())
+        }
+    };
+    let demands = [
+        (
+            "elderly_care",
+            "compounds/demo-county-xinyue",
+            4,
+            "老人助餐 Meals for four elders",
+        ),
+        (
+            "small_wish",
+            "cells/demo-county-hexi-c1",
+            1,
+            "微心愿: 一个新书包 A new school bag",
+        ),
+        (
+            "legal_aid",
+            "cells/demo-county-dongcheng-c1",
+            2,
+            "物业纠纷咨询 Property dispute advice",
+        ),
+    ];
+    for (category, at, quantity, description) in demands {
+        let (cell, compound) = place(at);
+        client
+            .create_demand(authorized(
+                pb::CreateDemandRequest {
+                    demand: Some(pb::Demand {
+                        category: category.into(),
+                        cell,
+                        compound,
+                        quantity,
+                        start_time: at!(start),
+                        end_time: at!(end),
+                        small_wish: category == "small_wish",
+                        description: description.into(),
+                        ..Default::default()
+                    }),
+                },
+                token,
+            )?)
+            .await?;
+    }
+    let resources = [
+        (
+            "elderly_care",
+            "cells/demo-county-qingshan-c2",
+            6,
+            "organisations/demo-county-hospital-branch",
+        ),
+        (
+            "small_wish",
+            "cells/demo-county-hexi-c1",
+            3,
+            "members/demo-member-3",
+        ),
+        (
+            "venue",
+            "cells/demo-county-dongcheng-c2",
+            1,
+            "organisations/demo-dongcheng-park-committee",
+        ),
+    ];
+    for (category, at, capacity, provider) in resources {
+        let (cell, compound) = place(at);
+        client
+            .create_resource(authorized(
+                pb::CreateResourceRequest {
+                    resource: Some(pb::Resource {
+                        category: category.into(),
+                        cell,
+                        compound,
+                        capacity,
+                        start_time: at!(start),
+                        end_time: at!(end),
+                        provider: provider.into(),
+                        ..Default::default()
+                    }),
+                },
+                token,
+            )?)
+            .await?;
+    }
+    let proposals = client
+        .list_match_proposals(authorized(pb::ListMatchProposalsRequest::default(), token)?)
+        .await?
+        .into_inner()
+        .proposals;
+    if let Some(best) = proposals.first() {
+        let project = client
+            .claim_match(authorized(
+                pb::ClaimMatchRequest {
+                    demand: best.demand.clone(),
+                    resource: best.resource.clone(),
+                },
+                token,
+            )?)
+            .await?
+            .into_inner()
+            .project
+            .ok_or_else(|| anyhow::anyhow!("no project in the answer"))?;
+        client
+            .record_project_milestone(authorized(
+                pb::RecordProjectMilestoneRequest {
+                    project: project.name,
+                    milestone: Some(pb::Milestone {
+                        title: "需求确认 Need confirmed with the family".into(),
+                        ..Default::default()
+                    }),
+                },
+                token,
+            )?)
+            .await?;
+    }
+    println!(
+        "demo lists: {} demands, {} resources, {} proposals, 1 project",
+        demands.len(),
+        resources.len(),
+        proposals.len()
+    );
     Ok(())
 }
