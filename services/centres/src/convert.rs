@@ -8,7 +8,7 @@ use crate::domain::activity::{
     Activity, ActivityState, ActivityType, Checkin, Registration, RegistrationState,
 };
 use crate::domain::booking::{Booking, BookingState};
-use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
+use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking, SlotBookingState};
 use crate::domain::centre::{Category, Centre, Function, GeoPoint, Location, Zone, centre_name};
 use crate::domain::hours::{OpeningKind, OpeningPeriod, TIME_ZONE, format_clock};
 use crate::domain::lists::{Demand, DemandState, Project, Resource, ResourceState};
@@ -309,11 +309,16 @@ pub fn slot_booking_proto(slot: &ServiceSlot, booking: &SlotBooking) -> pb::Slot
         name: format!("{}/bookings/{}", slot.resource_name(), booking.id),
         attendee: booking.attendee.clone(),
         state: match booking.state {
-            BookingState::Confirmed => pb::BookingState::Confirmed,
-            BookingState::Cancelled => pb::BookingState::Cancelled,
+            SlotBookingState::Confirmed => pb::SlotBookingState::Confirmed,
+            SlotBookingState::Cancelled => pb::SlotBookingState::Cancelled,
+            SlotBookingState::Waitlisted => pb::SlotBookingState::Waitlisted,
+            SlotBookingState::Offered => pb::SlotBookingState::Offered,
+            SlotBookingState::Expired => pb::SlotBookingState::Expired,
         } as i32,
         booked_by: booking.booked_by.clone(),
         create_time: Some(timestamp(booking.create_time)),
+        waitlist_position: booking.queue_seq,
+        offer_expire_time: booking.offer_expire_time.map(timestamp),
     }
 }
 

@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::commands::accept_offer::accept_offer;
+use crate::commands::accept_slot_offer::accept_slot_offer;
 use crate::commands::cancel_activity::cancel_activity;
 use crate::commands::cancel_booking::cancel_booking;
 use crate::commands::cancel_registration::cancel_registration;
@@ -421,9 +422,13 @@ impl CentresService for CentresApi {
     ) -> Result<Response<pb::CancelSlotBookingResponse>, Status> {
         let caller = Caller::of(&request)?;
         let (slot, id) = parse_catalogue::slot_booking_name(&request.get_ref().name, "name")?;
-        let (booking, slot) = transact(&self.pool, &(caller, slot), |tx, (caller, slot)| {
-            Box::pin(cancel_slot_booking(tx, caller, slot.clone(), id))
-        })
+        let (booking, slot) = transact(
+            &self.pool,
+            &(caller, slot, self.offer_ttl),
+            |tx, (caller, slot, ttl)| {
+                Box::pin(cancel_slot_booking(tx, caller, slot.clone(), id, *ttl))
+            },
+        )
         .await?;
         Ok(Response::new(pb::CancelSlotBookingResponse {
             booking: Some(slot_booking_proto(&slot, &booking)),
@@ -552,6 +557,21 @@ impl CentresService for CentresApi {
         Ok(Response::new(pb::SetCompoundCoordinatesResponse {
             compound: request.get_ref().compound.clone(),
             coordinates: Some(geo_point_proto(point)),
+        }))
+    }
+
+    async fn accept_slot_offer(
+        &self,
+        request: Request<pb::AcceptSlotOfferRequest>,
+    ) -> Result<Response<pb::AcceptSlotOfferResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let (slot, id) = parse_catalogue::slot_booking_name(&request.get_ref().name, "name")?;
+        let (booking, slot) = transact(&self.pool, &(caller, slot), |tx, (caller, slot)| {
+            Box::pin(accept_slot_offer(tx, caller, slot.clone(), id))
+        })
+        .await?;
+        Ok(Response::new(pb::AcceptSlotOfferResponse {
+            booking: Some(slot_booking_proto(&slot, &booking)),
         }))
     }
 }

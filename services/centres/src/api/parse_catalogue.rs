@@ -151,6 +151,7 @@ pub fn create_slot_booking(
                 slot_id,
                 attendee,
                 request_id,
+                join_waitlist: request.join_waitlist,
             })
         }
         _ => Err(violations.into_status()),

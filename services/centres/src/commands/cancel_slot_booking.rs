@@ -1,15 +1,16 @@
-//! CancelSlotBooking: gives a slot's place back.
+//! CancelSlotBooking: gives a slot's place back, to the next in line first.
 
+use chrono::Duration;
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::CommandError;
 use super::catalogue_context::visible_centre;
+use super::waitlist::pass_slot_place;
+use super::{CommandError, now};
 use crate::domain::access::may_edit_centres;
-use crate::domain::booking::BookingState;
-use crate::domain::catalogue::{ServiceSlot, SlotBooking};
+use crate::domain::catalogue::{ServiceSlot, SlotBooking, SlotBookingState};
 use crate::events::publish;
 use crate::store::catalogue;
 
@@ -22,6 +23,7 @@ pub async fn cancel_slot_booking(
     caller: &Caller,
     (centre_id, service_id, slot_id): (String, String, Uuid),
     id: Uuid,
+    offer_ttl: Duration,
 ) -> Result<(SlotBooking, ServiceSlot), CommandError> {
     let name = format!("centres/{centre_id}/services/{service_id}/slots/{slot_id}/bookings/{id}");
     visible_centre(&mut *conn, caller, &centre_id)
@@ -38,19 +40,23 @@ pub async fn cancel_slot_booking(
             "only the booker or a centre administrator cancels a booking".to_owned(),
         ));
     }
-    if booking.state == BookingState::Cancelled {
+    if !booking.state.is_live() {
         return Err(CommandError::Precondition(format!(
-            "{name} is already cancelled"
+            "{name} is already {}",
+            booking.state.as_str()
         )));
     }
-    catalogue::cancel_booking(&mut *conn, id).await?;
-    catalogue::release_place(&mut *conn, slot_id).await?;
-    booking.state = BookingState::Cancelled;
-    slot.booked -= 1;
+    let at = now();
+    let held_place = booking.state.holds_place();
+    booking.become_(SlotBookingState::Cancelled, at, offer_ttl);
+    catalogue::save_booking(&mut *conn, &booking).await?;
     outbox::enqueue(
         &mut *conn,
         &publish::slot_booking_changed(&slot, &booking, &caller.subject),
     )
     .await?;
+    if held_place {
+        pass_slot_place(&mut *conn, &mut slot, at, offer_ttl, &caller.subject).await?;
+    }
     Ok((booking, slot))
 }

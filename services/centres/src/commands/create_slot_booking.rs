@@ -12,8 +12,7 @@ use uuid::Uuid;
 use super::catalogue_context::visible_centre;
 use super::{CommandError, now};
 use crate::domain::access::may_book;
-use crate::domain::booking::BookingState;
-use crate::domain::catalogue::{ServiceSlot, SlotBooking};
+use crate::domain::catalogue::{ServiceSlot, SlotBooking, SlotBookingState};
 use crate::events::publish;
 use crate::store::catalogue;
 
@@ -30,10 +29,13 @@ pub struct CreateSlotBooking {
     pub attendee: String,
     /// Idempotency key.
     pub request_id: Option<Uuid>,
+    /// Wait when the slot is full instead of being refused.
+    pub join_waitlist: bool,
 }
 
-/// Books the place and writes `centres.slot_booking.confirmed`; returns
-/// the booking and its slot as it now stands.
+/// Books the place (or a place in the waitlist) and writes
+/// `centres.slot_booking.confirmed` (or `.waitlisted`); returns the
+/// booking and its slot as it now stands.
 #[tracing::instrument(skip_all, fields(slot = %input.slot_id))]
 pub async fn create_slot_booking(
     conn: &mut PgConnection,
@@ -65,20 +67,31 @@ pub async fn create_slot_booking(
     {
         return Ok((existing, slot));
     }
-    let Some(booked) = catalogue::take_place(&mut *conn, slot.id).await? else {
-        return Err(CommandError::Precondition(format!(
-            "{} is full: all {} places are booked",
-            slot.resource_name(),
-            slot.capacity
-        )));
+    // A place held by an open offer counts as taken, so a newcomer never
+    // jumps the waitlist.
+    let state = match catalogue::take_place(&mut *conn, slot.id).await? {
+        Some(booked) => {
+            slot.booked = booked;
+            SlotBookingState::Confirmed
+        }
+        None if input.join_waitlist => SlotBookingState::Waitlisted,
+        None => {
+            return Err(CommandError::Precondition(format!(
+                "{} is full: all {} places are booked (set join_waitlist to wait for one)",
+                slot.resource_name(),
+                slot.capacity
+            )));
+        }
     };
-    slot.booked = booked;
     let booking = SlotBooking {
         id: Uuid::now_v7(),
         slot_id: slot.id,
         attendee: input.attendee,
-        state: BookingState::Confirmed,
+        state,
+        queue_seq: catalogue::next_position(&mut *conn, slot.id).await?,
+        offer_expire_time: None,
         booked_by: caller.subject.clone(),
+        version: 1,
         create_time: now(),
     };
     match catalogue::insert_booking(&mut *conn, &booking, input.request_id).await {

@@ -9,6 +9,7 @@
 //! (its own status map) rather than a wrapper with nothing else in it.
 
 pub mod accept_offer;
+pub mod accept_slot_offer;
 mod activity_context;
 pub mod apply_report;
 pub mod cancel_activity;

@@ -1,10 +1,8 @@
 //! The service catalogue: services a centre offers, their slots with
 //! capacity, and bookings of places in them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
-
-use super::booking::BookingState;
 
 /// Most people one slot serves.
 pub const MAX_SLOT_CAPACITY: i32 = 10_000;
@@ -70,7 +68,63 @@ impl ServiceSlot {
     }
 }
 
-/// A place booked in a slot.
+/// Where a slot booking stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotBookingState {
+    /// Holds a place.
+    Confirmed,
+    /// Withdrawn.
+    Cancelled,
+    /// Waits for a place.
+    Waitlisted,
+    /// A place is held for it until its offer expires.
+    Offered,
+    /// Its offer lapsed.
+    Expired,
+}
+
+impl SlotBookingState {
+    const ALL: [SlotBookingState; 5] = [
+        SlotBookingState::Confirmed,
+        SlotBookingState::Cancelled,
+        SlotBookingState::Waitlisted,
+        SlotBookingState::Offered,
+        SlotBookingState::Expired,
+    ];
+
+    /// The stored name (also the last word of its routing key).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlotBookingState::Confirmed => "confirmed",
+            SlotBookingState::Cancelled => "cancelled",
+            SlotBookingState::Waitlisted => "waitlisted",
+            SlotBookingState::Offered => "offered",
+            SlotBookingState::Expired => "expired",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<SlotBookingState> {
+        SlotBookingState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+
+    /// Whether it holds one of the slot's places.
+    pub fn holds_place(self) -> bool {
+        matches!(
+            self,
+            SlotBookingState::Confirmed | SlotBookingState::Offered
+        )
+    }
+
+    /// Whether it is still in play.
+    pub fn is_live(self) -> bool {
+        self.holds_place() || self == SlotBookingState::Waitlisted
+    }
+}
+
+/// A place booked in a slot, or a wait for one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotBooking {
     /// Its id.
@@ -79,12 +133,41 @@ pub struct SlotBooking {
     pub slot_id: Uuid,
     /// `members/{id}` or `residents/{id}`.
     pub attendee: String,
-    /// Confirmed or cancelled.
-    pub state: BookingState,
+    /// Where it stands.
+    pub state: SlotBookingState,
+    /// Order of arrival in the slot.
+    pub queue_seq: i64,
+    /// While offered: when the offer lapses.
+    pub offer_expire_time: Option<DateTime<Utc>>,
     /// The booker's subject.
     pub booked_by: String,
+    /// Incremented on every change.
+    pub version: i64,
     /// Made at.
     pub create_time: DateTime<Utc>,
+}
+
+impl SlotBooking {
+    /// Moves to `state` at `now` (an offer gets its expiry, any other state drops it).
+    pub fn become_(&mut self, state: SlotBookingState, now: DateTime<Utc>, offer_ttl: Duration) {
+        self.offer_expire_time = (state == SlotBookingState::Offered).then(|| now + offer_ttl);
+        self.state = state;
+        self.version += 1;
+    }
+
+    /// Accepting the offer at `now`: the reason it cannot be, if any.
+    pub fn refuse_acceptance(&self, now: DateTime<Utc>) -> Option<String> {
+        match (self.state, self.offer_expire_time) {
+            (SlotBookingState::Offered, Some(expiry)) if expiry > now => None,
+            (SlotBookingState::Offered, _) => {
+                Some("the offer of a place expired; it passes to the next in line".to_owned())
+            }
+            (state, _) => Some(format!(
+                "there is no open offer (the booking is {})",
+                state.as_str()
+            )),
+        }
+    }
 }
 
 /// The centre, service and slot of `centres/{c}/services/{s}/slots/{id}`,

@@ -10,7 +10,7 @@ use crate::convert::{
     standard_name, standard_proto, timestamp,
 };
 use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
-use crate::domain::booking::{Booking, BookingState};
+use crate::domain::booking::Booking;
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Centre, Location, centre_name};
 use crate::domain::lists::{Demand, Placed, Project, Resource, ResourceState};
@@ -331,15 +331,19 @@ pub fn slot_opened(slot: &ServiceSlot, actor: &str) -> NewEvent {
     )
 }
 
-/// `centres.slot_booking.confirmed` or `.cancelled`, as the booking's state says.
+/// `centres.slot_booking.{state}`: confirmed, waitlisted, offered, expired
+/// or cancelled, as the booking's state says.
 pub fn slot_booking_changed(slot: &ServiceSlot, booking: &SlotBooking, actor: &str) -> NewEvent {
     let routing_key = format!("centres.slot_booking.{}", booking.state.as_str());
     let proto = slot_booking_proto(slot, booking);
-    let version = match booking.state {
-        BookingState::Confirmed => 1,
-        BookingState::Cancelled => 2,
-    };
-    let (event_id, meta) = meta(PRODUCER, &routing_key, &proto.name, version, actor, "");
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &proto.name,
+        booking.version,
+        actor,
+        "",
+    );
     NewEvent::encode(
         event_id,
         &routing_key,

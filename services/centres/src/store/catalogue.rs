@@ -7,11 +7,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::bad;
-use crate::domain::booking::BookingState;
-use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
+use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking, SlotBookingState};
 
 /// The index whose violation means "this attendee already holds a place in the slot".
-pub const ONE_PER_ATTENDEE: &str = "slot_bookings_one_per_attendee";
+pub const ONE_PER_ATTENDEE: &str = "slot_bookings_one_live_per_attendee";
 
 #[derive(sqlx::FromRow)]
 struct ServiceRow {
@@ -181,7 +180,10 @@ struct BookingRow {
     slot_id: Uuid,
     attendee: String,
     state: String,
+    queue_seq: i64,
+    offer_expire_time: Option<DateTime<Utc>>,
     booked_by: String,
+    version: i64,
     create_time: DateTime<Utc>,
 }
 
@@ -190,17 +192,21 @@ impl TryFrom<BookingRow> for SlotBooking {
 
     fn try_from(row: BookingRow) -> sqlx::Result<SlotBooking> {
         Ok(SlotBooking {
-            state: BookingState::parse(&row.state).ok_or_else(|| bad("slot_bookings.state"))?,
+            state: SlotBookingState::parse(&row.state).ok_or_else(|| bad("slot_bookings.state"))?,
             id: row.id,
             slot_id: row.slot_id,
             attendee: row.attendee,
+            queue_seq: row.queue_seq,
+            offer_expire_time: row.offer_expire_time,
             booked_by: row.booked_by,
+            version: row.version,
             create_time: row.create_time,
         })
     }
 }
 
-const BOOKING_COLUMNS: &str = "id, slot_id, attendee, state, booked_by, create_time";
+const BOOKING_COLUMNS: &str =
+    "id, slot_id, attendee, state, queue_seq, offer_expire_time, booked_by, version, create_time";
 
 /// Inserts `booking` with its idempotency key. A second confirmed booking
 /// of the attendee fails with [`ONE_PER_ATTENDEE`].
@@ -210,8 +216,8 @@ pub async fn insert_booking(
     request_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO slot_bookings (id, slot_id, attendee, state, booked_by, request_id, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO slot_bookings (id, slot_id, attendee, state, booked_by, request_id, create_time, \
+           queue_seq, offer_expire_time, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(booking.id)
     .bind(booking.slot_id)
@@ -220,6 +226,9 @@ pub async fn insert_booking(
     .bind(&booking.booked_by)
     .bind(request_id)
     .bind(booking.create_time)
+    .bind(booking.queue_seq)
+    .bind(booking.offer_expire_time)
+    .bind(booking.version)
     .execute(conn)
     .await?;
     Ok(())
@@ -255,11 +264,84 @@ pub async fn get_booking(
     row.map(SlotBooking::try_from).transpose()
 }
 
-/// Marks slot booking `id` cancelled.
-pub async fn cancel_booking(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE slot_bookings SET state = 'cancelled' WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+/// Writes back state, offer and version.
+pub async fn save_booking(conn: &mut PgConnection, booking: &SlotBooking) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE slot_bookings SET state = $2, offer_expire_time = $3, version = $4 WHERE id = $1",
+    )
+    .bind(booking.id)
+    .bind(booking.state.as_str())
+    .bind(booking.offer_expire_time)
+    .bind(booking.version)
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// The next position in slot `id`'s arrival order.
+pub async fn next_position(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "UPDATE service_slots SET queue_seq = queue_seq + 1 WHERE id = $1 RETURNING queue_seq",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// The first in line for slot `id`.
+pub async fn next_in_line(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SlotBooking>> {
+    let row: Option<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BOOKING_COLUMNS} FROM slot_bookings WHERE slot_id = $1 AND state = 'waitlisted' \
+         ORDER BY queue_seq LIMIT 1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(SlotBooking::try_from).transpose()
+}
+
+/// Slot `id`'s offers that lapsed by `now`, oldest first.
+pub async fn lapsed_offers(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<SlotBooking>> {
+    let rows: Vec<BookingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {BOOKING_COLUMNS} FROM slot_bookings WHERE slot_id = $1 AND state = 'offered' \
+         AND offer_expire_time <= $2 ORDER BY offer_expire_time, queue_seq"
+    )))
+    .bind(id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(SlotBooking::try_from).collect()
+}
+
+/// Slots with an offer lapsed by `now`, at most `limit`.
+pub async fn slots_with_lapsed_offers(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT slot_id FROM slot_bookings WHERE state = 'offered' AND offer_expire_time <= $1 LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Slot `id` locked, or `None` at once when another transaction holds it.
+pub async fn lock_slot_unless_busy(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<ServiceSlot>> {
+    let row: Option<SlotRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SLOT_COLUMNS} FROM service_slots WHERE id = $1 FOR UPDATE SKIP LOCKED"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(ServiceSlot::from))
 }

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use civicgrid_centres::commands::sweep_offers::sweep_once;
+use civicgrid_centres::config::CentresSettings;
 use civicgrid_proto::centres::v1 as pb;
 use civicgrid_testkit::with_token;
 use tokio::sync::Barrier;
@@ -78,6 +80,16 @@ async fn book(
     attendee: &str,
     key: &str,
 ) -> Result<pb::SlotBooking, Status> {
+    book_or_wait(app, slot, attendee, key, false).await
+}
+
+async fn book_or_wait(
+    app: &crate::TestApp,
+    slot: &str,
+    attendee: &str,
+    key: &str,
+    join_waitlist: bool,
+) -> Result<pb::SlotBooking, Status> {
     app.client
         .clone()
         .create_slot_booking(with_token(
@@ -88,6 +100,7 @@ async fn book(
                     ..Default::default()
                 }),
                 request_id: key.to_owned(),
+                join_waitlist,
             },
             &admin(),
         ))
@@ -285,4 +298,97 @@ async fn a_centres_zone_bookings_are_listed_a_page_at_a_time_in_the_order_made()
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_full_slots_waitlist_gets_the_freed_place_and_a_lapsed_offer_passes_on_once_across_two_sweepers()
+ {
+    let app = with_service().await;
+    let ttl = CentresSettings::default().offer_ttl();
+    let slot = open_slot(&app, "09:00", "10:00", 1).await.unwrap();
+    let first = book(&app, &slot.name, "members/m1", "").await.unwrap();
+    let second = book_or_wait(&app, &slot.name, "members/m2", "", true)
+        .await
+        .unwrap();
+    assert_eq!(second.state, pb::SlotBookingState::Waitlisted as i32);
+    let status = book(&app, &slot.name, "members/m3", "").await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("join_waitlist"),
+        "{}",
+        status.message()
+    );
+    let third = book_or_wait(&app, &slot.name, "members/m4", "", true)
+        .await
+        .unwrap();
+    assert!(third.waitlist_position > second.waitlist_position);
+
+    app.client
+        .clone()
+        .cancel_slot_booking(with_token(
+            pb::CancelSlotBookingRequest {
+                name: first.name.clone(),
+            },
+            &admin(),
+        ))
+        .await
+        .unwrap();
+    let state_of = |name: String| {
+        let pool = app.pool.clone();
+        async move {
+            let id = name
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap();
+            sqlx::query_scalar::<_, String>("SELECT state FROM slot_bookings WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(state_of(second.name.clone()).await, "offered");
+    // The offered place stays taken: a newcomer still waits.
+    let status = book(&app, &slot.name, "members/m5", "").await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+
+    let later = chrono::Utc::now() + ttl + chrono::Duration::minutes(1);
+    let barrier = Arc::new(Barrier::new(2));
+    let sweep = |barrier: Arc<Barrier>| {
+        let pool = app.pool.clone();
+        async move {
+            barrier.wait().await;
+            sweep_once(&pool, ttl, later).await.unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(sweep(barrier.clone()), sweep(barrier.clone()));
+    assert_eq!(a + b, 1, "the lapsed offer passed on once between them");
+    assert_eq!(sweep_once(&app.pool, ttl, later).await.unwrap(), 0);
+    assert_eq!(state_of(second.name.clone()).await, "expired");
+    assert_eq!(state_of(third.name.clone()).await, "offered");
+    assert_eq!(
+        outbox_keys(&app)
+            .await
+            .iter()
+            .filter(|k| *k == "centres.slot_booking.expired")
+            .count(),
+        1
+    );
+
+    let accept = |name: String| {
+        let mut client = app.client.clone();
+        async move {
+            client
+                .accept_slot_offer(with_token(pb::AcceptSlotOfferRequest { name }, &admin()))
+                .await
+                .map(|r| r.into_inner().booking.unwrap())
+        }
+    };
+    let status = accept(second.name.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    let confirmed = accept(third.name.clone()).await.unwrap();
+    assert_eq!(confirmed.state, pb::SlotBookingState::Confirmed as i32);
+    assert_eq!(booked(&app).await, (1, 1));
 }
