@@ -163,6 +163,7 @@ async fn load_bookings_and_activities(
                         ..Default::default()
                     }),
                     request_id: String::new(),
+                    join_waitlist: false,
                 },
                 token,
             )?)
