@@ -1,15 +1,17 @@
 //! SetCompoundCoordinates: where a compound is, for walking-radius coverage.
 
+use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
 use super::CommandError;
 use crate::domain::access::{may_edit_centres, sees};
 use crate::domain::centre::GeoPoint;
+use crate::events::publish;
 use crate::store::coverage;
 
-/// Records the compound's coordinates (replacing earlier ones). No event:
-/// they are this service's own annotation of the grid's compound.
+/// Records the compound's coordinates (replacing earlier ones) and writes
+/// `centres.compound.located`.
 #[tracing::instrument(skip_all, fields(compound = %id))]
 pub async fn set_compound_coordinates(
     conn: &mut PgConnection,
@@ -33,6 +35,11 @@ pub async fn set_compound_coordinates(
         point.latitude(),
         point.longitude(),
         &caller.subject,
+    )
+    .await?;
+    outbox::enqueue(
+        &mut *conn,
+        &publish::compound_located(&id, point, &caller.subject),
     )
     .await?;
     Ok(point)

@@ -5,14 +5,14 @@ use civicgrid_messaging::event::meta;
 use civicgrid_proto::centres::v1 as pb;
 
 use crate::convert::{
-    activity_proto, activity_type_proto, booking_proto, centre_proto, demand_proto, project_proto,
-    registration_proto, resource_proto, service_proto, slot_booking_proto, slot_proto,
-    standard_name, standard_proto, timestamp,
+    activity_proto, activity_type_proto, booking_proto, centre_proto, demand_proto,
+    geo_point_proto, project_proto, registration_proto, resource_proto, service_proto,
+    slot_booking_proto, slot_proto, standard_name, standard_proto, timestamp,
 };
 use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
 use crate::domain::booking::Booking;
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
-use crate::domain::centre::{Centre, Location, centre_name};
+use crate::domain::centre::{Centre, GeoPoint, Location, centre_name};
 use crate::domain::lists::{Demand, Placed, Project, Resource, ResourceState};
 use crate::domain::standard::Standard;
 
@@ -496,4 +496,22 @@ fn location_names(location: &Location) -> (String, String) {
         Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
         Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
     }
+}
+
+/// Routing key of [`compound_located`].
+pub const COMPOUND_LOCATED: &str = "centres.compound.located";
+
+/// `centres.compound.located`.
+pub fn compound_located(compound_id: &str, point: GeoPoint, actor: &str) -> NewEvent {
+    let name = civicgrid_cell_tree::compound_name(compound_id);
+    let (event_id, meta) = meta(PRODUCER, COMPOUND_LOCATED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        COMPOUND_LOCATED,
+        &pb::CompoundLocated {
+            meta: Some(meta),
+            compound: name,
+            coordinates: Some(geo_point_proto(point)),
+        },
+    )
 }

@@ -132,6 +132,15 @@ async fn a_community_centre_covers_only_its_own_communitys_compounds_within_the_
     assert_eq!(fields(&status), ["coordinates"]);
     let status = place("k-nowhere", point(30.0, 120.0)).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
+    assert_eq!(
+        outbox_keys(&app)
+            .await
+            .iter()
+            .filter(|k| *k == "centres.compound.located")
+            .count(),
+        2,
+        "one event per recorded place, none for a refusal"
+    );
 
     let mut m1 = community_centre("s1-m1");
     m1.coordinates = point(30.0, 120.0);

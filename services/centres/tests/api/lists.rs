@@ -454,3 +454,63 @@ async fn membership_report_events_become_idle_resources_once_and_an_ended_report
         2
     );
 }
+
+#[tokio::test]
+async fn a_street_admin_sees_and_enters_only_their_streets_demands_and_a_refusal_writes_nothing() {
+    let app = spawn_app().await;
+    small_county(&app).await;
+    let s1 = demand(&app, "venue", "s1-m1", 1, (7, 9, 7, 12))
+        .await
+        .unwrap();
+    demand(&app, "venue", "s2-m1", 1, (7, 9, 7, 12))
+        .await
+        .unwrap();
+    let listed = app
+        .client
+        .clone()
+        .list_demands(with_token(
+            pb::ListDemandsRequest::default(),
+            &street_admin("s1"),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .demands;
+    assert_eq!(
+        listed.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        [s1.name.as_str()]
+    );
+    let before = outbox_keys(&app).await.len();
+    let outside = app
+        .client
+        .clone()
+        .create_demand(with_token(
+            pb::CreateDemandRequest {
+                demand: Some(pb::Demand {
+                    category: "venue".into(),
+                    cell: "cells/s2-m1".into(),
+                    quantity: 1,
+                    start_time: at(7, 9),
+                    end_time: at(7, 12),
+                    ..Default::default()
+                }),
+            },
+            &street_admin("s1"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(outside.code(), Code::PermissionDenied, "{outside:?}");
+    let status = demand(&app, "Venue!", "s1", 0, (7, 12, 7, 9))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        fields(&status),
+        ["demand.category", "demand.quantity", "demand.end_time"]
+    );
+    // A street is above community level: there is no community to match in.
+    let status = demand(&app, "venue", "s1", 1, (7, 9, 7, 12))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), ["demand.cell"]);
+    assert_eq!(outbox_keys(&app).await.len(), before);
+}
