@@ -32,7 +32,13 @@ fn centres_addr() -> String {
 
 /// Loads the demo centres; re-running finds them there and adds nothing.
 pub async fn load(token: &str) -> anyhow::Result<()> {
-    let mut client = CentresServiceClient::connect(centres_addr()).await?;
+    load_into(centres_addr(), token).await
+}
+
+/// [`load`] into the centres service at `addr` (the centres tests run it
+/// against a test app: services/centres/tests/api/demo.rs).
+pub async fn load_into(addr: String, token: &str) -> anyhow::Result<()> {
+    let mut client = CentresServiceClient::connect(addr).await?;
     let mut created = 0;
     for (id, centre) in fixture::demo_centres() {
         if create_centre(&mut client, token, id, centre).await? {

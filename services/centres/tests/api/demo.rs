@@ -28,7 +28,7 @@ const COMPOUNDS: [(&str, &str, u8, bool); 6] = [
 /// The demo county's cells down to grids and its compounds, written into
 /// the replica as the grid's events would (the replica checks prove that
 /// path); buildings and units play no part in coverage.
-async fn demo_county(app: &crate::TestApp) {
+pub(crate) async fn demo_county(app: &crate::TestApp) {
     let mut cells = vec![(COUNTY.to_owned(), None, 1i16, format!("/{COUNTY}/"))];
     for street in STREETS {
         let street_id = format!("{COUNTY}-{street}");
@@ -183,4 +183,49 @@ async fn the_demo_countys_coverage_report_names_exactly_its_uncovered_communitie
             ("centres/hexi-market".to_owned(), vec![convenience], 0),
         ]
     );
+}
+
+/// What the cli's `demo::authorized` does, for the loader under test.
+pub(crate) fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    Ok(with_token(message, token))
+}
+
+#[tokio::test]
+async fn the_demo_loader_fills_every_list_through_the_api_and_a_second_run_adds_nothing() {
+    let app = spawn_app().await;
+    demo_county(&app).await;
+    let addr = civicgrid_testkit::endpoint(app.addr);
+    crate::demo_centres::load_into(addr.clone(), &admin())
+        .await
+        .unwrap();
+    let events = || async {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT routing_key, count(*) FROM outbox GROUP BY 1 ORDER BY 1",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+    };
+    let first = events().await;
+    let count = |key: &str| {
+        first
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    assert_eq!(count("centres.centre.registered"), 10);
+    assert_eq!(count("centres.booking.confirmed"), 3);
+    assert_eq!(count("centres.slot_booking.confirmed"), 2);
+    assert_eq!(count("centres.activity.scheduled"), 2);
+    assert_eq!(count("centres.registration.registered"), 8);
+    assert_eq!(count("centres.registration.waitlisted"), 2);
+    assert_eq!(count("centres.checkin.recorded"), 6);
+    assert_eq!(count("centres.demand.registered"), 3);
+    assert_eq!(count("centres.resource.registered"), 3);
+    assert_eq!(count("centres.project.started"), 1);
+    crate::demo_centres::load_into(addr, &admin())
+        .await
+        .unwrap();
+    assert_eq!(events().await, first);
 }
