@@ -2,6 +2,8 @@
 //! category, deliberate coverage gaps and non-compliant centres), and on the
 //! first load a service catalogue with a slot, zone bookings, and activities
 //! with registrations, a waitlist and check-ins, all through the centres API.
+//! What it did goes to stderr, as the rest of the demo's, so a caller's
+//! stdout stays its own.
 
 use std::time::Duration;
 
@@ -45,7 +47,7 @@ pub async fn load_into(addr: String, token: &str) -> anyhow::Result<()> {
             created += 1;
         }
     }
-    println!(
+    eprintln!(
         "demo centres: {created} created of {}",
         fixture::demo_centres().len()
     );
@@ -53,7 +55,7 @@ pub async fn load_into(addr: String, token: &str) -> anyhow::Result<()> {
     if first_load {
         load_bookings_and_activities(&mut client, token).await?;
     } else {
-        println!("demo centre catalogue, bookings and activities already there");
+        eprintln!("demo centre catalogue, bookings and activities already there");
     }
     Ok(())
 }
@@ -292,7 +294,7 @@ async fn load_bookings_and_activities(
             checkins += 1;
         }
     }
-    println!(
+    eprintln!(
         "demo centre catalogue: 1 service, 1 slot with 2 bookings; 3 zone bookings; {} activities with 5 registrations and {checkins} check-ins between them",
         activities.len()
     );
@@ -423,7 +425,7 @@ async fn load_lists(client: &mut CentresServiceClient<Channel>, token: &str) -> 
             )?)
             .await?;
     }
-    println!(
+    eprintln!(
         "demo lists: {} demands, {} resources, {} proposals, 1 project",
         demands.len(),
         resources.len(),
