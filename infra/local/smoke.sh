@@ -5,6 +5,8 @@
 #   c) GridService/ListCells is Unauthenticated without a token and succeeds
 #      with a county_admin token
 #   d) each service's Prometheus endpoint answers (when curl is installed)
+#   e) CentresService/GetCoverageReport on the demo county names exactly its
+#      uncovered compounds, newly built first
 # Prints every check; exits 1 if any failed.
 set -uo pipefail
 # shellcheck source=infra/local/lib.sh
@@ -97,6 +99,22 @@ if command -v curl >/dev/null 2>&1; then
       fail "$svc $url answers" "$out"
     fi
   done
+fi
+
+echo "e) centres coverage of the demo county"
+if ctoken="$("$CLI" token --role county_admin --scope '*' --key "$KEY_DIR/auth_private.pem" 2>&1)"; then
+  out="$(grpc -H "authorization: Bearer $ctoken" -d '{"ancestor":"cells/demo-county"}' \
+    "127.0.0.1:$CENTRES_PORT" civicgrid.centres.v1.CentresService/GetCoverageReport)"
+  # Only uncovered_compounds holds compound names in the report.
+  got="$(grep -o '"compounds/[^"]*"' <<<"$out" | tr -d '"' | paste -sd ' ')"
+  want="compounds/demo-county-dongfang compounds/demo-county-xinyue compounds/demo-county-hexi-xincun"
+  if [ "$got" = "$want" ]; then
+    pass "GetCoverageReport names the uncovered demo compounds, newly built first"
+  else
+    fail "GetCoverageReport names the uncovered demo compounds, newly built first (got: $got)" "$out"
+  fi
+else
+  fail "civicgrid token --role county_admin --scope '*'" "$ctoken"
 fi
 
 echo

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod commands;
+pub mod config;
 pub mod convert;
 pub mod domain;
 pub mod events;

@@ -18,7 +18,7 @@ use crate::commands::update_standard::UpdateStandard;
 use crate::convert::{category_of, function_of, kind_of};
 use crate::domain::booking::{MAX_PURPOSE_CHARS, NewBooking, parse_booking_name};
 use crate::domain::centre::{
-    Category, CentreId, CentrePatch, Location, MAX_AREA, MAX_LINKED_COMPOUNDS, MAX_ZONES,
+    Category, CentreId, CentrePatch, GeoPoint, Location, MAX_AREA, MAX_LINKED_COMPOUNDS, MAX_ZONES,
     NewCentre, Zone, duplicate_zone_ids,
 };
 use crate::domain::hours::{MAX_PERIODS, OpeningPeriod, parse_clock};
@@ -210,6 +210,23 @@ fn linked_compounds(
     ids
 }
 
+/// Optional coordinates in `field`.
+pub fn coordinates(
+    point: Option<&pb::GeoPoint>,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<GeoPoint> {
+    let point = point?;
+    let parsed = GeoPoint::from_degrees(point.latitude, point.longitude);
+    if parsed.is_none() {
+        violations.add(
+            field,
+            "latitude must be -90 to 90 and longitude -180 to 180 degrees",
+        );
+    }
+    parsed
+}
+
 fn owner(value: &str, field: &str, violations: &mut FieldViolations) -> String {
     let owner = text(value, field, violations);
     if !owner.is_empty() && (!owner.contains('/') || owner.contains(char::is_whitespace)) {
@@ -287,6 +304,11 @@ pub fn create_centre(request: &pb::CreateCentreRequest) -> Result<CreateCentre, 
         "centre.linked_compounds",
         &mut violations,
     );
+    let coordinates = coordinates(
+        centre.coordinates.as_ref(),
+        "centre.coordinates",
+        &mut violations,
+    );
     match (id, category, location) {
         (Some(id), Some(category), Some(location)) if violations.is_empty() => Ok(CreateCentre {
             centre: NewCentre {
@@ -299,6 +321,7 @@ pub fn create_centre(request: &pb::CreateCentreRequest) -> Result<CreateCentre, 
                 opening_hours,
                 zones,
                 linked_compounds,
+                coordinates,
             },
             request_id,
         }),
@@ -320,7 +343,7 @@ pub fn update_centre(request: &pb::UpdateCentreRequest) -> Result<UpdateCentre, 
     let expected_version = fields::etag(&centre.etag, "centre.etag", &mut violations);
     let paths = fields::update_paths(
         request.update_mask.as_ref(),
-        "display_name, owner_organisation, floor_area_square_metres, opening_hours, zones, linked_compounds",
+        "display_name, owner_organisation, floor_area_square_metres, opening_hours, zones, linked_compounds, coordinates",
         &mut violations,
     );
     let mut patch = CentrePatch::default();
@@ -362,6 +385,13 @@ pub fn update_centre(request: &pb::UpdateCentreRequest) -> Result<UpdateCentre, 
                     &mut violations,
                 ))
             }
+            "coordinates" => {
+                patch.coordinates = Some(coordinates(
+                    centre.coordinates.as_ref(),
+                    "centre.coordinates",
+                    &mut violations,
+                ))
+            }
             other => violations.add(
                 "update_mask",
                 format!("`{other}` cannot be updated (category and place are fixed)"),
@@ -374,6 +404,25 @@ pub fn update_centre(request: &pb::UpdateCentreRequest) -> Result<UpdateCentre, 
             patch,
             expected_version,
         }),
+        _ => Err(violations.into_status()),
+    }
+}
+
+/// SetCompoundCoordinates: the compound's id and the point.
+pub fn compound_coordinates(
+    request: &pb::SetCompoundCoordinatesRequest,
+) -> Result<(String, GeoPoint), Status> {
+    let mut violations = FieldViolations::new();
+    let compound = civicgrid_cell_tree::parse_compound_name(&request.compound);
+    if compound.is_none() {
+        violations.add("compound", "must be `compounds/{compound_id}`");
+    }
+    if request.coordinates.is_none() {
+        violations.add("coordinates", "is required");
+    }
+    let point = coordinates(request.coordinates.as_ref(), "coordinates", &mut violations);
+    match (compound, point) {
+        (Some(compound), Some(point)) if violations.is_empty() => Ok((compound.to_owned(), point)),
         _ => Err(violations.into_status()),
     }
 }

@@ -171,11 +171,14 @@ fn street_of(path: &str) -> Option<&str> {
     path.split('/').filter(|s| !s.is_empty()).nth(1)
 }
 
-/// The coverage report of the area below `ancestor` the caller sees.
+/// The coverage report of the area below `ancestor` the caller sees; a
+/// community centre covers its community's compounds within
+/// `walking_radius_metres`.
 pub async fn coverage(
     pool: &PgPool,
     caller: &Caller,
     request: &pb::GetCoverageReportRequest,
+    walking_radius_metres: f64,
 ) -> Result<pb::GetCoverageReportResponse, Status> {
     let mut violations = FieldViolations::new();
     let ancestor = ancestor_id(&request.ancestor, &mut violations);
@@ -188,7 +191,7 @@ pub async fn coverage(
     let communities = coverage::communities(pool, &area)
         .await
         .map_err(status::database)?;
-    let compounds = coverage::compounds(pool, &area)
+    let compounds = coverage::compounds(pool, &area, walking_radius_metres)
         .await
         .map_err(status::database)?;
     let centres = coverage::centres(pool, &area)

@@ -62,6 +62,7 @@ pub async fn create_centre(
         opening_hours: new.opening_hours,
         zones: new.zones,
         linked_compounds: new.linked_compounds,
+        coordinates: new.coordinates,
         version: 1,
         create_time: at,
         update_time: at,

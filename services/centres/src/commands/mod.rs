@@ -8,12 +8,34 @@
 //! share, so the command error is the runtime's [`UseCaseError`] itself
 //! (its own status map) rather than a wrapper with nothing else in it.
 
+pub mod accept_offer;
+pub mod accept_slot_offer;
+mod activity_context;
+pub mod apply_report;
+pub mod cancel_activity;
 pub mod cancel_booking;
+pub mod cancel_registration;
+pub mod cancel_slot_booking;
+mod catalogue_context;
+pub mod claim_match;
+pub mod close_activity;
+pub mod complete_project;
+pub mod create_activity;
 pub mod create_booking;
 pub mod create_centre;
+pub mod create_centre_service;
+pub mod create_demand;
+pub mod create_registration;
+pub mod create_resource;
+pub mod create_service_slot;
+pub mod create_slot_booking;
+pub mod record_checkin;
 pub mod seed_standards;
+pub mod set_compound_coordinates;
+pub mod sweep_offers;
 pub mod update_centre;
 pub mod update_standard;
+mod waitlist;
 
 use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::status::FieldViolations;

@@ -74,6 +74,10 @@ pub async fn update_centre(
         centre.zones = zones;
         paths.push("zones");
     }
+    if let Some(coordinates) = patch.coordinates {
+        centre.coordinates = coordinates;
+        paths.push("coordinates");
+    }
     if let Some(linked) = patch.linked_compounds {
         check_links(&mut *conn, &centre.location_path, &linked).await?;
         centre.linked_compounds = linked;

@@ -146,6 +146,39 @@ pub enum Location {
     Compound(String),
 }
 
+/// A point (WGS 84) in millionths of a degree, so a centre stays `Eq`;
+/// a millionth of a degree is about 11 cm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GeoPoint {
+    /// Latitude × 10⁶.
+    pub latitude_e6: i32,
+    /// Longitude × 10⁶.
+    pub longitude_e6: i32,
+}
+
+impl GeoPoint {
+    /// Accepts latitude -90..=90 and longitude -180..=180 degrees.
+    pub fn from_degrees(latitude: f64, longitude: f64) -> Option<GeoPoint> {
+        let valid = (-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude);
+        // In range, so the rounded millionths fit an i32.
+        #[allow(clippy::cast_possible_truncation)]
+        valid.then(|| GeoPoint {
+            latitude_e6: (latitude * 1e6).round() as i32,
+            longitude_e6: (longitude * 1e6).round() as i32,
+        })
+    }
+
+    /// Latitude in degrees.
+    pub fn latitude(self) -> f64 {
+        f64::from(self.latitude_e6) / 1e6
+    }
+
+    /// Longitude in degrees.
+    pub fn longitude(self) -> f64 {
+        f64::from(self.longitude_e6) / 1e6
+    }
+}
+
 /// A centre to register, parsed from a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCentre {
@@ -167,6 +200,8 @@ pub struct NewCentre {
     pub zones: Vec<Zone>,
     /// Compound ids it is linked to serve, unique.
     pub linked_compounds: Vec<String>,
+    /// Where its entrance is, if known.
+    pub coordinates: Option<GeoPoint>,
 }
 
 /// Changes to a centre, parsed from a request and its field mask.
@@ -184,6 +219,8 @@ pub struct CentrePatch {
     pub zones: Option<Vec<Zone>>,
     /// New links, when masked.
     pub linked_compounds: Option<Vec<String>>,
+    /// New coordinates (`Some(None)` clears them), when masked.
+    pub coordinates: Option<Option<GeoPoint>>,
 }
 
 /// A stored centre.
@@ -209,6 +246,8 @@ pub struct Centre {
     pub zones: Vec<Zone>,
     /// Compound ids it is linked to serve.
     pub linked_compounds: Vec<String>,
+    /// Where its entrance is, if known.
+    pub coordinates: Option<GeoPoint>,
     /// Incremented on every change.
     pub version: i64,
     /// Created at.

@@ -1,9 +1,13 @@
 //! The centres' domain: no I/O, no proto, no sqlx.
 
 pub mod access;
+pub mod activity;
 pub mod booking;
+pub mod catalogue;
 pub mod centre;
 pub mod hours;
+pub mod lists;
+pub mod matching;
 pub mod standard;
 
 /// Free text: trimmed, `min..=max` characters, no control characters.

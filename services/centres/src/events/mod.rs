@@ -1,6 +1,7 @@
 //! What the centres service publishes and consumes.
 
 pub mod publish;
+pub mod reports;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
 use civicgrid_messaging::{Subscription, Topology};
@@ -13,5 +14,6 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
     vec![
         CellReplica::subscription(topology, "centres").catch_up("grid", CellReplica::RESET),
         CompoundReplica::subscription(topology, "centres").catch_up("grid", CompoundReplica::RESET),
+        reports::subscription(topology),
     ]
 }

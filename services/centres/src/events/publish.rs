@@ -4,9 +4,16 @@ use civicgrid_messaging::NewEvent;
 use civicgrid_messaging::event::meta;
 use civicgrid_proto::centres::v1 as pb;
 
-use crate::convert::{booking_proto, centre_proto, standard_name, standard_proto};
+use crate::convert::{
+    activity_proto, activity_type_proto, booking_proto, centre_proto, demand_proto,
+    geo_point_proto, project_proto, registration_proto, resource_proto, service_proto,
+    slot_booking_proto, slot_proto, standard_name, standard_proto, timestamp,
+};
+use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
 use crate::domain::booking::Booking;
-use crate::domain::centre::{Centre, centre_name};
+use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
+use crate::domain::centre::{Centre, GeoPoint, Location, centre_name};
+use crate::domain::lists::{Demand, Placed, Project, Resource, ResourceState};
 use crate::domain::standard::Standard;
 
 const PRODUCER: &str = "centres";
@@ -119,6 +126,392 @@ pub fn booking_cancelled(booking: &Booking, actor: &str) -> NewEvent {
         &pb::BookingCancelled {
             meta: Some(meta),
             booking: Some(booking_proto(booking)),
+        },
+    )
+}
+
+/// Routing key of [`activity_scheduled`].
+pub const ACTIVITY_SCHEDULED: &str = "centres.activity.scheduled";
+/// Routing key of [`activity_cancelled`].
+pub const ACTIVITY_CANCELLED: &str = "centres.activity.cancelled";
+/// Routing key of [`activity_held`] (cross-service contract).
+pub const ACTIVITY_HELD: &str = "centres.activity.held";
+/// Routing key of [`checkin_recorded`] (cross-service contract).
+pub const CHECKIN_RECORDED: &str = "centres.checkin.recorded";
+
+/// `centres.activity.scheduled` for a new activity.
+pub fn activity_scheduled(activity: &Activity, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_SCHEDULED,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_SCHEDULED,
+        &pb::ActivityScheduled {
+            meta: Some(meta),
+            activity: Some(activity_proto(activity)),
+        },
+    )
+}
+
+/// `centres.activity.cancelled`.
+pub fn activity_cancelled(activity: &Activity, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_CANCELLED,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_CANCELLED,
+        &pb::ActivityCancelled {
+            meta: Some(meta),
+            activity: Some(activity_proto(activity)),
+        },
+    )
+}
+
+/// `centres.registration.{state}` for a registration after a change.
+pub fn registration_changed(registration: &Registration, actor: &str) -> NewEvent {
+    let routing_key = format!("centres.registration.{}", registration.state);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &registration.resource_name(),
+        registration.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::RegistrationChanged {
+            meta: Some(meta),
+            activity: activity_name(registration.activity_id),
+            registration: Some(registration_proto(registration)),
+        },
+    )
+}
+
+/// The cell and compound names the contract's events carry for a centre.
+fn place_names(centre: &Centre) -> (String, String) {
+    match &centre.location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    }
+}
+
+/// `centres.checkin.recorded`, exactly as the cross-service contract says:
+/// aggregate_id the activity's name, `member` only for a party member.
+pub fn checkin_recorded(activity: &Activity, centre: &Centre, checkin: &Checkin) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        CHECKIN_RECORDED,
+        &activity.resource_name(),
+        activity.version,
+        &checkin.recorded_by,
+        "",
+    );
+    let (cell, compound) = place_names(centre);
+    NewEvent::encode(
+        event_id,
+        CHECKIN_RECORDED,
+        &pb::CheckinRecorded {
+            meta: Some(meta),
+            checkin: checkin.resource_name(),
+            activity: activity.resource_name(),
+            centre: centre_name(&centre.id),
+            organiser: activity.organiser.clone(),
+            activity_type: activity_type_proto(activity.activity_type) as i32,
+            agreement: activity.agreement.clone(),
+            member: member_of(&checkin.attendee).unwrap_or_default().to_owned(),
+            cell,
+            compound,
+            walk_in: checkin.walk_in,
+            volunteer_minutes: checkin.volunteer_minutes,
+            checked_in_at: Some(timestamp(checkin.checked_in_at)),
+        },
+    )
+}
+
+/// What an activity came to when it closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attendance {
+    /// Registrations holding a place.
+    pub registered: i32,
+    /// Check-ins, walk-ins included.
+    pub attended: i32,
+    /// Registered but not checked in.
+    pub no_shows: i32,
+    /// Credited in all.
+    pub volunteer_minutes: i64,
+}
+
+/// `centres.activity.held` (cross-service contract).
+pub fn activity_held(
+    activity: &Activity,
+    centre: &Centre,
+    attendance: Attendance,
+    actor: &str,
+) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ACTIVITY_HELD,
+        &activity.resource_name(),
+        activity.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = place_names(centre);
+    NewEvent::encode(
+        event_id,
+        ACTIVITY_HELD,
+        &pb::ActivityHeld {
+            meta: Some(meta),
+            activity: activity.resource_name(),
+            centre: centre_name(&centre.id),
+            organiser: activity.organiser.clone(),
+            activity_type: activity_type_proto(activity.activity_type) as i32,
+            agreement: activity.agreement.clone(),
+            cell,
+            compound,
+            start_time: Some(timestamp(activity.start)),
+            end_time: Some(timestamp(activity.end)),
+            registered: attendance.registered,
+            attended: attendance.attended,
+            no_shows: attendance.no_shows,
+            volunteer_minutes: attendance.volunteer_minutes,
+        },
+    )
+}
+
+/// Routing key of [`service_registered`].
+pub const SERVICE_REGISTERED: &str = "centres.service.registered";
+/// Routing key of [`slot_opened`].
+pub const SLOT_OPENED: &str = "centres.slot.opened";
+
+/// `centres.service.registered`.
+pub fn service_registered(service: &CentreService, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        SERVICE_REGISTERED,
+        &service.resource_name(),
+        1,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        SERVICE_REGISTERED,
+        &pb::CentreServiceRegistered {
+            meta: Some(meta),
+            service: Some(service_proto(service)),
+        },
+    )
+}
+
+/// `centres.slot.opened`.
+pub fn slot_opened(slot: &ServiceSlot, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(PRODUCER, SLOT_OPENED, &slot.resource_name(), 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        SLOT_OPENED,
+        &pb::ServiceSlotOpened {
+            meta: Some(meta),
+            slot: Some(slot_proto(slot)),
+        },
+    )
+}
+
+/// `centres.slot_booking.{state}`: confirmed, waitlisted, offered, expired
+/// or cancelled, as the booking's state says.
+pub fn slot_booking_changed(slot: &ServiceSlot, booking: &SlotBooking, actor: &str) -> NewEvent {
+    let routing_key = format!("centres.slot_booking.{}", booking.state.as_str());
+    let proto = slot_booking_proto(slot, booking);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &proto.name,
+        booking.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::SlotBookingChanged {
+            meta: Some(meta),
+            slot: slot.resource_name(),
+            booking: Some(proto),
+        },
+    )
+}
+
+/// Routing key of [`demand_registered`].
+pub const DEMAND_REGISTERED: &str = "centres.demand.registered";
+/// Routing key of [`project_started`] (cross-service contract).
+pub const PROJECT_STARTED: &str = "centres.project.started";
+/// Routing key of [`project_milestone_reached`].
+pub const PROJECT_MILESTONE_REACHED: &str = "centres.project.milestone_reached";
+/// Routing key of [`project_completed`] (cross-service contract).
+pub const PROJECT_COMPLETED: &str = "centres.project.completed";
+
+/// `centres.demand.registered`.
+pub fn demand_registered(demand: &Demand, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        DEMAND_REGISTERED,
+        &demand.resource_name(),
+        1,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        DEMAND_REGISTERED,
+        &pb::DemandRegistered {
+            meta: Some(meta),
+            demand: Some(demand_proto(demand)),
+        },
+    )
+}
+
+/// `centres.resource.registered` or `.withdrawn`, as `change` says.
+pub fn resource_changed(
+    resource: &Resource,
+    change: &str,
+    actor: &str,
+    causation: &str,
+) -> NewEvent {
+    let routing_key = format!("centres.resource.{change}");
+    let version = if resource.state == ResourceState::Idle {
+        1
+    } else {
+        2
+    };
+    let (event_id, meta) = meta(
+        PRODUCER,
+        &routing_key,
+        &resource.resource_name(),
+        version,
+        actor,
+        causation,
+    );
+    NewEvent::encode(
+        event_id,
+        &routing_key,
+        &pb::ResourceChanged {
+            meta: Some(meta),
+            resource: Some(resource_proto(resource)),
+        },
+    )
+}
+
+/// `centres.project.started` (cross-service contract): cell and compound
+/// are the demand's.
+pub fn project_started(project: &Project, demand: &Placed, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_STARTED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = location_names(&demand.location);
+    NewEvent::encode(
+        event_id,
+        PROJECT_STARTED,
+        &pb::ProjectStarted {
+            meta: Some(meta),
+            project: project.resource_name(),
+            demand: format!("demands/{}", project.demand_id),
+            resource: format!("resources/{}", project.resource_id),
+            category: project.category.clone(),
+            cell,
+            compound,
+            started_at: Some(timestamp(project.start_time)),
+        },
+    )
+}
+
+/// `centres.project.milestone_reached`.
+pub fn project_milestone_reached(project: &Project, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_MILESTONE_REACHED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        PROJECT_MILESTONE_REACHED,
+        &pb::ProjectMilestoneReached {
+            meta: Some(meta),
+            project: Some(project_proto(project)),
+        },
+    )
+}
+
+/// `centres.project.completed` (cross-service contract), with the rating.
+pub fn project_completed(project: &Project, demand: &Placed, actor: &str) -> NewEvent {
+    let (event_id, meta) = meta(
+        PRODUCER,
+        PROJECT_COMPLETED,
+        &project.resource_name(),
+        project.version,
+        actor,
+        "",
+    );
+    let (cell, compound) = location_names(&demand.location);
+    NewEvent::encode(
+        event_id,
+        PROJECT_COMPLETED,
+        &pb::ProjectCompleted {
+            meta: Some(meta),
+            project: project.resource_name(),
+            demand: format!("demands/{}", project.demand_id),
+            resource: format!("resources/{}", project.resource_id),
+            category: project.category.clone(),
+            cell,
+            compound,
+            completed_at: project.complete_time.map(timestamp),
+            rating: project.rating,
+        },
+    )
+}
+
+fn location_names(location: &Location) -> (String, String) {
+    match location {
+        Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
+        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+    }
+}
+
+/// Routing key of [`compound_located`].
+pub const COMPOUND_LOCATED: &str = "centres.compound.located";
+
+/// `centres.compound.located`.
+pub fn compound_located(compound_id: &str, point: GeoPoint, actor: &str) -> NewEvent {
+    let name = civicgrid_cell_tree::compound_name(compound_id);
+    let (event_id, meta) = meta(PRODUCER, COMPOUND_LOCATED, &name, 1, actor, "");
+    NewEvent::encode(
+        event_id,
+        COMPOUND_LOCATED,
+        &pb::CompoundLocated {
+            meta: Some(meta),
+            compound: name,
+            coordinates: Some(geo_point_proto(point)),
         },
     )
 }

@@ -130,3 +130,22 @@ pub async fn queue_for_zone(
     .await?;
     Ok(())
 }
+
+/// One page of the centre's bookings by id (creation order), after `after`.
+pub async fn list(
+    pool: &sqlx::PgPool,
+    centre_id: &str,
+    after: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Booking>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM bookings WHERE centre_id = $1 AND ($2::uuid IS NULL OR id > $2) \
+         ORDER BY id LIMIT $3"
+    )))
+    .bind(centre_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Booking::try_from).collect()
+}

@@ -6,11 +6,12 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::bad;
-use crate::domain::centre::{Category, Centre, Location, Zone};
+use crate::domain::centre::{Category, Centre, GeoPoint, Location, Zone};
 use crate::domain::hours::OpeningPeriod;
 
 const COLUMNS: &str = "id, display_name, category, owner_organisation, cell_id, compound_id, \
-     location_path, floor_area, opening_hours, zones, linked_compounds, version, create_time, update_time";
+     location_path, floor_area, opening_hours, zones, linked_compounds, latitude, longitude, version, \
+     create_time, update_time";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -25,6 +26,8 @@ struct Row {
     opening_hours: Json<Vec<OpeningPeriod>>,
     zones: Json<Vec<Zone>>,
     linked_compounds: Vec<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
     version: i64,
     create_time: DateTime<Utc>,
     update_time: DateTime<Utc>,
@@ -50,6 +53,12 @@ impl TryFrom<Row> for Centre {
             opening_hours: row.opening_hours.0,
             zones: row.zones.0,
             linked_compounds: row.linked_compounds,
+            coordinates: match (row.latitude, row.longitude) {
+                (Some(lat), Some(lng)) => {
+                    Some(GeoPoint::from_degrees(lat, lng).ok_or_else(|| bad("centres.latitude"))?)
+                }
+                _ => None,
+            },
             version: row.version,
             create_time: row.create_time,
             update_time: row.update_time,
@@ -70,8 +79,9 @@ pub async fn insert(conn: &mut PgConnection, centre: &Centre) -> sqlx::Result<bo
     };
     let inserted = sqlx::query(
         "INSERT INTO centres (id, display_name, category, owner_organisation, cell_id, compound_id, \
-           location_path, floor_area, opening_hours, zones, linked_compounds, version, create_time, update_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
+           location_path, floor_area, opening_hours, zones, linked_compounds, version, create_time, update_time, \
+           latitude, longitude) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&centre.id)
     .bind(&centre.display_name)
@@ -87,6 +97,8 @@ pub async fn insert(conn: &mut PgConnection, centre: &Centre) -> sqlx::Result<bo
     .bind(centre.version)
     .bind(centre.create_time)
     .bind(centre.update_time)
+    .bind(centre.coordinates.map(GeoPoint::latitude))
+    .bind(centre.coordinates.map(GeoPoint::longitude))
     .execute(conn)
     .await?
     .rows_affected();
@@ -98,8 +110,8 @@ pub async fn insert(conn: &mut PgConnection, centre: &Centre) -> sqlx::Result<bo
 pub async fn update(conn: &mut PgConnection, centre: &Centre) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE centres SET display_name = $2, owner_organisation = $3, floor_area = $4, \
-           opening_hours = $5, zones = $6, linked_compounds = $7, version = $8, update_time = $9 \
-         WHERE id = $1",
+           opening_hours = $5, zones = $6, linked_compounds = $7, version = $8, update_time = $9, \
+           latitude = $10, longitude = $11 WHERE id = $1",
     )
     .bind(&centre.id)
     .bind(&centre.display_name)
@@ -110,6 +122,8 @@ pub async fn update(conn: &mut PgConnection, centre: &Centre) -> sqlx::Result<()
     .bind(&centre.linked_compounds)
     .bind(centre.version)
     .bind(centre.update_time)
+    .bind(centre.coordinates.map(GeoPoint::latitude))
+    .bind(centre.coordinates.map(GeoPoint::longitude))
     .execute(conn)
     .await?;
     Ok(())

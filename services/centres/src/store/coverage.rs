@@ -75,12 +75,21 @@ pub async fn communities(pool: &PgPool, area: &Area) -> sqlx::Result<Vec<Place>>
 }
 
 /// Compounds in the area, newly built first, then by id; covered when a
-/// centre sits at the compound or is linked to it.
+/// centre sits at the compound or is linked to it, or a community centre
+/// of its community lies within `radius_metres` of it (both with
+/// coordinates; great-circle distance on a sphere of the earth's mean
+/// radius, which is within 0.5% at these distances).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn compounds(pool: &PgPool, area: &Area) -> sqlx::Result<Vec<Place>> {
+pub async fn compounds(pool: &PgPool, area: &Area, radius_metres: f64) -> sqlx::Result<Vec<Place>> {
     sqlx::query_as(
         "SELECT k.id, k.community_path AS path, k.newly_built, \
-           EXISTS (SELECT 1 FROM centres WHERE compound_id = k.id OR k.id = ANY(linked_compounds)) AS covered \
+           (EXISTS (SELECT 1 FROM centres WHERE compound_id = k.id OR k.id = ANY(linked_compounds)) \
+            OR EXISTS (SELECT 1 FROM centres c JOIN compound_coordinates p ON p.compound_id = k.id \
+              WHERE c.category = $4 AND c.cell_id = k.community_id AND c.latitude IS NOT NULL \
+                AND 2 * 6371008.8 * asin(sqrt( \
+                  power(sin(radians(p.latitude - c.latitude) / 2), 2) \
+                  + cos(radians(c.latitude)) * cos(radians(p.latitude)) \
+                    * power(sin(radians(p.longitude - c.longitude) / 2), 2))) <= $3)) AS covered \
          FROM compounds k \
          WHERE ($1::text IS NULL OR k.community_path LIKE $1 || '%') \
            AND ($2::text[] IS NULL OR k.community_path LIKE ANY($2)) \
@@ -88,8 +97,33 @@ pub async fn compounds(pool: &PgPool, area: &Area) -> sqlx::Result<Vec<Place>> {
     )
     .bind(area.within_path.as_deref())
     .bind(area.scope_patterns.as_deref())
+    .bind(radius_metres)
+    .bind(Category::Community.as_str())
     .fetch_all(pool)
     .await
+}
+
+/// Records where compound `id` is.
+pub async fn set_compound_coordinates(
+    conn: &mut sqlx::PgConnection,
+    id: &str,
+    latitude: f64,
+    longitude: f64,
+    set_by: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO compound_coordinates (compound_id, latitude, longitude, set_by, update_time) \
+         VALUES ($1, $2, $3, $4, now()) ON CONFLICT (compound_id) DO UPDATE \
+         SET latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, \
+             set_by = EXCLUDED.set_by, update_time = EXCLUDED.update_time",
+    )
+    .bind(id)
+    .bind(latitude)
+    .bind(longitude)
+    .bind(set_by)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// (category, location path) of every centre in the area.

@@ -2,9 +2,15 @@
 //! decode fails loudly (`sqlx::Error::Decode`, naming the column), never
 //! defaulting.
 
+pub mod activities;
 pub mod bookings;
+pub mod catalogue;
 pub mod centres;
+pub mod checkins;
 pub mod coverage;
+pub mod lists;
+pub mod places;
+pub mod registrations;
 pub mod standards;
 
 /// A decode failure naming the column.

@@ -99,3 +99,95 @@ async fn the_coverage_report_names_exactly_the_uncovered_places_newly_built_comp
         ["cells/s1-m2"]
     );
 }
+
+#[tokio::test]
+async fn a_community_centre_covers_only_its_own_communitys_compounds_within_the_walking_radius() {
+    let app = spawn_app().await;
+    small_county(&app).await;
+    let point = |latitude, longitude| {
+        Some(pb::GeoPoint {
+            latitude,
+            longitude,
+        })
+    };
+    let place = |compound: &str, coordinates| {
+        let mut client = app.client.clone();
+        let compound = format!("compounds/{compound}");
+        async move {
+            client
+                .set_compound_coordinates(with_token(
+                    pb::SetCompoundCoordinatesRequest {
+                        compound,
+                        coordinates,
+                    },
+                    &admin(),
+                ))
+                .await
+        }
+    };
+    // k-new about 445 m north of s1-m1's centre, k-old about 2.2 km.
+    place("k-new", point(30.004, 120.0)).await.unwrap();
+    place("k-old", point(30.02, 120.0)).await.unwrap();
+    let status = place("k-old", point(91.0, 120.0)).await.unwrap_err();
+    assert_eq!(fields(&status), ["coordinates"]);
+    let status = place("k-nowhere", point(30.0, 120.0)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    assert_eq!(
+        outbox_keys(&app)
+            .await
+            .iter()
+            .filter(|k| *k == "centres.compound.located")
+            .count(),
+        2,
+        "one event per recorded place, none for a refusal"
+    );
+
+    let mut m1 = community_centre("s1-m1");
+    m1.coordinates = point(30.0, 120.0);
+    create(&app, &admin(), "m1-centre", m1).await.unwrap();
+    // Next to k-old, but another community's centre and an office building
+    // centre do not cover it.
+    let mut m2 = community_centre("s1-m2");
+    m2.coordinates = point(30.0201, 120.0);
+    create(&app, &admin(), "m2-centre", m2).await.unwrap();
+    let mut tower = community_centre("s1-g");
+    tower.category = pb::CentreCategory::OfficeBuilding as i32;
+    tower.coordinates = point(30.0201, 120.0);
+    create(&app, &admin(), "tower", tower).await.unwrap();
+
+    let after = report(&app, &admin(), "").await;
+    assert_eq!(
+        after.uncovered_compounds,
+        ["compounds/k-s2", "compounds/k-old"]
+    );
+
+    // Moving the centre 2 km north brings k-old within the radius and
+    // leaves k-new (now about 1.6 km away) outside it.
+    let centre = app
+        .client
+        .clone()
+        .update_centre(with_token(
+            pb::UpdateCentreRequest {
+                centre: Some(pb::Centre {
+                    name: "centres/m1-centre".into(),
+                    coordinates: point(30.019, 120.0),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["coordinates".into()],
+                }),
+            },
+            &admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .centre
+        .unwrap();
+    assert_eq!(centre.coordinates, point(30.019, 120.0));
+    let moved = report(&app, &admin(), "").await;
+    assert_eq!(
+        moved.uncovered_compounds,
+        ["compounds/k-new", "compounds/k-s2"]
+    );
+}

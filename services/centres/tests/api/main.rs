@@ -14,8 +14,17 @@ civicgrid_testkit::replica_service_tests! {
     binary: env!("CARGO_BIN_EXE_civicgrid-centres"),
 }
 
+mod activities;
 mod bookings;
+mod catalogue;
 mod centres;
 mod coverage;
+mod demo;
+// The cli's demo loader itself, run against a test app by `demo`; it
+// reaches `crate::demo::authorized`, which `demo` provides.
+#[allow(dead_code)]
+#[path = "../../../../crates/cli/src/demo_centres.rs"]
+mod demo_centres;
+mod lists;
 mod standards;
 mod support;
