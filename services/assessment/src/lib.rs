@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod commands;
+pub mod convert;
 pub mod domain;
 pub mod events;
 pub mod startup;

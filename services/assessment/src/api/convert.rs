@@ -67,6 +67,11 @@ pub fn department_metrics(
         supervision_orders: get("supervision_orders"),
         check_in_on_time_rate: rate(get("check_ins_on_time"), get("check_ins")),
         resolution_on_time_rate: rate(get("parts_resolved_on_time"), get("parts_resolved")),
+        ratings: get("ratings"),
+        ratings_satisfied: get("ratings_satisfied"),
+        ratings_basically_satisfied: get("ratings_basically_satisfied"),
+        ratings_dissatisfied: get("ratings_dissatisfied"),
+        rating_satisfaction_rate: rate(get("ratings_satisfied"), get("ratings")),
     }
 }
 

@@ -30,6 +30,10 @@ pub enum DepartmentMetric {
     ExtensionsRequested,
     ExtensionsGranted,
     SupervisionOrders,
+    Ratings,
+    RatingsSatisfied,
+    RatingsBasicallySatisfied,
+    RatingsDissatisfied,
 }
 
 /// Any count, as stored.
@@ -86,7 +90,7 @@ impl CellMetric {
 
 impl DepartmentMetric {
     /// Every department metric.
-    pub const ALL: [DepartmentMetric; 9] = [
+    pub const ALL: [DepartmentMetric; 13] = [
         DepartmentMetric::PartsAssigned,
         DepartmentMetric::CheckIns,
         DepartmentMetric::CheckInsOnTime,
@@ -96,6 +100,10 @@ impl DepartmentMetric {
         DepartmentMetric::ExtensionsRequested,
         DepartmentMetric::ExtensionsGranted,
         DepartmentMetric::SupervisionOrders,
+        DepartmentMetric::Ratings,
+        DepartmentMetric::RatingsSatisfied,
+        DepartmentMetric::RatingsBasicallySatisfied,
+        DepartmentMetric::RatingsDissatisfied,
     ];
 
     /// The field name in `DepartmentMetrics`.
@@ -110,6 +118,10 @@ impl DepartmentMetric {
             DepartmentMetric::ExtensionsRequested => "extensions_requested",
             DepartmentMetric::ExtensionsGranted => "extensions_granted",
             DepartmentMetric::SupervisionOrders => "supervision_orders",
+            DepartmentMetric::Ratings => "ratings",
+            DepartmentMetric::RatingsSatisfied => "ratings_satisfied",
+            DepartmentMetric::RatingsBasicallySatisfied => "ratings_basically_satisfied",
+            DepartmentMetric::RatingsDissatisfied => "ratings_dissatisfied",
         }
     }
 

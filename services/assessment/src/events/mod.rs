@@ -1,4 +1,6 @@
-//! What the assessment service consumes.
+//! What the assessment service consumes, and (`publish`) what it publishes.
+
+pub mod publish;
 
 use std::sync::Arc;
 
@@ -37,20 +39,34 @@ pub const TASK_ACTIONS: [&str; 18] = [
 /// Every `grid.supervision.<change>`.
 pub const SUPERVISION_CHANGES: [&str; 3] = ["issued", "escalated", "cleared"];
 
-/// Statements that empty what the task subscription built, for `civicgrid replay`.
-const TASKS_RESET: &[&str] = &[
-    "DELETE FROM metric_facts",
+/// The counts are exactly the facts counted per subject, period and
+/// metric: after a reset removed some facts, the counts are recounted from
+/// those left (the ratings', and the other subscription's).
+const RECOUNT: [&str; 2] = [
     "DELETE FROM metric_values",
+    "INSERT INTO metric_values (subject, period, metric, value) \
+     SELECT f.subject, p.period, f.metric, count(*) FROM metric_facts f, unnest(f.periods) AS p(period) \
+     GROUP BY f.subject, p.period, f.metric",
+];
+
+/// Statements that empty what the task subscription built, for `civicgrid
+/// replay`: the tasks' facts (supervision events are facts of their task
+/// too and return when it is recomputed) and its events.
+const TASKS_RESET: &[&str] = &[
+    "DELETE FROM metric_facts WHERE task LIKE 'tasks/%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.task.%'",
+    RECOUNT[0],
+    RECOUNT[1],
 ];
 
 /// Statements that empty what the supervision subscription built: its
 /// events and the counts they made (every such metric starts with
 /// "supervision"); the task facts return when the events are applied again.
 const SUPERVISION_RESET: &[&str] = &[
-    "DELETE FROM metric_facts WHERE metric LIKE 'supervision%'",
-    "DELETE FROM metric_values WHERE metric LIKE 'supervision%'",
+    "DELETE FROM metric_facts WHERE task LIKE 'tasks/%' AND metric LIKE 'supervision%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.supervision.%'",
+    RECOUNT[0],
+    RECOUNT[1],
 ];
 
 /// Every queue the service consumes, with its handlers.

@@ -222,7 +222,7 @@ pub async fn evidence(
     };
     sqlx::query_as(
         "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject \
-         FROM metric_facts f JOIN grid_events e ON e.event_id = f.event_id \
+         FROM metric_facts f JOIN stored_events e ON e.event_id = f.event_id \
          WHERE f.metric = $1 AND $2 = ANY(f.periods) \
            AND ($3::text IS NULL OR f.subject = $3) \
            AND ($4::text IS NULL OR f.subject IN \
@@ -243,4 +243,64 @@ pub async fn evidence(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// The counts of every cell of one level, each summed over its subtree,
+/// in one period: (id, display name, path, metric → count), by id.
+pub async fn subtree_values_of_level(
+    conn: &mut PgConnection,
+    level: i16,
+    period: Period,
+) -> sqlx::Result<Vec<(String, String, String, HashMap<String, i64>)>> {
+    let cells: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, display_name, path FROM cells WHERE level = $1 ORDER BY id")
+            .bind(level)
+            .fetch_all(&mut *conn)
+            .await?;
+    let sums: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.id, v.metric, SUM(v.value)::bigint FROM cells s \
+         JOIN cells c ON c.path LIKE s.path || '%' \
+         JOIN metric_values v ON v.subject = 'cells/' || c.id AND v.period = $2 \
+         WHERE s.level = $1 GROUP BY s.id, v.metric",
+    )
+    .bind(level)
+    .bind(period.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_cell: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    for (id, metric, value) in sums {
+        by_cell.entry(id).or_default().insert(metric, value);
+    }
+    Ok(cells
+        .into_iter()
+        .map(|(id, name, path)| {
+            let values = by_cell.remove(&id).unwrap_or_default();
+            (id, name, path, values)
+        })
+        .collect())
+}
+
+/// The counts of every department with any in one period:
+/// ("departments/{id}", metric → count), by name.
+pub async fn department_values(
+    conn: &mut PgConnection,
+    period: Period,
+) -> sqlx::Result<Vec<(String, HashMap<String, i64>)>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT subject, metric, value FROM metric_values \
+         WHERE period = $1 AND subject LIKE 'departments/%' ORDER BY subject",
+    )
+    .bind(period.to_string())
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<(String, HashMap<String, i64>)> = Vec::new();
+    for (subject, metric, value) in rows {
+        match out.last_mut() {
+            Some((last, values)) if *last == subject => {
+                values.insert(metric, value);
+            }
+            _ => out.push((subject, HashMap::from([(metric, value)]))),
+        }
+    }
+    Ok(out)
 }
