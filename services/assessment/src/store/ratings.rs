@@ -93,18 +93,20 @@ pub async fn exists(conn: &mut PgConnection, task: &str, department: &str) -> sq
     .await
 }
 
+type RatingTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Uuid,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
 /// Every rating, for a rebuild.
 pub async fn all(conn: &mut PgConnection) -> sqlx::Result<Vec<RatingRow>> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        Uuid,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    let rows: Vec<RatingTuple> = sqlx::query_as(
         "SELECT task, department, grade, comment, rater, event_id, reported_at, create_time \
              FROM department_ratings ORDER BY task, department",
     )

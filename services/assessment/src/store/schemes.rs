@@ -238,6 +238,8 @@ pub async fn upsert_ranking(
     .await
 }
 
+type RankingTuple = (i32, i64, Json<Vec<Card>>, DateTime<Utc>);
+
 /// The last published ranking.
 pub async fn ranking(
     pool: &PgPool,
@@ -245,7 +247,7 @@ pub async fn ranking(
     level: &str,
     period: &str,
 ) -> sqlx::Result<Option<RankingRow>> {
-    let row: Option<(i32, i64, Json<Vec<Card>>, DateTime<Utc>)> = sqlx::query_as(
+    let row: Option<RankingTuple> = sqlx::query_as(
         "SELECT scheme_version, revision, cards, publish_time FROM rankings \
          WHERE scheme_id = $1 AND level = $2 AND period = $3",
     )

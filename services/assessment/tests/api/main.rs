@@ -15,3 +15,4 @@ civicgrid_testkit::replica_service_tests! {
 
 mod fixture;
 mod metrics;
+mod schemes;

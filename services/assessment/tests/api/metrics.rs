@@ -16,7 +16,7 @@ const CELLS: usize = 0;
 const TASKS: usize = 2;
 const SUPERVISION: usize = 3;
 
-async fn publish(app: &TestApp, event: &Event) {
+pub(crate) async fn publish(app: &TestApp, event: &Event) {
     match event {
         Event::Task(key, e) => app.publish(key, event.id(), e).await,
         Event::Supervision(key, e) => app.publish(key, event.id(), e).await,
@@ -25,7 +25,7 @@ async fn publish(app: &TestApp, event: &Event) {
 
 /// The tree, then every scripted event in reverse order (supervision
 /// before the task it concerns, every task's last step first), each twice.
-async fn seeded() -> (TestApp, Vec<Event>) {
+pub(crate) async fn seeded() -> (TestApp, Vec<Event>) {
     let app = spawn_app().await;
     for cell in fixture::cells() {
         app.publish("grid.cell.created", uuid::Uuid::now_v7(), &cell)
@@ -51,11 +51,11 @@ async fn seeded() -> (TestApp, Vec<Event>) {
     (app, events)
 }
 
-fn admin<T>(message: T) -> tonic::Request<T> {
+pub(crate) fn admin<T>(message: T) -> tonic::Request<T> {
     with_token(message, &TestKeys::get().county_admin())
 }
 
-fn as_street<T>(street: &str, message: T) -> tonic::Request<T> {
+pub(crate) fn as_street<T>(street: &str, message: T) -> tonic::Request<T> {
     let token = TestKeys::get().token(&[Role::StreetAdmin], &[&format!("cells/{street}")], None);
     with_token(message, &token)
 }
