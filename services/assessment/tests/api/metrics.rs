@@ -467,17 +467,29 @@ fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEv
         .collect()
 }
 
+/// A random history: a random subset of the scripted tasks, their events
+/// in any order with any duplicates. Applied incrementally it gives the
+/// metrics of the same tasks applied once in the grid's order, and a
+/// replay from scratch (RebuildMetrics' command, from the event store)
+/// gives exactly the incremental metrics.
 #[test]
-fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
+fn any_history_in_any_order_with_duplicates_gives_the_grids_order_metrics_and_replay_equals_incremental()
+ {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let app = runtime.block_on(spawn_app());
+    let scripts = fixture::tasks();
+    let task_of: Vec<usize> = scripts
+        .iter()
+        .enumerate()
+        .flat_map(|(task, s)| std::iter::repeat_n(task, s.events.len()))
+        .collect();
     let events = stored(
-        &fixture::tasks()
+        &scripts
             .into_iter()
             .flat_map(|s| s.events)
             .collect::<Vec<_>>(),
     );
-    let apply_all = |order: Vec<usize>| {
+    let apply_all = |order: Vec<usize>, replay: bool| {
         let pool = app.pool.clone();
         let events = events.clone();
         runtime.block_on(async move {
@@ -495,14 +507,29 @@ fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
                 .unwrap();
                 tx.commit().await.unwrap();
             }
-            civicgrid_assessment::store::metrics::all_values(&pool)
+            let incremental = civicgrid_assessment::store::metrics::all_values(&pool)
                 .await
-                .unwrap()
+                .unwrap();
+            if replay {
+                let mut tx = pool.begin().await.unwrap();
+                civicgrid_assessment::commands::rebuild_metrics::rebuild_metrics(&mut tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                let replayed = civicgrid_assessment::store::metrics::all_values(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    replayed, incremental,
+                    "a replay from scratch equals the incremental metrics"
+                );
+            }
+            incremental
         })
     };
-    let in_order = apply_all((0..events.len()).collect());
+    let whole = apply_all((0..events.len()).collect(), true);
     assert_eq!(
-        in_order.get(&(
+        whole.get(&(
             "cells/g1".to_owned(),
             "2026-11".to_owned(),
             "tasks_reported".to_owned()
@@ -510,22 +537,26 @@ fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
         Some(&2)
     );
     let n = events.len();
-    let orders = (
+    let histories = (
+        proptest::collection::vec(any::<bool>(), 4),
         Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
         proptest::collection::vec(0..n, 0..10),
     )
-        .prop_map(|(mut order, duplicates)| {
+        .prop_map(|(tasks, mut order, duplicates)| {
             order.extend(duplicates);
-            order
-        })
-        .prop_shuffle();
+            (tasks, order)
+        });
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 16,
         ..ProptestConfig::default()
     });
     runner
-        .run(&orders, |order| {
-            prop_assert_eq!(apply_all(order), in_order.clone());
+        .run(&histories, |(tasks, order)| {
+            let kept = |index: &usize| tasks[task_of[*index]];
+            let in_grid_order: Vec<usize> = (0..n).filter(kept).collect();
+            let shuffled: Vec<usize> = order.into_iter().filter(kept).collect();
+            let reference = apply_all(in_grid_order, false);
+            prop_assert_eq!(apply_all(shuffled, true), reference);
             Ok(())
         })
         .unwrap();
