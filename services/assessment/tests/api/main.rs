@@ -15,4 +15,5 @@ civicgrid_testkit::replica_service_tests! {
 
 mod fixture;
 mod metrics;
+mod ratings;
 mod schemes;
