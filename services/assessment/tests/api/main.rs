@@ -13,6 +13,7 @@ civicgrid_testkit::replica_service_tests! {
     binary: env!("CARGO_BIN_EXE_civicgrid-assessment"),
 }
 
+mod burden;
 mod fixture;
 mod metrics;
 mod ratings;
