@@ -42,6 +42,23 @@ pub fn cell_metrics(
         on_time_resolution_rate: rate(get("tasks_resolved_on_time"), resolved),
         satisfaction_rate: rate(get("tasks_satisfied"), rated),
         whistles_per_task: rate(get("whistles"), reported),
+        units_reported: get("units_reported"),
+        members_reported: get("members_reported"),
+        reported_members_active: get("reported_members_active"),
+        reports_ended: get("reports_ended"),
+        agreements_signed: get("agreements_signed"),
+        agreements_with_activity: get("agreements_with_activity"),
+        commitments_fulfilled: get("commitments_fulfilled"),
+        commitments_fulfilled_on_time: get("commitments_fulfilled_on_time"),
+        conference_issues_raised: get("conference_issues_raised"),
+        conference_issues_resolved: get("conference_issues_resolved"),
+        conference_issues_resolved_on_time: get("conference_issues_resolved_on_time"),
+        checkins: get("checkins"),
+        member_checkins: get("member_checkins"),
+        activities_held: get("activities_held"),
+        projects_started: get("projects_started"),
+        projects_completed: get("projects_completed"),
+        projects_rated_satisfied: get("projects_rated_satisfied"),
     }
 }
 

@@ -3,6 +3,7 @@
 //! domain's reasons as FAILED_PRECONDITION), nothing changed by them.
 
 pub mod apply_grid_event;
+pub mod apply_participation_event;
 pub mod create_campaign;
 pub mod create_scheme_version;
 pub mod create_whitelist_item;

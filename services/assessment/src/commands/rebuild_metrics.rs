@@ -6,6 +6,7 @@ use civicgrid_runtime::error::UseCaseError;
 use sqlx::PgConnection;
 
 use crate::commands::apply_grid_event::recompute_task;
+use crate::commands::apply_participation_event::recompute_group;
 use crate::domain::rating;
 use crate::store::{events, metrics, ratings};
 
@@ -19,7 +20,7 @@ pub struct Rebuilt {
 }
 
 /// Empties the facts and counts and recomputes every task's and every
-/// rating's. The event store is locked against new events meanwhile
+/// rating's and every membership and centres group's. The event store is locked against new events meanwhile
 /// (consumers wait, then apply on top of the rebuilt numbers), so nothing
 /// applied concurrently is lost or counted twice.
 #[tracing::instrument(skip_all)]
@@ -41,6 +42,9 @@ pub async fn rebuild_metrics(conn: &mut PgConnection) -> Result<Rebuilt, UseCase
             &facts,
         )
         .await?;
+    }
+    for group in ratings::groups(&mut *conn).await? {
+        recompute_group(&mut *conn, &group).await?;
     }
     Ok(Rebuilt {
         events: events::count(&mut *conn).await?,

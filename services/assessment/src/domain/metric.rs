@@ -16,6 +16,23 @@ pub enum CellMetric {
     SupervisionWarnings,
     SupervisionOrders,
     SupervisionRed,
+    UnitsReported,
+    MembersReported,
+    ReportedMembersActive,
+    ReportsEnded,
+    AgreementsSigned,
+    AgreementsWithActivity,
+    CommitmentsFulfilled,
+    CommitmentsFulfilledOnTime,
+    ConferenceIssuesRaised,
+    ConferenceIssuesResolved,
+    ConferenceIssuesResolvedOnTime,
+    Checkins,
+    MemberCheckins,
+    ActivitiesHeld,
+    ProjectsStarted,
+    ProjectsCompleted,
+    ProjectsRatedSatisfied,
 }
 
 /// A count kept per department.
@@ -47,7 +64,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 13] = [
+    pub const ALL: [CellMetric; 30] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -61,6 +78,23 @@ impl CellMetric {
         CellMetric::SupervisionWarnings,
         CellMetric::SupervisionOrders,
         CellMetric::SupervisionRed,
+        CellMetric::UnitsReported,
+        CellMetric::MembersReported,
+        CellMetric::ReportedMembersActive,
+        CellMetric::ReportsEnded,
+        CellMetric::AgreementsSigned,
+        CellMetric::AgreementsWithActivity,
+        CellMetric::CommitmentsFulfilled,
+        CellMetric::CommitmentsFulfilledOnTime,
+        CellMetric::ConferenceIssuesRaised,
+        CellMetric::ConferenceIssuesResolved,
+        CellMetric::ConferenceIssuesResolvedOnTime,
+        CellMetric::Checkins,
+        CellMetric::MemberCheckins,
+        CellMetric::ActivitiesHeld,
+        CellMetric::ProjectsStarted,
+        CellMetric::ProjectsCompleted,
+        CellMetric::ProjectsRatedSatisfied,
     ];
 
     /// The field name in `CellMetrics`.
@@ -79,6 +113,23 @@ impl CellMetric {
             CellMetric::SupervisionWarnings => "supervision_warnings",
             CellMetric::SupervisionOrders => "supervision_orders",
             CellMetric::SupervisionRed => "supervision_red",
+            CellMetric::UnitsReported => "units_reported",
+            CellMetric::MembersReported => "members_reported",
+            CellMetric::ReportedMembersActive => "reported_members_active",
+            CellMetric::ReportsEnded => "reports_ended",
+            CellMetric::AgreementsSigned => "agreements_signed",
+            CellMetric::AgreementsWithActivity => "agreements_with_activity",
+            CellMetric::CommitmentsFulfilled => "commitments_fulfilled",
+            CellMetric::CommitmentsFulfilledOnTime => "commitments_fulfilled_on_time",
+            CellMetric::ConferenceIssuesRaised => "conference_issues_raised",
+            CellMetric::ConferenceIssuesResolved => "conference_issues_resolved",
+            CellMetric::ConferenceIssuesResolvedOnTime => "conference_issues_resolved_on_time",
+            CellMetric::Checkins => "checkins",
+            CellMetric::MemberCheckins => "member_checkins",
+            CellMetric::ActivitiesHeld => "activities_held",
+            CellMetric::ProjectsStarted => "projects_started",
+            CellMetric::ProjectsCompleted => "projects_completed",
+            CellMetric::ProjectsRatedSatisfied => "projects_rated_satisfied",
         }
     }
 

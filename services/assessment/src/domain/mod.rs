@@ -5,6 +5,7 @@
 pub mod burden;
 pub mod facts;
 pub mod metric;
+pub mod participation;
 pub mod period;
 pub mod rating;
 pub mod scheme;

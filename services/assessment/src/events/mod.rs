@@ -1,5 +1,6 @@
 //! What the assessment service consumes, and (`publish`) what it publishes.
 
+pub mod participation;
 pub mod publish;
 
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub const SUPERVISION_CHANGES: [&str; 3] = ["issued", "escalated", "cleared"];
 /// The counts are exactly the facts counted per subject, period and
 /// metric: after a reset removed some facts, the counts are recounted from
 /// those left (the ratings', and the other subscription's).
-const RECOUNT: [&str; 2] = [
+pub(crate) const RECOUNT: [&str; 2] = [
     "DELETE FROM metric_values",
     "INSERT INTO metric_values (subject, period, metric, value) \
      SELECT f.subject, p.period, f.metric, count(*) FROM metric_facts f, unnest(f.periods) AS p(period) \
@@ -79,7 +80,10 @@ const SUPERVISION_RESET: &[&str] = &[
 /// stored events, so a task event that overtakes an earlier one is applied
 /// at once and the numbers converge when the earlier one arrives (holding
 /// it for the gap would only add lag).
-pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
+pub fn subscriptions(
+    topology: &Topology,
+    sources: &std::collections::BTreeMap<String, String>,
+) -> Vec<Subscription> {
     let store: Arc<dyn Handler> = Arc::new(GridEventStore);
     let mut tasks = Subscription::new(topology, "assessment", "grid-tasks");
     for action in TASK_ACTIONS {
@@ -89,7 +93,7 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
     for change in SUPERVISION_CHANGES {
         supervision = supervision.on(&format!("grid.supervision.{change}"), store.clone());
     }
-    vec![
+    let mut all = vec![
         CellReplica::subscription(topology, "assessment").catch_up("grid", CellReplica::RESET),
         CompoundReplica::subscription(topology, "assessment")
             .catch_up("grid", CompoundReplica::RESET),
@@ -97,7 +101,9 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         supervision
             .catch_up("grid", SUPERVISION_RESET)
             .without_version_order(),
-    ]
+    ];
+    all.extend(participation::subscriptions(topology, sources));
+    all
 }
 
 /// Keeps every grid task and supervision event in the event store and

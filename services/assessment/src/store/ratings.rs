@@ -138,3 +138,48 @@ pub async fn all(conn: &mut PgConnection) -> sqlx::Result<Vec<RatingRow>> {
 pub fn facts_key(task: &str, department: &str) -> String {
     format!("ratings/{task}/{department}")
 }
+
+/// Serialises the recomputation of one group of events.
+pub async fn lock_group(conn: &mut PgConnection, group: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7313))")
+        .bind(group)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every stored membership and centres event of one group, decoded.
+pub async fn group_events(
+    conn: &mut PgConnection,
+    group: &str,
+) -> sqlx::Result<Vec<crate::domain::participation::ParticipationEvent>> {
+    let rows: Vec<(Uuid, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT event_id, routing_key, payload FROM other_events \
+         WHERE aggregate_id = $1 AND source IN ('membership', 'centres') ORDER BY event_id",
+    )
+    .bind(group)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(event_id, key, payload)| {
+            let body = crate::events::participation::decode(&key, &payload).map_err(|why| {
+                sqlx::Error::Decode(format!("other_events.payload of {event_id}: {why}").into())
+            })?;
+            Ok(crate::domain::participation::ParticipationEvent { event_id, body })
+        })
+        .collect()
+}
+
+/// Every group with membership or centres events, for a rebuild.
+pub async fn groups(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM other_events WHERE source IN ('membership', 'centres') ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The key a group's facts are kept under in `metric_facts`.
+pub fn group_key(group: &str) -> String {
+    format!("other/{group}")
+}

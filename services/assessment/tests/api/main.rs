@@ -16,5 +16,6 @@ civicgrid_testkit::replica_service_tests! {
 mod burden;
 mod fixture;
 mod metrics;
+mod participation;
 mod ratings;
 mod schemes;
