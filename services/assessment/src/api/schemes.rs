@@ -138,8 +138,25 @@ fn new_scheme_version(
 ) -> Result<NewSchemeVersion, Status> {
     let mut violations = FieldViolations::new();
     let scheme_id = scheme_name(&request.parent, "parent", &mut violations);
+    let from_file = if request.scheme_file.is_empty() {
+        None
+    } else if request.scheme_version.is_some() {
+        violations.add("scheme_file", "set scheme_version or scheme_file, not both");
+        None
+    } else {
+        match crate::scheme_file::parse(&request.scheme_file) {
+            Ok(version) => Some(version),
+            Err(why) => {
+                violations.add("scheme_file", why);
+                None
+            }
+        }
+    };
     let default = pb::SchemeVersion::default();
-    let version = request.scheme_version.as_ref().unwrap_or(&default);
+    let version = from_file
+        .as_ref()
+        .or(request.scheme_version.as_ref())
+        .unwrap_or(&default);
     if version.display_name.trim().is_empty() {
         violations.add("scheme_version.display_name", "must not be empty");
     }

@@ -14,6 +14,7 @@ civicgrid_testkit::replica_service_tests! {
 }
 
 mod burden;
+mod demo_trace;
 mod fixture;
 mod metrics;
 mod participation;

@@ -21,13 +21,13 @@ const DAY: i64 = 24 * 60;
 type Publish = Box<dyn Fn(&TestApp) -> futures::future::BoxFuture<'_, ()> + Send + Sync>;
 
 /// A contract event: routing key, id and how to publish it.
-struct Contract {
-    key: &'static str,
-    id: Uuid,
-    publish: Publish,
+pub(crate) struct Contract {
+    pub(crate) key: &'static str,
+    pub(crate) id: Uuid,
+    pub(crate) publish: Publish,
 }
 
-fn meta(producer: &str, key: &str, aggregate: &str, minutes: i64) -> (Uuid, EventMeta) {
+pub(crate) fn meta(producer: &str, key: &str, aggregate: &str, minutes: i64) -> (Uuid, EventMeta) {
     let id = Uuid::now_v7();
     (
         id,
@@ -43,7 +43,7 @@ fn meta(producer: &str, key: &str, aggregate: &str, minutes: i64) -> (Uuid, Even
     )
 }
 
-fn contract<M: prost::Name + Clone + Send + Sync + 'static>(
+pub(crate) fn contract<M: prost::Name + Clone + Send + Sync + 'static>(
     key: &'static str,
     id: Uuid,
     message: M,

@@ -109,6 +109,7 @@ pub(crate) async fn create_version(
         .create_scheme_version(admin(pb::CreateSchemeVersionRequest {
             parent: format!("schemes/{scheme}"),
             scheme_version: Some(version),
+            ..Default::default()
         }))
         .await
         .map(|r| r.into_inner().scheme_version.unwrap())
@@ -436,6 +437,7 @@ async fn a_bad_scheme_names_every_bad_field_and_only_the_county_writes_schemes()
             pb::CreateSchemeVersionRequest {
                 parent: "schemes/county".to_owned(),
                 scheme_version: Some(scheme_v1()),
+                ..Default::default()
             },
             &token,
         ))
