@@ -109,7 +109,8 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
     }
     println!("demo county `cells/{COUNTY}`: {created} cells created, {existing} already there");
     load_compounds(&mut client, token).await?;
-    load_directory(grid, token).await
+    load_directory(grid, token).await?;
+    crate::demo_assessment::load(token).await
 }
 
 /// A demo compound: (street, community number, grids whose buildings it

@@ -1,6 +1,7 @@
 //! `civicgrid`: the operator's command line.
 
 mod demo;
+mod demo_assessment;
 mod demo_tasks;
 mod dlq;
 mod replay;
