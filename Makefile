@@ -70,6 +70,7 @@ test: infra ## Run the workspace tests (cargo-nextest when installed)
 bench: infra ## Report-a-task rate vs pgbench; catch-up vs live replica rate (release build; BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_EVENTS)
 	$(CARGO) bench -p civicgrid-grid --bench report_task
 	$(CARGO) bench -p civicgrid-cell-tree --bench catch_up
+	$(CARGO) bench -p civicgrid-assessment --bench consumer_lag
 
 lint: fmt-check clippy crypto-guard ## rustfmt check, clippy -D warnings, no aws-lc-rs
 

@@ -304,3 +304,53 @@ pub async fn department_values(
     }
     Ok(out)
 }
+
+/// Inserts facts in one statement per call (a rebuild's batches); the
+/// counts are then recounted once with [`recount`].
+pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> sqlx::Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let mut tasks = Vec::with_capacity(facts.len());
+    let mut subjects = Vec::with_capacity(facts.len());
+    let mut metrics = Vec::with_capacity(facts.len());
+    let mut ids = Vec::with_capacity(facts.len());
+    let mut times = Vec::with_capacity(facts.len());
+    let (mut months, mut quarters, mut years) = (Vec::new(), Vec::new(), Vec::new());
+    for (task, fact) in facts {
+        let [month, quarter, year] = Period::containing(fact.reported_at);
+        tasks.push(task.as_str());
+        subjects.push(fact.subject.as_str());
+        metrics.push(fact.metric.as_str());
+        ids.push(fact.event_id);
+        times.push(fact.reported_at);
+        months.push(month.to_string());
+        quarters.push(quarter.to_string());
+        years.push(year.to_string());
+    }
+    sqlx::query(
+        "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods) \
+         SELECT t, s, m, e, r, ARRAY[pm, pq, py] FROM \
+         UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[]) \
+           AS f(t, s, m, e, r, pm, pq, py)",
+    )
+    .bind(&tasks)
+    .bind(&subjects)
+    .bind(&metrics)
+    .bind(&ids)
+    .bind(&times)
+    .bind(&months)
+    .bind(&quarters)
+    .bind(&years)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets every count to the number of its facts.
+pub async fn recount(conn: &mut PgConnection) -> sqlx::Result<()> {
+    for statement in crate::events::RECOUNT {
+        sqlx::query(statement).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
