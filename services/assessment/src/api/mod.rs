@@ -275,6 +275,13 @@ impl AssessmentService for AssessmentApi {
         schemes::get_ranking(&self.pool, request).await
     }
 
+    async fn export_ranking(
+        &self,
+        request: Request<pb::ExportRankingRequest>,
+    ) -> Result<Response<pb::ExportRankingResponse>, Status> {
+        schemes::export_ranking(&self.pool, request).await
+    }
+
     async fn create_department_rating(
         &self,
         request: Request<pb::CreateDepartmentRatingRequest>,

@@ -342,7 +342,36 @@ pub(super) async fn get_ranking(
     request: Request<pb::GetRankingRequest>,
 ) -> Result<Response<pb::GetRankingResponse>, Status> {
     let caller = Caller::of(&request)?;
-    let name = &request.get_ref().name;
+    let ranking = visible_ranking(pool, caller, &request.get_ref().name).await?;
+    Ok(Response::new(pb::GetRankingResponse {
+        ranking: Some(ranking),
+    }))
+}
+
+pub(super) async fn export_ranking(
+    pool: &PgPool,
+    request: Request<pb::ExportRankingRequest>,
+) -> Result<Response<pb::ExportRankingResponse>, Status> {
+    let caller = Caller::of(&request)?;
+    let ranking = visible_ranking(pool, caller, &request.get_ref().name).await?;
+    let csv = crate::export::ranking_csv(&ranking).map_err(status::internal)?;
+    let filename = format!(
+        "{}.csv",
+        ranking
+            .name
+            .trim_start_matches("schemes/")
+            .replace("/rankings/", "-")
+            .replace('/', "-")
+    );
+    Ok(Response::new(pb::ExportRankingResponse { csv, filename }))
+}
+
+/// The ranking `name` with the cards `caller` may see.
+async fn visible_ranking(
+    pool: &PgPool,
+    caller: &Caller,
+    name: &str,
+) -> Result<pb::Ranking, Status> {
     let parsed = (|| {
         let rest = name.strip_prefix("schemes/")?;
         let (id, rest) = rest.split_once("/rankings/")?;
@@ -361,13 +390,11 @@ pub(super) async fn get_ranking(
     let ranking = schemes::ranking(pool, &scheme_id, level.as_str(), &period.to_string())
         .await
         .map_err(status::database)?
-        .ok_or_else(|| UseCaseError::NotFound(name.clone()))?;
+        .ok_or_else(|| UseCaseError::NotFound(name.to_owned()))?;
     let version = schemes::get(pool, &scheme_id, ranking.scheme_version)
         .await
         .map_err(status::database)?
         .ok_or_else(|| status::internal("the ranking's scheme version vanished"))?;
     let keep = card_filter(pool, caller).await?;
-    Ok(Response::new(pb::GetRankingResponse {
-        ranking: Some(convert::ranking(&ranking, &version.spec, keep)),
-    }))
+    Ok(convert::ranking(&ranking, &version.spec, keep))
 }

@@ -450,3 +450,39 @@ async fn a_bad_scheme_names_every_bad_field_and_only_the_county_writes_schemes()
         .unwrap();
     assert_eq!(count, 0, "refusals store nothing");
 }
+
+#[tokio::test]
+async fn a_ranking_exports_as_csv_with_a_bom_and_only_the_callers_cards() {
+    let (app, _) = seeded().await;
+    create_version(&app, "county", scheme_v1()).await.unwrap();
+    publish_version(&app, "schemes/county/versions/1")
+        .await
+        .unwrap();
+    publish_scores(&app, "county", pb::Level::Community, "2026-11")
+        .await
+        .unwrap();
+    let export = |request: tonic::Request<pb::ExportRankingRequest>| {
+        let mut client = app.client.clone();
+        async move { client.export_ranking(request).await.unwrap().into_inner() }
+    };
+    let name = "schemes/county/rankings/community/2026-11".to_owned();
+    let all = export(admin(pb::ExportRankingRequest { name: name.clone() })).await;
+    assert_eq!(all.filename, "county-community-2026-11.csv");
+    assert!(all.csv.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(all.csv[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("名次 Rank,对象 Subject,名称 Name,得分 Score,RESPONSE 值 value"));
+    assert!(
+        lines[1].starts_with("1,cells/cm1,CM1,43.33,0.33,33.33,0.67,60.00,"),
+        "{}",
+        lines[1]
+    );
+    let foreign = export(as_street("st2", pb::ExportRankingRequest { name })).await;
+    let text = String::from_utf8(foreign.csv[3..].to_vec()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "only the header for a street with no community here"
+    );
+}
