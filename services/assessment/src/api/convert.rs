@@ -59,6 +59,8 @@ pub fn cell_metrics(
         projects_started: get("projects_started"),
         projects_completed: get("projects_completed"),
         projects_rated_satisfied: get("projects_rated_satisfied"),
+        tasks_rejected: get("tasks_rejected"),
+        tasks_merged: get("tasks_merged"),
     }
 }
 

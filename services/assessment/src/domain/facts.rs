@@ -105,6 +105,19 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
             reported_at,
         });
     };
+    // A rejected task (invalid, outside jurisdiction) or a duplicate merged
+    // into another is no request the grid or a department failed: it
+    // counts as rejected or merged only, in no rate (the task a duplicate
+    // went into carries the request).
+    let closed_as = match grid::TaskState::try_from(task.state) {
+        Ok(grid::TaskState::Rejected) => Some(CellMetric::TasksRejected),
+        Ok(grid::TaskState::Merged) => Some(CellMetric::TasksMerged),
+        _ => None,
+    };
+    if let (Some(metric), Some((last, _, _))) = (closed_as, changes.last()) {
+        add(&cell, Metric::Cell(metric), last.event_id);
+        return out;
+    }
     let snapshot_at = |version: i64| {
         changes
             .iter()

@@ -33,6 +33,8 @@ pub enum CellMetric {
     ProjectsStarted,
     ProjectsCompleted,
     ProjectsRatedSatisfied,
+    TasksRejected,
+    TasksMerged,
 }
 
 /// A count kept per department.
@@ -64,7 +66,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 30] = [
+    pub const ALL: [CellMetric; 32] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -95,6 +97,8 @@ impl CellMetric {
         CellMetric::ProjectsStarted,
         CellMetric::ProjectsCompleted,
         CellMetric::ProjectsRatedSatisfied,
+        CellMetric::TasksRejected,
+        CellMetric::TasksMerged,
     ];
 
     /// The field name in `CellMetrics`.
@@ -130,6 +134,8 @@ impl CellMetric {
             CellMetric::ProjectsStarted => "projects_started",
             CellMetric::ProjectsCompleted => "projects_completed",
             CellMetric::ProjectsRatedSatisfied => "projects_rated_satisfied",
+            CellMetric::TasksRejected => "tasks_rejected",
+            CellMetric::TasksMerged => "tasks_merged",
         }
     }
 

@@ -561,3 +561,24 @@ fn any_history_in_any_order_with_duplicates_gives_the_grids_order_metrics_and_re
         })
         .unwrap();
 }
+
+#[tokio::test]
+async fn rejected_and_merged_tasks_count_only_as_such_whatever_arrives_first() {
+    let (app, _) = seeded().await;
+    let before = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    let t7 = fixture::Script::reported("t7", "g3", 60).rejected(2, 30);
+    let t8 = fixture::Script::reported("t8", "g3", 60)
+        .accepted(2, 10, 600)
+        .merged(3, 40, "t4");
+    // The closing events first, then the rest.
+    let mut events: Vec<Event> = t7.events.into_iter().chain(t8.events).collect();
+    events.reverse();
+    for event in &events {
+        publish(&app, event).await;
+    }
+    app.consumers[TASKS].drain().await.unwrap();
+    let g3 = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    assert_eq!((g3.tasks_rejected, g3.tasks_merged), (1, 1));
+    assert_eq!(counts(&g3), counts(&before), "no other count moves");
+    assert_eq!(g3.response_rate, before.response_rate);
+}
