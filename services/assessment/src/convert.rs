@@ -240,3 +240,41 @@ pub fn campaign(row: &CampaignRow) -> pb::Campaign {
         create_time: Some(timestamp(row.create_time)),
     }
 }
+
+/// A stored demonstration site.
+pub fn site(row: &crate::store::sites::SiteRow) -> pb::DemonstrationSite {
+    pb::DemonstrationSite {
+        name: format!("demonstrationSites/{}", row.id),
+        display_name: row.display_name.clone(),
+        subject: row.subject.clone(),
+        scheme: format!("schemes/{}", row.scheme_id),
+        level: Level::parse(&row.level).map_or(pb::Level::Unspecified, level) as i32,
+        criteria: row
+            .criteria
+            .iter()
+            .map(|c| pb::SiteCriterion {
+                indicator: c.indicator.clone(),
+                min_points: c.min_points,
+            })
+            .collect(),
+        min_score: row.min_score,
+        stage: site_stage(row.stage) as i32,
+        failing_criteria: row.failing_criteria.clone(),
+        evaluated_period: row.evaluated_period.clone(),
+        version: row.version,
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+    }
+}
+
+/// The proto enum of a stage.
+pub fn site_stage(stage: crate::domain::sites::Stage) -> pb::SiteStage {
+    use crate::domain::sites::Stage;
+    match stage {
+        Stage::Application => pb::SiteStage::Application,
+        Stage::Cultivation => pb::SiteStage::Cultivation,
+        Stage::Evaluation => pb::SiteStage::Evaluation,
+        Stage::Named => pb::SiteStage::Named,
+        Stage::Review => pb::SiteStage::Review,
+    }
+}

@@ -5,6 +5,7 @@ pub mod convert;
 pub mod parse;
 mod ratings;
 mod schemes;
+mod sites;
 
 use civicgrid_cell_tree::{ListRequest, list_page};
 use civicgrid_proto::assessment::v1 as pb;
@@ -315,6 +316,27 @@ impl AssessmentService for AssessmentApi {
         request: Request<pb::CreateCampaignRequest>,
     ) -> Result<Response<pb::CreateCampaignResponse>, Status> {
         burden::create_campaign_rpc(&self.pool, request).await
+    }
+
+    async fn create_demonstration_site(
+        &self,
+        request: Request<pb::CreateDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::CreateDemonstrationSiteResponse>, Status> {
+        sites::create(&self.pool, request).await
+    }
+
+    async fn advance_demonstration_site(
+        &self,
+        request: Request<pb::AdvanceDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::AdvanceDemonstrationSiteResponse>, Status> {
+        sites::advance(&self.pool, request).await
+    }
+
+    async fn evaluate_demonstration_site(
+        &self,
+        request: Request<pb::EvaluateDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::EvaluateDemonstrationSiteResponse>, Status> {
+        sites::evaluate(&self.pool, request).await
     }
 
     async fn get_burden_report(

@@ -4,7 +4,9 @@
 
 pub mod apply_grid_event;
 pub mod apply_participation_event;
+pub mod change_site_stage;
 pub mod create_campaign;
+pub mod create_demonstration_site;
 pub mod create_scheme_version;
 pub mod create_whitelist_item;
 pub mod create_work_request;

@@ -10,3 +10,4 @@ pub mod period;
 pub mod rating;
 pub mod scheme;
 pub mod scoring;
+pub mod sites;

@@ -13,6 +13,8 @@ const PRODUCER: &str = "assessment";
 
 /// Routing key of [`scores_published`].
 pub const SCORES_PUBLISHED: &str = "assessment.scores.published";
+/// Routing key of [`site_stage_changed`].
+pub const SITE_STAGE_CHANGED: &str = "assessment.site.stage_changed";
 /// Routing key of [`work_request_refused`].
 pub const WORK_REQUEST_REFUSED: &str = "assessment.work_request.refused";
 
@@ -47,6 +49,32 @@ pub fn work_request_refused(request: &WorkRequestRow, actor: &str) -> NewEvent {
         &pb::WorkRequestRefused {
             meta: Some(meta),
             request: Some(request),
+        },
+    )
+}
+
+/// `assessment.site.stage_changed`.
+pub fn site_stage_changed(
+    site: &crate::store::sites::SiteRow,
+    from: crate::domain::sites::Stage,
+    actor: &str,
+) -> NewEvent {
+    let site = convert::site(site);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        SITE_STAGE_CHANGED,
+        &site.name,
+        site.version,
+        actor,
+        "",
+    );
+    NewEvent::encode(
+        event_id,
+        SITE_STAGE_CHANGED,
+        &pb::SiteStageChanged {
+            meta: Some(meta),
+            demonstration_site: Some(site),
+            from_stage: convert::site_stage(from) as i32,
         },
     )
 }

@@ -6,3 +6,4 @@ pub mod events;
 pub mod metrics;
 pub mod ratings;
 pub mod schemes;
+pub mod sites;

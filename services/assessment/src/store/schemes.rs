@@ -268,3 +268,21 @@ pub async fn ranking(
         },
     ))
 }
+
+/// The last published ranking, read in a transaction.
+pub async fn ranking_in(
+    conn: &mut PgConnection,
+    scheme_id: &str,
+    level: &str,
+    period: &str,
+) -> sqlx::Result<Option<Vec<Card>>> {
+    let cards: Option<Json<Vec<Card>>> = sqlx::query_scalar(
+        "SELECT cards FROM rankings WHERE scheme_id = $1 AND level = $2 AND period = $3",
+    )
+    .bind(scheme_id)
+    .bind(level)
+    .bind(period)
+    .fetch_optional(conn)
+    .await?;
+    Ok(cards.map(|c| c.0))
+}

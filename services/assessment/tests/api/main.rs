@@ -20,3 +20,4 @@ mod metrics;
 mod participation;
 mod ratings;
 mod schemes;
+mod sites;

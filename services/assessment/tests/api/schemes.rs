@@ -44,7 +44,7 @@ fn indicator(
 /// on-time (30) resolved on time / resolved, bands 0.5 → 60, 0.9 → 100, at
 /// least 2; satisfaction (20) satisfied / rated, linear 0.5 → 1, at least
 /// 3. Streets: response (100), linear 0 → 0.5.
-fn scheme_v1() -> pb::SchemeVersion {
+pub(crate) fn scheme_v1() -> pb::SchemeVersion {
     use pb::Level::{Community, Street};
     pb::SchemeVersion {
         display_name: "街道社区考核 2026".to_owned(),
