@@ -61,6 +61,7 @@ pub fn cell_metrics(
         projects_rated_satisfied: get("projects_rated_satisfied"),
         tasks_rejected: get("tasks_rejected"),
         tasks_merged: get("tasks_merged"),
+        volunteer_minutes: get("volunteer_minutes"),
     }
 }
 
@@ -106,5 +107,6 @@ pub fn evidence(row: &Evidence) -> pb::MetricEvidence {
             nanos: i32::try_from(row.occurred_at.timestamp_subsec_nanos()).unwrap_or(0),
         }),
         subject: row.subject.clone(),
+        amount: row.amount,
     }
 }

@@ -57,6 +57,9 @@ pub struct Fact {
     pub event_id: Uuid,
     /// When the task was reported: the periods it counts in.
     pub reported_at: DateTime<Utc>,
+    /// What it adds to the count: 1, except for sums such as volunteer
+    /// minutes.
+    pub amount: i64,
 }
 
 type Time = (i64, i32);
@@ -103,6 +106,7 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
             metric,
             event_id,
             reported_at,
+            amount: 1,
         });
     };
     // A rejected task (invalid, outside jurisdiction) or a duplicate merged

@@ -35,6 +35,7 @@ pub enum CellMetric {
     ProjectsRatedSatisfied,
     TasksRejected,
     TasksMerged,
+    VolunteerMinutes,
 }
 
 /// A count kept per department.
@@ -66,7 +67,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 32] = [
+    pub const ALL: [CellMetric; 33] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -99,6 +100,7 @@ impl CellMetric {
         CellMetric::ProjectsRatedSatisfied,
         CellMetric::TasksRejected,
         CellMetric::TasksMerged,
+        CellMetric::VolunteerMinutes,
     ];
 
     /// The field name in `CellMetrics`.
@@ -136,6 +138,7 @@ impl CellMetric {
             CellMetric::ProjectsRatedSatisfied => "projects_rated_satisfied",
             CellMetric::TasksRejected => "tasks_rejected",
             CellMetric::TasksMerged => "tasks_merged",
+            CellMetric::VolunteerMinutes => "volunteer_minutes",
         }
     }
 

@@ -110,6 +110,7 @@ pub fn facts(events: &[ParticipationEvent]) -> BTreeSet<Fact> {
                 metric: Metric::Cell(metric),
                 event_id,
                 reported_at: at,
+                amount: 1,
             });
         }
     };
@@ -253,6 +254,22 @@ pub fn facts(events: &[ParticipationEvent]) -> BTreeSet<Fact> {
             activity,
             signing_time(agreement),
         );
+    }
+    // Volunteer time: a sum, one fact per check-in carrying its minutes.
+    for event in &events {
+        if let ParticipationBody::Checkin(c) = &event.body
+            && c.volunteer_minutes > 0
+            && c.cell.starts_with("cells/")
+            && let Some(at) = utc(c.checked_in_at.as_ref())
+        {
+            out.insert(Fact {
+                subject: c.cell.clone(),
+                metric: Metric::Cell(CellMetric::VolunteerMinutes),
+                event_id: event.event_id,
+                reported_at: at,
+                amount: i64::from(c.volunteer_minutes),
+            });
+        }
     }
     out
 }

@@ -140,6 +140,7 @@ pub fn facts(
             metric: Metric::Department(metric),
             event_id,
             reported_at,
+            amount: 1,
         })
         .collect()
 }

@@ -46,7 +46,7 @@ pub const SUPERVISION_CHANGES: [&str; 3] = ["issued", "escalated", "cleared"];
 pub(crate) const RECOUNT: [&str; 2] = [
     "DELETE FROM metric_values",
     "INSERT INTO metric_values (subject, period, metric, value) \
-     SELECT f.subject, p.period, f.metric, count(*) FROM metric_facts f, unnest(f.periods) AS p(period) \
+     SELECT f.subject, p.period, f.metric, SUM(f.amount)::bigint FROM metric_facts f, unnest(f.periods) AS p(period) \
      GROUP BY f.subject, p.period, f.metric",
 ];
 

@@ -13,14 +13,14 @@ use crate::domain::period::Period;
 /// The stored facts of one task.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTreeSet<Fact>> {
-    let rows: Vec<(String, String, Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT subject, metric, event_id, reported_at FROM metric_facts WHERE task = $1",
+    let rows: Vec<(String, String, Uuid, DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT subject, metric, event_id, reported_at, amount FROM metric_facts WHERE task = $1",
     )
     .bind(task)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(subject, metric, event_id, reported_at)| {
+        .map(|(subject, metric, event_id, reported_at, amount)| {
             let department = subject.starts_with("departments/");
             let metric = Metric::parse(&metric, department).ok_or_else(|| {
                 sqlx::Error::Decode(format!("metric_facts.metric: unknown {metric}").into())
@@ -30,6 +30,7 @@ pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTree
                 metric,
                 event_id,
                 reported_at,
+                amount,
             })
         })
         .collect()
@@ -63,7 +64,7 @@ pub async fn replace_facts(
                     period.to_string(),
                     fact.metric.as_str(),
                 ))
-                .or_default() -= 1;
+                .or_default() -= fact.amount;
         }
     }
     for fact in new.difference(old) {
@@ -72,8 +73,8 @@ pub async fn replace_facts(
             .map(Period::to_string)
             .collect();
         sqlx::query(
-            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods, amount) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(task)
         .bind(&fact.subject)
@@ -81,12 +82,13 @@ pub async fn replace_facts(
         .bind(fact.event_id)
         .bind(fact.reported_at)
         .bind(&periods)
+        .bind(fact.amount)
         .execute(&mut *conn)
         .await?;
         for period in periods {
             *deltas
                 .entry((fact.subject.clone(), period, fact.metric.as_str()))
-                .or_default() += 1;
+                .or_default() += fact.amount;
         }
     }
     for ((subject, period, metric), delta) in deltas {
@@ -194,6 +196,8 @@ pub struct Evidence {
     pub occurred_at: DateTime<Utc>,
     /// The cell or department counted.
     pub subject: String,
+    /// What it adds to the count.
+    pub amount: i64,
 }
 
 /// Which subjects a metric is explained over.
@@ -221,7 +225,7 @@ pub async fn evidence(
         Subjects::Under(path) => (None, Some(path.as_str())),
     };
     sqlx::query_as(
-        "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject \
+        "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject, f.amount \
          FROM metric_facts f JOIN stored_events e ON e.event_id = f.event_id \
          WHERE f.metric = $1 AND $2 = ANY(f.periods) \
            AND ($3::text IS NULL OR f.subject = $3) \
@@ -317,6 +321,7 @@ pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> 
     let mut ids = Vec::with_capacity(facts.len());
     let mut times = Vec::with_capacity(facts.len());
     let (mut months, mut quarters, mut years) = (Vec::new(), Vec::new(), Vec::new());
+    let mut amounts = Vec::with_capacity(facts.len());
     for (task, fact) in facts {
         let [month, quarter, year] = Period::containing(fact.reported_at);
         tasks.push(task.as_str());
@@ -327,12 +332,13 @@ pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> 
         months.push(month.to_string());
         quarters.push(quarter.to_string());
         years.push(year.to_string());
+        amounts.push(fact.amount);
     }
     sqlx::query(
-        "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods) \
-         SELECT t, s, m, e, r, ARRAY[pm, pq, py] FROM \
-         UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[]) \
-           AS f(t, s, m, e, r, pm, pq, py)",
+        "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods, amount) \
+         SELECT t, s, m, e, r, ARRAY[pm, pq, py], a FROM \
+         UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::bigint[]) \
+           AS f(t, s, m, e, r, pm, pq, py, a)",
     )
     .bind(&tasks)
     .bind(&subjects)
@@ -342,6 +348,7 @@ pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> 
     .bind(&months)
     .bind(&quarters)
     .bind(&years)
+    .bind(&amounts)
     .execute(conn)
     .await?;
     Ok(())

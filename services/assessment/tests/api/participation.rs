@@ -312,6 +312,11 @@ async fn membership_and_centres_contract_events_twice_in_reverse_give_the_hand_c
     // completed and rated 5.
     let expected = [1, 2, 1, 0, 2, 1, 2, 1, 2, 2, 1, 2, 1, 2, 1, 1, 1];
     assert_eq!(participation(&cm1(&app).await), expected);
+    assert_eq!(
+        cm1(&app).await.volunteer_minutes,
+        180,
+        "two check-ins of 90 minutes"
+    );
 
     let before = civicgrid_assessment::store::metrics::all_values(&app.pool)
         .await
