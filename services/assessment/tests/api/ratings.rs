@@ -283,3 +283,37 @@ async fn a_departments_two_way_score_follows_its_ratings_and_its_on_time_check_i
     let urban = department(&app, "urban").await;
     assert_eq!((urban.check_ins, urban.check_ins_on_time), (3, 2));
 }
+
+#[tokio::test]
+async fn racing_ratings_of_one_department_for_one_task_leave_exactly_one() {
+    let app = std::sync::Arc::new(seeded().await.0);
+    let contenders = 4;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(contenders));
+    let mut handles = Vec::new();
+    for _ in 0..contenders {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        handles.push(tokio::spawn(async move {
+            barrier.wait().await;
+            rate(
+                &app,
+                &street_admin_of("st1"),
+                "t3",
+                "urban",
+                pb::RatingGrade::Satisfied,
+            )
+            .await
+        }));
+    }
+    let mut codes = Vec::new();
+    for handle in handles {
+        codes.push(handle.await.unwrap().map(|_| ()).map_err(|s| s.code()));
+    }
+    assert_eq!(codes.iter().filter(|c| c.is_ok()).count(), 1, "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| matches!(c, Ok(()) | Err(Code::AlreadyExists))),
+        "{codes:?}"
+    );
+    assert_eq!(ratings(&department(&app, "urban").await), [1, 1, 0, 0]);
+}
