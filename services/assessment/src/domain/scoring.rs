@@ -386,4 +386,48 @@ mod tests {
             Some(7.0)
         );
     }
+
+    proptest::proptest! {
+        /// Whatever the counts and their order: ranks follow the scores
+        /// (higher first, equal scores one rank, the next rank skipping),
+        /// unranked cards have no score and come last, and the order of
+        /// the subjects given changes nothing.
+        #[test]
+        fn ranks_follow_scores_and_ignore_the_order_subjects_come_in(
+            counts in proptest::collection::vec(proptest::array::uniform6(0i64..12), 1..12),
+            seed in 0usize..1000,
+        ) {
+            let indicators = indicators();
+            let refs: Vec<&Indicator> = indicators.iter().collect();
+            let subjects: Vec<Subject> = counts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    // Keep the counts coherent: parts never exceed wholes.
+                    let [reported, on_time, rated, satisfied, whistles, returns] = *c;
+                    subject(
+                        &format!("c{i:02}"),
+                        [reported, on_time.min(reported), rated, satisfied.min(rated), whistles, returns.min(whistles)],
+                    )
+                })
+                .collect();
+            let cards = rank(&refs, Redistribution::Proportional, &subjects);
+            let mut rotated = subjects.clone();
+            rotated.rotate_left(seed % subjects.len());
+            proptest::prop_assert_eq!(&rank(&refs, Redistribution::Proportional, &rotated), &cards);
+            for (index, card) in cards.iter().enumerate() {
+                match (card.score, card.rank) {
+                    (Some(score), Some(rank)) => {
+                        proptest::prop_assert!((0.0..=100.0).contains(&score));
+                        let better = cards.iter().filter(|c| c.score.is_some_and(|s| s > score)).count();
+                        proptest::prop_assert_eq!(rank as usize, better + 1);
+                    }
+                    (None, None) => {
+                        proptest::prop_assert!(cards[index..].iter().all(|c| c.score.is_none()));
+                    }
+                    other => proptest::prop_assert!(false, "score and rank disagree: {:?}", other),
+                }
+            }
+        }
+    }
 }

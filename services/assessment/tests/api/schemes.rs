@@ -294,6 +294,22 @@ async fn community_and_street_scores_of_the_fixture_are_the_hand_computed_ones()
         ["assessment.scores.published"; 3],
         "one event per publication of a level and period"
     );
+    let payload: Vec<u8> =
+        sqlx::query_scalar("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let event = <pb::ScoresPublished as prost::Message>::decode(payload.as_slice()).unwrap();
+    assert_eq!(
+        event.ranking.as_ref(),
+        Some(&again),
+        "the event carries the ranking as published"
+    );
+    let meta = event.meta.unwrap();
+    assert_eq!(
+        (meta.aggregate_id.as_str(), meta.aggregate_version),
+        ("schemes/county/rankings/street/2026-11", 2)
+    );
 }
 
 #[tokio::test]
