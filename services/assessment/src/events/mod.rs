@@ -53,7 +53,7 @@ pub(crate) const RECOUNT: [&str; 2] = [
 /// Statements that empty what the task subscription built, for `civicgrid
 /// replay`: the tasks' facts (supervision events are facts of their task
 /// too and return when it is recomputed) and its events.
-const TASKS_RESET: &[&str] = &[
+pub const TASKS_RESET: &[&str] = &[
     "DELETE FROM metric_facts WHERE task LIKE 'tasks/%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.task.%'",
     RECOUNT[0],
@@ -63,7 +63,7 @@ const TASKS_RESET: &[&str] = &[
 /// Statements that empty what the supervision subscription built: its
 /// events and the counts they made (every such metric starts with
 /// "supervision"); the task facts return when the events are applied again.
-const SUPERVISION_RESET: &[&str] = &[
+pub const SUPERVISION_RESET: &[&str] = &[
     "DELETE FROM metric_facts WHERE task LIKE 'tasks/%' AND metric LIKE 'supervision%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.supervision.%'",
     RECOUNT[0],

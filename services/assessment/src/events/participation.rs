@@ -125,7 +125,7 @@ impl Handler for ParticipationStore {
 /// holding one of its events (each such group gets one back during the
 /// replay and is then recomputed whole, with the other source's events
 /// still stored), its events, then the counts recounted.
-fn reset(source: &str) -> Vec<String> {
+pub fn reset(source: &str) -> Vec<String> {
     vec![
         format!(
             "DELETE FROM metric_facts WHERE task IN (SELECT 'other/' || aggregate_id FROM other_events WHERE source = '{source}')"

@@ -443,7 +443,7 @@ async fn bad_names_and_callers_outside_scope_get_precise_statuses() {
 }
 
 /// The scripted events as the store receives them.
-fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEvent> {
+pub(crate) fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEvent> {
     events
         .iter()
         .map(|e| {

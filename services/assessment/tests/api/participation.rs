@@ -25,6 +25,8 @@ pub(crate) struct Contract {
     pub(crate) key: &'static str,
     pub(crate) id: Uuid,
     pub(crate) publish: Publish,
+    /// The encoded message.
+    pub(crate) payload: Vec<u8>,
 }
 
 pub(crate) fn meta(producer: &str, key: &str, aggregate: &str, minutes: i64) -> (Uuid, EventMeta) {
@@ -51,6 +53,7 @@ pub(crate) fn contract<M: prost::Name + Clone + Send + Sync + 'static>(
     Contract {
         key,
         id,
+        payload: prost::Message::encode_to_vec(&message),
         publish: Box::new(move |app| {
             let message = message.clone();
             Box::pin(async move { app.publish(key, id, &message).await })
@@ -374,4 +377,99 @@ async fn contract_events_in_any_order_give_the_same_metrics() {
         participation(&cm1(&app).await),
         [1, 2, 1, 0, 2, 1, 2, 1, 2, 2, 1, 2, 1, 2, 1, 1, 1]
     );
+}
+
+/// What `civicgrid replay` of each subscription does to the store: its
+/// reset statements, then every one of its producer's events applied
+/// again. Each gives back exactly the metrics before, ratings and the
+/// other subscriptions' numbers included.
+#[tokio::test]
+async fn replaying_any_one_subscription_from_its_producer_gives_back_the_same_metrics() {
+    use civicgrid_assessment::commands::apply_grid_event::apply_grid_event;
+    use civicgrid_assessment::commands::apply_participation_event::apply_participation_event;
+    use civicgrid_assessment::events::{SUPERVISION_RESET, TASKS_RESET, participation};
+    use civicgrid_assessment::store::metrics::all_values;
+    use civicgrid_assessment::store::ratings::OtherEvent;
+
+    let (app, grid_events) = seeded().await;
+    let contracts = history();
+    for event in &contracts {
+        (event.publish)(&app).await;
+    }
+    app.consumers[MEMBERSHIP].drain().await.unwrap();
+    app.consumers[CENTRES].drain().await.unwrap();
+    let token = civicgrid_testkit::TestKeys::get().token(
+        &[civicgrid_runtime::auth::Role::StreetAdmin],
+        &["cells/st1"],
+        None,
+    );
+    app.client
+        .clone()
+        .create_department_rating(civicgrid_testkit::with_token(
+            pb::CreateDepartmentRatingRequest {
+                parent: "tasks/t3".to_owned(),
+                department_rating: Some(pb::DepartmentRating {
+                    department: "departments/urban".to_owned(),
+                    grade: pb::RatingGrade::Satisfied as i32,
+                    ..Default::default()
+                }),
+            },
+            &token,
+        ))
+        .await
+        .unwrap();
+    let before = all_values(&app.pool).await.unwrap();
+    let stored = crate::metrics::stored(&grid_events);
+
+    let reset = |statements: Vec<String>| {
+        let pool = app.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            for statement in statements {
+                sqlx::query(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+    };
+    for (statements, prefix) in [
+        (TASKS_RESET, "grid.task."),
+        (SUPERVISION_RESET, "grid.supervision."),
+    ] {
+        reset(statements.iter().map(|s| (*s).to_owned()).collect()).await;
+        for event in stored.iter().filter(|e| e.routing_key.starts_with(prefix)) {
+            let mut tx = app.pool.begin().await.unwrap();
+            apply_grid_event(&mut tx, event).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(
+            all_values(&app.pool).await.unwrap(),
+            before,
+            "replay of {prefix}*"
+        );
+    }
+    for source in ["membership", "centres"] {
+        reset(participation::reset(source)).await;
+        for contract in contracts.iter().filter(|c| c.key.starts_with(source)) {
+            let body = participation::decode(contract.key, &contract.payload).unwrap();
+            let event = OtherEvent {
+                event_id: contract.id,
+                source: source.to_owned(),
+                routing_key: contract.key.to_owned(),
+                aggregate_id: body.group(),
+                occurred_at: chrono::Utc::now(),
+                payload: contract.payload.clone(),
+            };
+            let mut tx = app.pool.begin().await.unwrap();
+            apply_participation_event(&mut tx, &event).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(
+            all_values(&app.pool).await.unwrap(),
+            before,
+            "replay of {source}"
+        );
+    }
 }
