@@ -262,6 +262,13 @@ impl AssessmentService for AssessmentApi {
         schemes::get(&self.pool, request).await
     }
 
+    async fn list_scheme_versions(
+        &self,
+        request: Request<pb::ListSchemeVersionsRequest>,
+    ) -> Result<Response<pb::ListSchemeVersionsResponse>, Status> {
+        schemes::list(&self.pool, request).await
+    }
+
     async fn publish_scores(
         &self,
         request: Request<pb::PublishScoresRequest>,

@@ -261,6 +261,45 @@ pub(super) async fn get(
     }))
 }
 
+pub(super) async fn list(
+    pool: &PgPool,
+    request: Request<pb::ListSchemeVersionsRequest>,
+) -> Result<Response<pb::ListSchemeVersionsResponse>, Status> {
+    Caller::of(&request)?;
+    let body = request.get_ref();
+    let mut violations = FieldViolations::new();
+    let scheme_id = scheme_name(&body.parent, "parent", &mut violations);
+    let size = civicgrid_runtime::paging::page_size(body.page_size, &mut violations);
+    let fingerprint = format!("parent={}", body.parent);
+    let after = civicgrid_runtime::paging::decode(&body.page_token, &fingerprint, &mut violations);
+    let after = match after.map(|a| a.parse::<i32>()) {
+        None => Some(0),
+        Some(Ok(version)) => Some(version),
+        Some(Err(_)) => {
+            violations.add("page_token", "is not a token this service issued");
+            None
+        }
+    };
+    violations.check(())?;
+    let (Some(scheme_id), Some(after)) = (scheme_id, after) else {
+        return Err(FieldViolations::new().into_status());
+    };
+    let rows = schemes::list(
+        pool,
+        &scheme_id,
+        after,
+        civicgrid_runtime::paging::limit(size),
+    )
+    .await
+    .map_err(status::database)?;
+    let (rows, next_page_token) =
+        civicgrid_runtime::paging::paged(rows, size, &fingerprint, |row| row.version.to_string());
+    Ok(Response::new(pb::ListSchemeVersionsResponse {
+        scheme_versions: rows.iter().map(convert::scheme_version).collect(),
+        next_page_token,
+    }))
+}
+
 pub(super) async fn publish_ranking(
     pool: &PgPool,
     request: Request<pb::PublishScoresRequest>,

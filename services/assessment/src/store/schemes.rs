@@ -130,6 +130,24 @@ pub async fn get(
     Ok(row.map(from_row))
 }
 
+/// A page of a scheme's versions after version `after`, at most `limit`.
+pub async fn list(
+    pool: &PgPool,
+    scheme_id: &str,
+    after: i32,
+    limit: i64,
+) -> sqlx::Result<Vec<SchemeVersionRow>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM scheme_versions WHERE scheme_id = $1 AND version > $2 ORDER BY version LIMIT $3"
+    )))
+    .bind(scheme_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Whether another published version of the scheme starts in `month`.
 pub async fn published_from(
     conn: &mut PgConnection,

@@ -234,6 +234,39 @@ async fn a_published_version_is_immutable_and_a_new_one_applies_from_its_period(
         .scheme_version
         .unwrap();
     assert_eq!(fetched.indicators, scheme_v1().indicators);
+
+    let list = |page_token: String| {
+        let mut client = app.client.clone();
+        async move {
+            client
+                .list_scheme_versions(admin(pb::ListSchemeVersionsRequest {
+                    parent: "schemes/county".to_owned(),
+                    page_size: 2,
+                    page_token,
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let first = list(String::new()).await;
+    let states: Vec<(String, i32)> = first
+        .scheme_versions
+        .iter()
+        .map(|v| (v.name.clone(), v.state))
+        .collect();
+    use pb::SchemeVersionState::{Draft, Published};
+    assert_eq!(
+        states,
+        [
+            ("schemes/county/versions/1".to_owned(), Published as i32),
+            ("schemes/county/versions/2".to_owned(), Draft as i32)
+        ]
+    );
+    let second = list(first.next_page_token).await;
+    assert_eq!(second.scheme_versions.len(), 1);
+    assert_eq!(second.scheme_versions[0].name, "schemes/county/versions/3");
+    assert!(second.next_page_token.is_empty());
 }
 
 #[tokio::test]
