@@ -89,6 +89,17 @@ else
   fail "civicgrid token --role county_admin --scope '*'" "$token"
 fi
 
+# assessment: the demo scheme `civicgrid demo` loaded is published.
+if [ -n "${token:-}" ]; then
+  out="$(grpc -H "authorization: Bearer $token" -d '{"name":"schemes/demo-county/versions/1"}' \
+    "127.0.0.1:$ASSESSMENT_PORT" civicgrid.assessment.v1.AssessmentService/GetSchemeVersion)"
+  if grep -q 'SCHEME_VERSION_STATE_PUBLISHED' <<<"$out"; then
+    pass "assessment holds the published demo scheme schemes/demo-county/versions/1"
+  else
+    fail "assessment holds the published demo scheme schemes/demo-county/versions/1" "$out"
+  fi
+fi
+
 if command -v curl >/dev/null 2>&1; then
   echo "d) metrics"
   for svc in "${SERVICES[@]}"; do

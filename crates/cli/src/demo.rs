@@ -9,9 +9,6 @@ use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
 use tonic::Code;
 use tonic::transport::Channel;
 
-#[path = "demo_centres.rs"]
-mod demo_centres;
-
 const COUNTY: &str = "demo-county";
 
 const STREETS: [(&str, &str); 3] = [
@@ -114,7 +111,8 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
     load_compounds(&mut client, token).await?;
     load_directory(grid, token).await?;
     crate::demo_membership::load(token).await?;
-    demo_centres::load(token).await
+    crate::demo_centres::load(token).await?;
+    crate::demo_assessment::load(token).await
 }
 
 /// A demo compound: (street, community number, grids whose buildings it

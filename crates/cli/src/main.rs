@@ -2,11 +2,14 @@
 
 mod county;
 mod demo;
+mod demo_assessment;
+mod demo_centres;
 mod demo_membership;
 mod demo_tasks;
 mod dlq;
 mod endpoints;
 mod replay;
+mod scores;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -81,6 +84,8 @@ enum Command {
     /// every event is applied again from position 0 (the live queue waits
     /// meanwhile). Shows a progress bar and the final count.
     Replay(replay::Args),
+    /// Export published score cards and rankings of assessment as CSV.
+    Scores(scores::Args),
     /// Load the demo county's grid and directory (departments, categories,
     /// deadline policies, working calendars) through the grid API (idempotent).
     Demo {
@@ -171,6 +176,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Health { addr, service } => health(&addr, &service).await,
         Command::Replay(args) => replay::run(args).await,
         Command::Status(args) => status::run(args).await,
+        Command::Scores(args) => scores::run(args).await,
         Command::Demo { grid, key } => {
             let signer = signer(&key)?;
             let mint = |role: Role, department: Option<&str>| -> anyhow::Result<String> {

@@ -8,8 +8,11 @@
 
 pub mod api;
 pub mod commands;
+pub mod convert;
 pub mod domain;
 pub mod events;
+pub mod export;
+pub mod scheme_file;
 pub mod startup;
 pub mod store;
 

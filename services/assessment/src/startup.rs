@@ -30,9 +30,12 @@ impl Application {
     }
 
     /// One consumer per subscription (cells, compounds, grid tasks, grid
-    /// supervision, in that order), for tests that drive delivery themselves.
+    /// supervision, membership events, centres events, in that order), for tests that drive delivery themselves.
     pub fn consumers(&self) -> Vec<Consumer> {
-        self.host.consumers(subscriptions(&self.host.topology))
+        self.host.consumers(subscriptions(
+            &self.host.topology,
+            &self.host.settings.event_sources,
+        ))
     }
 }
 
@@ -56,7 +59,7 @@ impl Service for Application {
         let apis = Apis::new(&self.host.authenticator).with(AssessmentServiceServer::new(api));
         let workers = Workers {
             relay: true,
-            subscriptions: subscriptions(&self.host.topology),
+            subscriptions: subscriptions(&self.host.topology, &self.host.settings.event_sources),
             ..Default::default()
         };
         self.host.serve(apis, workers, shutdown).await

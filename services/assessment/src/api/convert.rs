@@ -42,6 +42,26 @@ pub fn cell_metrics(
         on_time_resolution_rate: rate(get("tasks_resolved_on_time"), resolved),
         satisfaction_rate: rate(get("tasks_satisfied"), rated),
         whistles_per_task: rate(get("whistles"), reported),
+        units_reported: get("units_reported"),
+        members_reported: get("members_reported"),
+        reported_members_active: get("reported_members_active"),
+        reports_ended: get("reports_ended"),
+        agreements_signed: get("agreements_signed"),
+        agreements_with_activity: get("agreements_with_activity"),
+        commitments_fulfilled: get("commitments_fulfilled"),
+        commitments_fulfilled_on_time: get("commitments_fulfilled_on_time"),
+        conference_issues_raised: get("conference_issues_raised"),
+        conference_issues_resolved: get("conference_issues_resolved"),
+        conference_issues_resolved_on_time: get("conference_issues_resolved_on_time"),
+        checkins: get("checkins"),
+        member_checkins: get("member_checkins"),
+        activities_held: get("activities_held"),
+        projects_started: get("projects_started"),
+        projects_completed: get("projects_completed"),
+        projects_rated_satisfied: get("projects_rated_satisfied"),
+        tasks_rejected: get("tasks_rejected"),
+        tasks_merged: get("tasks_merged"),
+        volunteer_minutes: get("volunteer_minutes"),
     }
 }
 
@@ -67,6 +87,11 @@ pub fn department_metrics(
         supervision_orders: get("supervision_orders"),
         check_in_on_time_rate: rate(get("check_ins_on_time"), get("check_ins")),
         resolution_on_time_rate: rate(get("parts_resolved_on_time"), get("parts_resolved")),
+        ratings: get("ratings"),
+        ratings_satisfied: get("ratings_satisfied"),
+        ratings_basically_satisfied: get("ratings_basically_satisfied"),
+        ratings_dissatisfied: get("ratings_dissatisfied"),
+        rating_satisfaction_rate: rate(get("ratings_satisfied"), get("ratings")),
     }
 }
 
@@ -82,5 +107,6 @@ pub fn evidence(row: &Evidence) -> pb::MetricEvidence {
             nanos: i32::try_from(row.occurred_at.timestamp_subsec_nanos()).unwrap_or(0),
         }),
         subject: row.subject.clone(),
+        amount: row.amount,
     }
 }

@@ -1,7 +1,11 @@
 //! The gRPC API of the assessment service.
 
+mod burden;
 pub mod convert;
 pub mod parse;
+mod ratings;
+mod schemes;
+mod sites;
 
 use civicgrid_cell_tree::{ListRequest, list_page};
 use civicgrid_proto::assessment::v1 as pb;
@@ -21,7 +25,7 @@ use parse::Owner;
 
 /// Implements `civicgrid.assessment.v1.AssessmentService`.
 pub struct AssessmentApi {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl AssessmentApi {
@@ -32,7 +36,11 @@ impl AssessmentApi {
 
     /// The path of cell `id` if the caller sees it; NOT_FOUND otherwise
     /// (unknown and foreign cells look alike).
-    async fn visible_cell_path(&self, caller: &Caller, id: &str) -> Result<String, Status> {
+    pub(crate) async fn visible_cell_path(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<String, Status> {
         let row = civicgrid_cell_tree::get(&self.pool, id)
             .await
             .map_err(status::database)?
@@ -231,5 +239,117 @@ impl AssessmentService for AssessmentApi {
             events: rebuilt.events,
             tasks: rebuilt.tasks,
         }))
+    }
+
+    async fn create_scheme_version(
+        &self,
+        request: Request<pb::CreateSchemeVersionRequest>,
+    ) -> Result<Response<pb::CreateSchemeVersionResponse>, Status> {
+        schemes::create(&self.pool, request).await
+    }
+
+    async fn publish_scheme_version(
+        &self,
+        request: Request<pb::PublishSchemeVersionRequest>,
+    ) -> Result<Response<pb::PublishSchemeVersionResponse>, Status> {
+        schemes::publish(&self.pool, request).await
+    }
+
+    async fn get_scheme_version(
+        &self,
+        request: Request<pb::GetSchemeVersionRequest>,
+    ) -> Result<Response<pb::GetSchemeVersionResponse>, Status> {
+        schemes::get(&self.pool, request).await
+    }
+
+    async fn list_scheme_versions(
+        &self,
+        request: Request<pb::ListSchemeVersionsRequest>,
+    ) -> Result<Response<pb::ListSchemeVersionsResponse>, Status> {
+        schemes::list(&self.pool, request).await
+    }
+
+    async fn publish_scores(
+        &self,
+        request: Request<pb::PublishScoresRequest>,
+    ) -> Result<Response<pb::PublishScoresResponse>, Status> {
+        schemes::publish_ranking(&self.pool, request).await
+    }
+
+    async fn get_ranking(
+        &self,
+        request: Request<pb::GetRankingRequest>,
+    ) -> Result<Response<pb::GetRankingResponse>, Status> {
+        schemes::get_ranking(&self.pool, request).await
+    }
+
+    async fn export_ranking(
+        &self,
+        request: Request<pb::ExportRankingRequest>,
+    ) -> Result<Response<pb::ExportRankingResponse>, Status> {
+        schemes::export_ranking(&self.pool, request).await
+    }
+
+    async fn create_department_rating(
+        &self,
+        request: Request<pb::CreateDepartmentRatingRequest>,
+    ) -> Result<Response<pb::CreateDepartmentRatingResponse>, Status> {
+        ratings::create(&self.pool, request).await
+    }
+
+    async fn create_whitelist_item(
+        &self,
+        request: Request<pb::CreateWhitelistItemRequest>,
+    ) -> Result<Response<pb::CreateWhitelistItemResponse>, Status> {
+        burden::create_item(&self.pool, request).await
+    }
+
+    async fn create_work_request(
+        &self,
+        request: Request<pb::CreateWorkRequestRequest>,
+    ) -> Result<Response<pb::CreateWorkRequestResponse>, Status> {
+        burden::create_request(&self.pool, request).await
+    }
+
+    async fn set_campaign_quota(
+        &self,
+        request: Request<pb::SetCampaignQuotaRequest>,
+    ) -> Result<Response<pb::SetCampaignQuotaResponse>, Status> {
+        burden::set_quota(&self.pool, request).await
+    }
+
+    async fn create_campaign(
+        &self,
+        request: Request<pb::CreateCampaignRequest>,
+    ) -> Result<Response<pb::CreateCampaignResponse>, Status> {
+        burden::create_campaign_rpc(&self.pool, request).await
+    }
+
+    async fn create_demonstration_site(
+        &self,
+        request: Request<pb::CreateDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::CreateDemonstrationSiteResponse>, Status> {
+        sites::create(&self.pool, request).await
+    }
+
+    async fn advance_demonstration_site(
+        &self,
+        request: Request<pb::AdvanceDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::AdvanceDemonstrationSiteResponse>, Status> {
+        sites::advance(&self.pool, request).await
+    }
+
+    async fn evaluate_demonstration_site(
+        &self,
+        request: Request<pb::EvaluateDemonstrationSiteRequest>,
+    ) -> Result<Response<pb::EvaluateDemonstrationSiteResponse>, Status> {
+        sites::evaluate(&self.pool, request).await
+    }
+
+    async fn get_burden_report(
+        &self,
+        request: Request<pb::GetBurdenReportRequest>,
+    ) -> Result<Response<pb::GetBurdenReportResponse>, Status> {
+        burden::report(self, request).await
     }
 }

@@ -57,6 +57,9 @@ pub struct Fact {
     pub event_id: Uuid,
     /// When the task was reported: the periods it counts in.
     pub reported_at: DateTime<Utc>,
+    /// What it adds to the count: 1, except for sums such as volunteer
+    /// minutes.
+    pub amount: i64,
 }
 
 type Time = (i64, i32);
@@ -103,8 +106,22 @@ pub fn facts(events: &[TaskEvent]) -> BTreeSet<Fact> {
             metric,
             event_id,
             reported_at,
+            amount: 1,
         });
     };
+    // A rejected task (invalid, outside jurisdiction) or a duplicate merged
+    // into another is no request the grid or a department failed: it
+    // counts as rejected or merged only, in no rate (the task a duplicate
+    // went into carries the request).
+    let closed_as = match grid::TaskState::try_from(task.state) {
+        Ok(grid::TaskState::Rejected) => Some(CellMetric::TasksRejected),
+        Ok(grid::TaskState::Merged) => Some(CellMetric::TasksMerged),
+        _ => None,
+    };
+    if let (Some(metric), Some((last, _, _))) = (closed_as, changes.last()) {
+        add(&cell, Metric::Cell(metric), last.event_id);
+        return out;
+    }
     let snapshot_at = |version: i64| {
         changes
             .iter()

@@ -16,6 +16,26 @@ pub enum CellMetric {
     SupervisionWarnings,
     SupervisionOrders,
     SupervisionRed,
+    UnitsReported,
+    MembersReported,
+    ReportedMembersActive,
+    ReportsEnded,
+    AgreementsSigned,
+    AgreementsWithActivity,
+    CommitmentsFulfilled,
+    CommitmentsFulfilledOnTime,
+    ConferenceIssuesRaised,
+    ConferenceIssuesResolved,
+    ConferenceIssuesResolvedOnTime,
+    Checkins,
+    MemberCheckins,
+    ActivitiesHeld,
+    ProjectsStarted,
+    ProjectsCompleted,
+    ProjectsRatedSatisfied,
+    TasksRejected,
+    TasksMerged,
+    VolunteerMinutes,
 }
 
 /// A count kept per department.
@@ -30,6 +50,10 @@ pub enum DepartmentMetric {
     ExtensionsRequested,
     ExtensionsGranted,
     SupervisionOrders,
+    Ratings,
+    RatingsSatisfied,
+    RatingsBasicallySatisfied,
+    RatingsDissatisfied,
 }
 
 /// Any count, as stored.
@@ -43,7 +67,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 13] = [
+    pub const ALL: [CellMetric; 33] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -57,6 +81,26 @@ impl CellMetric {
         CellMetric::SupervisionWarnings,
         CellMetric::SupervisionOrders,
         CellMetric::SupervisionRed,
+        CellMetric::UnitsReported,
+        CellMetric::MembersReported,
+        CellMetric::ReportedMembersActive,
+        CellMetric::ReportsEnded,
+        CellMetric::AgreementsSigned,
+        CellMetric::AgreementsWithActivity,
+        CellMetric::CommitmentsFulfilled,
+        CellMetric::CommitmentsFulfilledOnTime,
+        CellMetric::ConferenceIssuesRaised,
+        CellMetric::ConferenceIssuesResolved,
+        CellMetric::ConferenceIssuesResolvedOnTime,
+        CellMetric::Checkins,
+        CellMetric::MemberCheckins,
+        CellMetric::ActivitiesHeld,
+        CellMetric::ProjectsStarted,
+        CellMetric::ProjectsCompleted,
+        CellMetric::ProjectsRatedSatisfied,
+        CellMetric::TasksRejected,
+        CellMetric::TasksMerged,
+        CellMetric::VolunteerMinutes,
     ];
 
     /// The field name in `CellMetrics`.
@@ -75,6 +119,26 @@ impl CellMetric {
             CellMetric::SupervisionWarnings => "supervision_warnings",
             CellMetric::SupervisionOrders => "supervision_orders",
             CellMetric::SupervisionRed => "supervision_red",
+            CellMetric::UnitsReported => "units_reported",
+            CellMetric::MembersReported => "members_reported",
+            CellMetric::ReportedMembersActive => "reported_members_active",
+            CellMetric::ReportsEnded => "reports_ended",
+            CellMetric::AgreementsSigned => "agreements_signed",
+            CellMetric::AgreementsWithActivity => "agreements_with_activity",
+            CellMetric::CommitmentsFulfilled => "commitments_fulfilled",
+            CellMetric::CommitmentsFulfilledOnTime => "commitments_fulfilled_on_time",
+            CellMetric::ConferenceIssuesRaised => "conference_issues_raised",
+            CellMetric::ConferenceIssuesResolved => "conference_issues_resolved",
+            CellMetric::ConferenceIssuesResolvedOnTime => "conference_issues_resolved_on_time",
+            CellMetric::Checkins => "checkins",
+            CellMetric::MemberCheckins => "member_checkins",
+            CellMetric::ActivitiesHeld => "activities_held",
+            CellMetric::ProjectsStarted => "projects_started",
+            CellMetric::ProjectsCompleted => "projects_completed",
+            CellMetric::ProjectsRatedSatisfied => "projects_rated_satisfied",
+            CellMetric::TasksRejected => "tasks_rejected",
+            CellMetric::TasksMerged => "tasks_merged",
+            CellMetric::VolunteerMinutes => "volunteer_minutes",
         }
     }
 
@@ -86,7 +150,7 @@ impl CellMetric {
 
 impl DepartmentMetric {
     /// Every department metric.
-    pub const ALL: [DepartmentMetric; 9] = [
+    pub const ALL: [DepartmentMetric; 13] = [
         DepartmentMetric::PartsAssigned,
         DepartmentMetric::CheckIns,
         DepartmentMetric::CheckInsOnTime,
@@ -96,6 +160,10 @@ impl DepartmentMetric {
         DepartmentMetric::ExtensionsRequested,
         DepartmentMetric::ExtensionsGranted,
         DepartmentMetric::SupervisionOrders,
+        DepartmentMetric::Ratings,
+        DepartmentMetric::RatingsSatisfied,
+        DepartmentMetric::RatingsBasicallySatisfied,
+        DepartmentMetric::RatingsDissatisfied,
     ];
 
     /// The field name in `DepartmentMetrics`.
@@ -110,6 +178,10 @@ impl DepartmentMetric {
             DepartmentMetric::ExtensionsRequested => "extensions_requested",
             DepartmentMetric::ExtensionsGranted => "extensions_granted",
             DepartmentMetric::SupervisionOrders => "supervision_orders",
+            DepartmentMetric::Ratings => "ratings",
+            DepartmentMetric::RatingsSatisfied => "ratings_satisfied",
+            DepartmentMetric::RatingsBasicallySatisfied => "ratings_basically_satisfied",
+            DepartmentMetric::RatingsDissatisfied => "ratings_dissatisfied",
         }
     }
 

@@ -64,6 +64,13 @@ impl Period {
     }
 }
 
+/// The day `time` falls on in Asia/Shanghai.
+pub fn shanghai_date(time: DateTime<Utc>) -> chrono::NaiveDate {
+    (time + TimeDelta::hours(SHANGHAI_OFFSET_HOURS))
+        .naive_utc()
+        .date()
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

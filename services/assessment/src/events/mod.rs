@@ -1,4 +1,7 @@
-//! What the assessment service consumes.
+//! What the assessment service consumes, and (`publish`) what it publishes.
+
+pub mod participation;
+pub mod publish;
 
 use std::sync::Arc;
 
@@ -37,20 +40,34 @@ pub const TASK_ACTIONS: [&str; 18] = [
 /// Every `grid.supervision.<change>`.
 pub const SUPERVISION_CHANGES: [&str; 3] = ["issued", "escalated", "cleared"];
 
-/// Statements that empty what the task subscription built, for `civicgrid replay`.
-const TASKS_RESET: &[&str] = &[
-    "DELETE FROM metric_facts",
+/// The counts are exactly the facts counted per subject, period and
+/// metric: after a reset removed some facts, the counts are recounted from
+/// those left (the ratings', and the other subscription's).
+pub(crate) const RECOUNT: [&str; 2] = [
     "DELETE FROM metric_values",
+    "INSERT INTO metric_values (subject, period, metric, value) \
+     SELECT f.subject, p.period, f.metric, SUM(f.amount)::bigint FROM metric_facts f, unnest(f.periods) AS p(period) \
+     GROUP BY f.subject, p.period, f.metric",
+];
+
+/// Statements that empty what the task subscription built, for `civicgrid
+/// replay`: the tasks' facts (supervision events are facts of their task
+/// too and return when it is recomputed) and its events.
+pub const TASKS_RESET: &[&str] = &[
+    "DELETE FROM metric_facts WHERE task LIKE 'tasks/%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.task.%'",
+    RECOUNT[0],
+    RECOUNT[1],
 ];
 
 /// Statements that empty what the supervision subscription built: its
 /// events and the counts they made (every such metric starts with
 /// "supervision"); the task facts return when the events are applied again.
-const SUPERVISION_RESET: &[&str] = &[
-    "DELETE FROM metric_facts WHERE metric LIKE 'supervision%'",
-    "DELETE FROM metric_values WHERE metric LIKE 'supervision%'",
+pub const SUPERVISION_RESET: &[&str] = &[
+    "DELETE FROM metric_facts WHERE task LIKE 'tasks/%' AND metric LIKE 'supervision%'",
     "DELETE FROM grid_events WHERE routing_key LIKE 'grid.supervision.%'",
+    RECOUNT[0],
+    RECOUNT[1],
 ];
 
 /// Every queue the service consumes, with its handlers.
@@ -63,7 +80,10 @@ const SUPERVISION_RESET: &[&str] = &[
 /// stored events, so a task event that overtakes an earlier one is applied
 /// at once and the numbers converge when the earlier one arrives (holding
 /// it for the gap would only add lag).
-pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
+pub fn subscriptions(
+    topology: &Topology,
+    sources: &std::collections::BTreeMap<String, String>,
+) -> Vec<Subscription> {
     let store: Arc<dyn Handler> = Arc::new(GridEventStore);
     let mut tasks = Subscription::new(topology, "assessment", "grid-tasks");
     for action in TASK_ACTIONS {
@@ -73,7 +93,7 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
     for change in SUPERVISION_CHANGES {
         supervision = supervision.on(&format!("grid.supervision.{change}"), store.clone());
     }
-    vec![
+    let mut all = vec![
         CellReplica::subscription(topology, "assessment").catch_up("grid", CellReplica::RESET),
         CompoundReplica::subscription(topology, "assessment")
             .catch_up("grid", CompoundReplica::RESET),
@@ -81,7 +101,9 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         supervision
             .catch_up("grid", SUPERVISION_RESET)
             .without_version_order(),
-    ]
+    ];
+    all.extend(participation::subscriptions(topology, sources));
+    all
 }
 
 /// Keeps every grid task and supervision event in the event store and

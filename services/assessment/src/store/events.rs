@@ -116,3 +116,27 @@ fn decode(event_id: Uuid, key: &str, version: i64, payload: &[u8]) -> sqlx::Resu
         body,
     })
 }
+
+/// The stored events of the next `limit` tasks after `after` (by name),
+/// each task's in version order: a rebuild reads the store in such pages.
+pub async fn page_of_tasks(
+    conn: &mut PgConnection,
+    after: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, TaskEvent)>> {
+    let rows: Vec<(String, Uuid, String, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT aggregate_id, event_id, routing_key, aggregate_version, payload FROM grid_events \
+         WHERE aggregate_id IN (SELECT DISTINCT aggregate_id FROM grid_events WHERE aggregate_id > $1 \
+                                ORDER BY aggregate_id LIMIT $2) \
+         ORDER BY aggregate_id, aggregate_version, event_id",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(task, event_id, key, version, payload)| {
+            Ok((task, decode(event_id, &key, version, &payload)?))
+        })
+        .collect()
+}

@@ -13,14 +13,14 @@ use crate::domain::period::Period;
 /// The stored facts of one task.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTreeSet<Fact>> {
-    let rows: Vec<(String, String, Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT subject, metric, event_id, reported_at FROM metric_facts WHERE task = $1",
+    let rows: Vec<(String, String, Uuid, DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT subject, metric, event_id, reported_at, amount FROM metric_facts WHERE task = $1",
     )
     .bind(task)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(subject, metric, event_id, reported_at)| {
+        .map(|(subject, metric, event_id, reported_at, amount)| {
             let department = subject.starts_with("departments/");
             let metric = Metric::parse(&metric, department).ok_or_else(|| {
                 sqlx::Error::Decode(format!("metric_facts.metric: unknown {metric}").into())
@@ -30,6 +30,7 @@ pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTree
                 metric,
                 event_id,
                 reported_at,
+                amount,
             })
         })
         .collect()
@@ -63,7 +64,7 @@ pub async fn replace_facts(
                     period.to_string(),
                     fact.metric.as_str(),
                 ))
-                .or_default() -= 1;
+                .or_default() -= fact.amount;
         }
     }
     for fact in new.difference(old) {
@@ -72,8 +73,8 @@ pub async fn replace_facts(
             .map(Period::to_string)
             .collect();
         sqlx::query(
-            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods, amount) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(task)
         .bind(&fact.subject)
@@ -81,12 +82,13 @@ pub async fn replace_facts(
         .bind(fact.event_id)
         .bind(fact.reported_at)
         .bind(&periods)
+        .bind(fact.amount)
         .execute(&mut *conn)
         .await?;
         for period in periods {
             *deltas
                 .entry((fact.subject.clone(), period, fact.metric.as_str()))
-                .or_default() += 1;
+                .or_default() += fact.amount;
         }
     }
     for ((subject, period, metric), delta) in deltas {
@@ -194,6 +196,8 @@ pub struct Evidence {
     pub occurred_at: DateTime<Utc>,
     /// The cell or department counted.
     pub subject: String,
+    /// What it adds to the count.
+    pub amount: i64,
 }
 
 /// Which subjects a metric is explained over.
@@ -221,8 +225,8 @@ pub async fn evidence(
         Subjects::Under(path) => (None, Some(path.as_str())),
     };
     sqlx::query_as(
-        "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject \
-         FROM metric_facts f JOIN grid_events e ON e.event_id = f.event_id \
+        "SELECT f.event_id, e.routing_key, e.aggregate_id, e.aggregate_version, e.occurred_at, f.subject, f.amount \
+         FROM metric_facts f JOIN stored_events e ON e.event_id = f.event_id \
          WHERE f.metric = $1 AND $2 = ANY(f.periods) \
            AND ($3::text IS NULL OR f.subject = $3) \
            AND ($4::text IS NULL OR f.subject IN \
@@ -243,4 +247,117 @@ pub async fn evidence(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// The counts of every cell of one level, each summed over its subtree,
+/// in one period: (id, display name, path, metric → count), by id.
+pub async fn subtree_values_of_level(
+    conn: &mut PgConnection,
+    level: i16,
+    period: Period,
+) -> sqlx::Result<Vec<(String, String, String, HashMap<String, i64>)>> {
+    let cells: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, display_name, path FROM cells WHERE level = $1 ORDER BY id")
+            .bind(level)
+            .fetch_all(&mut *conn)
+            .await?;
+    let sums: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.id, v.metric, SUM(v.value)::bigint FROM cells s \
+         JOIN cells c ON c.path LIKE s.path || '%' \
+         JOIN metric_values v ON v.subject = 'cells/' || c.id AND v.period = $2 \
+         WHERE s.level = $1 GROUP BY s.id, v.metric",
+    )
+    .bind(level)
+    .bind(period.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_cell: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    for (id, metric, value) in sums {
+        by_cell.entry(id).or_default().insert(metric, value);
+    }
+    Ok(cells
+        .into_iter()
+        .map(|(id, name, path)| {
+            let values = by_cell.remove(&id).unwrap_or_default();
+            (id, name, path, values)
+        })
+        .collect())
+}
+
+/// The counts of every department with any in one period:
+/// ("departments/{id}", metric → count), by name.
+pub async fn department_values(
+    conn: &mut PgConnection,
+    period: Period,
+) -> sqlx::Result<Vec<(String, HashMap<String, i64>)>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT subject, metric, value FROM metric_values \
+         WHERE period = $1 AND subject LIKE 'departments/%' ORDER BY subject",
+    )
+    .bind(period.to_string())
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<(String, HashMap<String, i64>)> = Vec::new();
+    for (subject, metric, value) in rows {
+        match out.last_mut() {
+            Some((last, values)) if *last == subject => {
+                values.insert(metric, value);
+            }
+            _ => out.push((subject, HashMap::from([(metric, value)]))),
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts facts in one statement per call (a rebuild's batches); the
+/// counts are then recounted once with [`recount`].
+pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> sqlx::Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let mut tasks = Vec::with_capacity(facts.len());
+    let mut subjects = Vec::with_capacity(facts.len());
+    let mut metrics = Vec::with_capacity(facts.len());
+    let mut ids = Vec::with_capacity(facts.len());
+    let mut times = Vec::with_capacity(facts.len());
+    let (mut months, mut quarters, mut years) = (Vec::new(), Vec::new(), Vec::new());
+    let mut amounts = Vec::with_capacity(facts.len());
+    for (task, fact) in facts {
+        let [month, quarter, year] = Period::containing(fact.reported_at);
+        tasks.push(task.as_str());
+        subjects.push(fact.subject.as_str());
+        metrics.push(fact.metric.as_str());
+        ids.push(fact.event_id);
+        times.push(fact.reported_at);
+        months.push(month.to_string());
+        quarters.push(quarter.to_string());
+        years.push(year.to_string());
+        amounts.push(fact.amount);
+    }
+    sqlx::query(
+        "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods, amount) \
+         SELECT t, s, m, e, r, ARRAY[pm, pq, py], a FROM \
+         UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::bigint[]) \
+           AS f(t, s, m, e, r, pm, pq, py, a)",
+    )
+    .bind(&tasks)
+    .bind(&subjects)
+    .bind(&metrics)
+    .bind(&ids)
+    .bind(&times)
+    .bind(&months)
+    .bind(&quarters)
+    .bind(&years)
+    .bind(&amounts)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets every count to the number of its facts.
+pub async fn recount(conn: &mut PgConnection) -> sqlx::Result<()> {
+    for statement in crate::events::RECOUNT {
+        sqlx::query(statement).execute(&mut *conn).await?;
+    }
+    Ok(())
 }

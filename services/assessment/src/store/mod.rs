@@ -1,4 +1,9 @@
-//! Rows to domain types and back: the event store and the metrics.
+//! Rows to domain types and back: the event store, the metrics, schemes
+//! and rankings, ratings, the whitelist and campaigns.
 
+pub mod burden;
 pub mod events;
 pub mod metrics;
+pub mod ratings;
+pub mod schemes;
+pub mod sites;

@@ -151,6 +151,19 @@ impl Script {
         self
     }
 
+    pub fn rejected(mut self, version: i64, time: i64) -> Script {
+        self.task.accept_due = None;
+        self.emit("rejected", version, time, "", grid::TaskState::Rejected);
+        self
+    }
+
+    pub fn merged(mut self, version: i64, time: i64, into: &str) -> Script {
+        self.task.accept_due = None;
+        self.task.merged_into = format!("tasks/{into}");
+        self.emit("merged", version, time, "", grid::TaskState::Merged);
+        self
+    }
+
     pub fn whistled(mut self, version: i64, time: i64, department: &str) -> Script {
         self.task.resolve_due = None;
         self.task.assignments.insert(

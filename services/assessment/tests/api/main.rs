@@ -13,5 +13,11 @@ civicgrid_testkit::replica_service_tests! {
     binary: env!("CARGO_BIN_EXE_civicgrid-assessment"),
 }
 
+mod burden;
+mod demo_trace;
 mod fixture;
 mod metrics;
+mod participation;
+mod ratings;
+mod schemes;
+mod sites;

@@ -16,7 +16,7 @@ const CELLS: usize = 0;
 const TASKS: usize = 2;
 const SUPERVISION: usize = 3;
 
-async fn publish(app: &TestApp, event: &Event) {
+pub(crate) async fn publish(app: &TestApp, event: &Event) {
     match event {
         Event::Task(key, e) => app.publish(key, event.id(), e).await,
         Event::Supervision(key, e) => app.publish(key, event.id(), e).await,
@@ -25,7 +25,7 @@ async fn publish(app: &TestApp, event: &Event) {
 
 /// The tree, then every scripted event in reverse order (supervision
 /// before the task it concerns, every task's last step first), each twice.
-async fn seeded() -> (TestApp, Vec<Event>) {
+pub(crate) async fn seeded() -> (TestApp, Vec<Event>) {
     let app = spawn_app().await;
     for cell in fixture::cells() {
         app.publish("grid.cell.created", uuid::Uuid::now_v7(), &cell)
@@ -51,11 +51,11 @@ async fn seeded() -> (TestApp, Vec<Event>) {
     (app, events)
 }
 
-fn admin<T>(message: T) -> tonic::Request<T> {
+pub(crate) fn admin<T>(message: T) -> tonic::Request<T> {
     with_token(message, &TestKeys::get().county_admin())
 }
 
-fn as_street<T>(street: &str, message: T) -> tonic::Request<T> {
+pub(crate) fn as_street<T>(street: &str, message: T) -> tonic::Request<T> {
     let token = TestKeys::get().token(&[Role::StreetAdmin], &[&format!("cells/{street}")], None);
     with_token(message, &token)
 }
@@ -443,7 +443,7 @@ async fn bad_names_and_callers_outside_scope_get_precise_statuses() {
 }
 
 /// The scripted events as the store receives them.
-fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEvent> {
+pub(crate) fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEvent> {
     events
         .iter()
         .map(|e| {
@@ -467,17 +467,29 @@ fn stored(events: &[Event]) -> Vec<civicgrid_assessment::store::events::StoredEv
         .collect()
 }
 
+/// A random history: a random subset of the scripted tasks, their events
+/// in any order with any duplicates. Applied incrementally it gives the
+/// metrics of the same tasks applied once in the grid's order, and a
+/// replay from scratch (RebuildMetrics' command, from the event store)
+/// gives exactly the incremental metrics.
 #[test]
-fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
+fn any_history_in_any_order_with_duplicates_gives_the_grids_order_metrics_and_replay_equals_incremental()
+ {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let app = runtime.block_on(spawn_app());
+    let scripts = fixture::tasks();
+    let task_of: Vec<usize> = scripts
+        .iter()
+        .enumerate()
+        .flat_map(|(task, s)| std::iter::repeat_n(task, s.events.len()))
+        .collect();
     let events = stored(
-        &fixture::tasks()
+        &scripts
             .into_iter()
             .flat_map(|s| s.events)
             .collect::<Vec<_>>(),
     );
-    let apply_all = |order: Vec<usize>| {
+    let apply_all = |order: Vec<usize>, replay: bool| {
         let pool = app.pool.clone();
         let events = events.clone();
         runtime.block_on(async move {
@@ -495,14 +507,29 @@ fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
                 .unwrap();
                 tx.commit().await.unwrap();
             }
-            civicgrid_assessment::store::metrics::all_values(&pool)
+            let incremental = civicgrid_assessment::store::metrics::all_values(&pool)
                 .await
-                .unwrap()
+                .unwrap();
+            if replay {
+                let mut tx = pool.begin().await.unwrap();
+                civicgrid_assessment::commands::rebuild_metrics::rebuild_metrics(&mut tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                let replayed = civicgrid_assessment::store::metrics::all_values(&pool)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    replayed, incremental,
+                    "a replay from scratch equals the incremental metrics"
+                );
+            }
+            incremental
         })
     };
-    let in_order = apply_all((0..events.len()).collect());
+    let whole = apply_all((0..events.len()).collect(), true);
     assert_eq!(
-        in_order.get(&(
+        whole.get(&(
             "cells/g1".to_owned(),
             "2026-11".to_owned(),
             "tasks_reported".to_owned()
@@ -510,23 +537,48 @@ fn any_order_with_any_duplicates_gives_the_same_metrics_as_the_grids_order() {
         Some(&2)
     );
     let n = events.len();
-    let orders = (
+    let histories = (
+        proptest::collection::vec(any::<bool>(), 4),
         Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
         proptest::collection::vec(0..n, 0..10),
     )
-        .prop_map(|(mut order, duplicates)| {
+        .prop_map(|(tasks, mut order, duplicates)| {
             order.extend(duplicates);
-            order
-        })
-        .prop_shuffle();
+            (tasks, order)
+        });
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 16,
         ..ProptestConfig::default()
     });
     runner
-        .run(&orders, |order| {
-            prop_assert_eq!(apply_all(order), in_order.clone());
+        .run(&histories, |(tasks, order)| {
+            let kept = |index: &usize| tasks[task_of[*index]];
+            let in_grid_order: Vec<usize> = (0..n).filter(kept).collect();
+            let shuffled: Vec<usize> = order.into_iter().filter(kept).collect();
+            let reference = apply_all(in_grid_order, false);
+            prop_assert_eq!(apply_all(shuffled, true), reference);
             Ok(())
         })
         .unwrap();
+}
+
+#[tokio::test]
+async fn rejected_and_merged_tasks_count_only_as_such_whatever_arrives_first() {
+    let (app, _) = seeded().await;
+    let before = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    let t7 = fixture::Script::reported("t7", "g3", 60).rejected(2, 30);
+    let t8 = fixture::Script::reported("t8", "g3", 60)
+        .accepted(2, 10, 600)
+        .merged(3, 40, "t4");
+    // The closing events first, then the rest.
+    let mut events: Vec<Event> = t7.events.into_iter().chain(t8.events).collect();
+    events.reverse();
+    for event in &events {
+        publish(&app, event).await;
+    }
+    app.consumers[TASKS].drain().await.unwrap();
+    let g3 = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    assert_eq!((g3.tasks_rejected, g3.tasks_merged), (1, 1));
+    assert_eq!(counts(&g3), counts(&before), "no other count moves");
+    assert_eq!(g3.response_rate, before.response_rate);
 }
