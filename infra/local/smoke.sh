@@ -128,6 +128,49 @@ else
   fail "civicgrid token --role county_admin --scope '*'" "$ctoken"
 fi
 
+echo "f) a demo street's score, traced down to the events behind it"
+if [ -n "${ctoken:-}" ]; then
+  # This quarter in Asia/Shanghai, as assessment names periods.
+  period="$(TZ=Asia/Shanghai date +%Y)-q$(( ($(TZ=Asia/Shanghai date +%-m) + 2) / 3 ))"
+  out="$(grpc -H "authorization: Bearer $ctoken" \
+    -d "{\"scheme\":\"schemes/demo-county\",\"level\":\"LEVEL_STREET\",\"period\":\"$period\"}" \
+    "127.0.0.1:$ASSESSMENT_PORT" civicgrid.assessment.v1.AssessmentService/PublishScores)"
+  # The first scored street's first indicator with counted events: its
+  # metrics resource, the metric and the count the score used.
+  line="$(python3 -c '
+import json, sys
+try:
+    ranking = json.load(sys.stdin)["ranking"]
+except Exception:
+    sys.exit(0)
+for card in ranking.get("cards", []):
+    for ind in card.get("indicators", []):
+        if int(ind.get("numerator", 0)) > 0 and ind.get("numeratorMetric"):
+            print(card["subject"], card.get("score", ""), ind["metrics"], ind["numeratorMetric"], ind["numerator"])
+            sys.exit(0)
+' <<<"$out")"
+  if [ -z "$line" ]; then
+    fail "PublishScores scores a demo street ($period) with counted events" "$out"
+  else
+    read -r street score metrics metric count <<<"$line"
+    explained="$(grpc -H "authorization: Bearer $ctoken" \
+      -d "{\"name\":\"$metrics\",\"metric\":\"$metric\",\"rolledUp\":true,\"pageSize\":1000}" \
+      "127.0.0.1:$ASSESSMENT_PORT" civicgrid.assessment.v1.AssessmentService/ExplainMetric)"
+    total="$(python3 -c '
+import json, sys
+try:
+    print(sum(int(e.get("amount", 1)) for e in json.load(sys.stdin).get("evidence", [])))
+except Exception:
+    print(-1)
+' <<<"$explained")"
+    if [ "$total" = "$count" ]; then
+      pass "$street scores $score ($period); its $metric ($count) is explained by $total events"
+    else
+      fail "$street's $metric ($count) is explained by its events (got $total)" "$explained"
+    fi
+  fi
+fi
+
 echo
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
