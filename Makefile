@@ -17,7 +17,7 @@ DEPLOY_MANIFESTS := $(filter-out %/kustomization.yaml,$(wildcard infra/deploy/*.
 # Branch that proto-breaking compares against.
 BREAKING_BRANCH ?= main
 
-.PHONY: help up down status smoke test bench bench-large lint fmt clippy fmt-check crypto-guard \
+.PHONY: help up down status pii-scan smoke test bench bench-large lint fmt clippy fmt-check crypto-guard \
         proto-lint proto-breaking tools deploy-check infra databases reset-databases clean-state
 
 help: ## List the targets
@@ -33,6 +33,9 @@ down: ## Stop the services started by `make up` (PostgreSQL/RabbitMQ keep runnin
 
 status: ## Service processes, health, outbox backlog, queue depths
 	@$(LOCAL)/status.sh
+
+pii-scan: ## Scan the running stack's logs, tables and event payloads for ID numbers or phones in clear
+	@$(LOCAL)/pii-scan.sh
 
 smoke: tools ## grpcurl checks against the running stack: health, reflection, auth
 	@$(LOCAL)/smoke.sh
