@@ -111,7 +111,11 @@ pub async fn load(grid: &str, token: &str) -> anyhow::Result<()> {
     load_compounds(&mut client, token).await?;
     load_directory(grid, token).await?;
     crate::demo_membership::load(token).await?;
-    crate::demo_centres::load(token).await?;
+    // Real members check in at the centres' activities, so their
+    // participation and points follow in membership.
+    let attendees =
+        crate::demo_membership::some_members(token, crate::demo_centres::ATTENDEES).await?;
+    crate::demo_centres::load(token, &attendees).await?;
     crate::demo_assessment::load(token).await
 }
 

@@ -33,13 +33,19 @@ fn centres_addr() -> String {
 }
 
 /// Loads the demo centres; re-running finds them there and adds nothing.
-pub async fn load(token: &str) -> anyhow::Result<()> {
-    load_into(centres_addr(), token).await
+/// `attendees` ([`ATTENDEES`] member names) register for the activities.
+pub async fn load(token: &str, attendees: &[String]) -> anyhow::Result<()> {
+    load_into(centres_addr(), token, attendees).await
 }
+
+/// How many members register for each demo activity (three places: two wait).
+pub const ATTENDEES: usize = 5;
 
 /// [`load`] into the centres service at `addr` (the centres tests run it
 /// against a test app: services/centres/tests/api/demo.rs).
-pub async fn load_into(addr: String, token: &str) -> anyhow::Result<()> {
+/// `attendees` ([`ATTENDEES`] member names) register for the activities.
+pub async fn load_into(addr: String, token: &str, attendees: &[String]) -> anyhow::Result<()> {
+    anyhow::ensure!(attendees.len() == ATTENDEES, "{ATTENDEES} attendees needed");
     let mut client = CentresServiceClient::connect(addr).await?;
     let mut created = 0;
     for (id, centre) in fixture::demo_centres() {
@@ -53,7 +59,7 @@ pub async fn load_into(addr: String, token: &str) -> anyhow::Result<()> {
     );
     let first_load = create_service(&mut client, token).await?;
     if first_load {
-        load_bookings_and_activities(&mut client, token).await?;
+        load_bookings_and_activities(&mut client, token, attendees).await?;
     } else {
         eprintln!("demo centre catalogue, bookings and activities already there");
     }
@@ -143,6 +149,7 @@ fn next(weekday: u32, clock: &str) -> anyhow::Result<i64> {
 async fn load_bookings_and_activities(
     client: &mut CentresServiceClient<Channel>,
     token: &str,
+    attendees: &[String],
 ) -> anyhow::Result<()> {
     let slot = client
         .create_service_slot(authorized(
@@ -262,13 +269,13 @@ async fn load_bookings_and_activities(
             .activity
             .ok_or_else(|| anyhow::anyhow!("no activity in the answer"))?;
         // Five demo members for three places: two wait.
-        for m in 1..=5 {
+        for attendee in attendees {
             client
                 .create_registration(authorized(
                     pb::CreateRegistrationRequest {
                         parent: activity.name.clone(),
                         registration: Some(pb::Registration {
-                            attendee: format!("members/demo-member-{m}"),
+                            attendee: attendee.clone(),
                             ..Default::default()
                         }),
                     },
@@ -277,8 +284,8 @@ async fn load_bookings_and_activities(
                 .await?;
         }
         for (attendee, walk_in) in [
-            ("members/demo-member-1", false),
-            ("members/demo-member-2", false),
+            (attendees[0].as_str(), false),
+            (attendees[1].as_str(), false),
             ("residents/demo-r3", true),
         ] {
             client

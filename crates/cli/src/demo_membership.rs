@@ -63,12 +63,40 @@ fn communities() -> Vec<(String, &'static str, u8)> {
 /// (or `MEMBERSHIP_PORT` on localhost, or the default port); `token` is a
 /// county admin's.
 pub async fn load(token: &str) -> anyhow::Result<()> {
-    let addr = std::env::var("CIVICGRID_DEMO_MEMBERSHIP")
+    load_into(&membership_addr(), token).await
+}
+
+/// The membership the demo loads into.
+fn membership_addr() -> String {
+    std::env::var("CIVICGRID_DEMO_MEMBERSHIP")
         .or_else(|_| {
             std::env::var("MEMBERSHIP_PORT").map(|port| format!("http://127.0.0.1:{port}"))
         })
-        .unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    load_into(&addr, token).await
+        .unwrap_or_else(|_| DEFAULT_ADDR.to_owned())
+}
+
+/// The names of `n` of the demo's members (the first page of the list):
+/// the centres demo registers and checks them in at its activities, so
+/// their participation and points follow from real check-ins.
+pub async fn some_members(token: &str, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut client = MembershipServiceClient::connect(membership_addr()).await?;
+    let members = client
+        .list_members(authorized(
+            pb::ListMembersRequest {
+                page_size: i32::try_from(n)?,
+                ..Default::default()
+            },
+            token,
+        )?)
+        .await?
+        .into_inner()
+        .members;
+    anyhow::ensure!(
+        members.len() == n,
+        "the membership demo has {} members, {n} are needed",
+        members.len()
+    );
+    Ok(members.into_iter().map(|m| m.name).collect())
 }
 
 /// Loads everything into the membership at `addr`.

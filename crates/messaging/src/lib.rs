@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod backoff;
+pub mod batch;
 pub mod broker;
 pub mod catch_up;
 pub mod consumer;

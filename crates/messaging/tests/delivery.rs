@@ -60,10 +60,14 @@ impl Harness {
     async fn new() -> Harness {
         civicgrid_runtime::telemetry::init_for_tests();
         let db = TestDatabase::create(&MIGRATOR).await.unwrap();
-        sqlx::query("CREATE TABLE applied (event_id UUID NOT NULL, aggregate_id TEXT NOT NULL)")
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        // `tx`: the transaction that applied it, to see batches.
+        sqlx::query(
+            "CREATE TABLE applied (event_id UUID NOT NULL, aggregate_id TEXT NOT NULL, \
+             tx BIGINT NOT NULL DEFAULT txid_current())",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
         let broker = TestBroker::new();
         let topology = Topology::new(&broker.exchange, &broker.queue_prefix, 3);
         Harness {
@@ -380,4 +384,102 @@ async fn two_relays_on_one_outbox_publish_every_event_exactly_once() {
         "a repeat was delivered"
     );
     assert_eq!(applied(&h.db.pool).await.len(), 450);
+}
+
+async fn dead_letters(channel: &lapin::Channel, queue: &str, expected: usize) -> usize {
+    let dlq = Topology::dead_letter_queue(queue);
+    let mut dead = 0;
+    for _ in 0..400 {
+        match channel
+            .basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+        {
+            Some(_) => dead += 1,
+            None if dead >= expected => break,
+            // Dead-lettering is asynchronous inside the broker.
+            None => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
+    dead
+}
+
+#[tokio::test]
+async fn a_running_consumer_applies_waiting_deliveries_in_batches_once_each_and_dead_letters_a_poison_one_alone()
+ {
+    let h = Harness::new().await;
+    let consumer = h.consumer(&h.broker.url, true);
+    consumer.declare().await.unwrap();
+    let queue = consumer.queue_name().to_owned();
+    let relay = h.relay(&h.broker.url);
+    let pool = h.db.pool.clone();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // 300 events waiting, each published twice (a relay crash between the
+    // broker's confirm and its commit), before the consumer runs.
+    let events: Vec<NewEvent> = (0..300).map(|i| event(&format!("e-{i:03}"))).collect();
+    commit_events(&h.db.pool, &events).await;
+    assert_eq!(relay.drain().await.unwrap(), 300);
+    sqlx::query("UPDATE outbox SET published_at = NULL")
+        .execute(&h.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(relay.drain().await.unwrap(), 300);
+
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    eventually(
+        Duration::from_secs(60),
+        "the 300 events to be applied",
+        || {
+            async move { (count("SELECT count(*) FROM applied").await >= 300).then_some(()) }
+        },
+    )
+    .await;
+    // Then a poison event (always failing) among good ones.
+    let mut mixed: Vec<NewEvent> = (0..10).map(|i| event(&format!("f-{i:02}"))).collect();
+    mixed.insert(5, event("poison"));
+    commit_events(&h.db.pool, &mixed).await;
+    assert_eq!(relay.drain().await.unwrap(), 11);
+    eventually(
+        Duration::from_secs(60),
+        "the 10 good ones to be applied",
+        || {
+            async move { (count("SELECT count(*) FROM applied").await >= 310).then_some(()) }
+        },
+    )
+    .await;
+    let broker = Broker::new(h.broker.url.clone(), "test-dlq");
+    let channel = broker.channel().await.unwrap();
+    assert_eq!(
+        dead_letters(&channel, &queue, 1).await,
+        1,
+        "the poison one alone is dead-lettered"
+    );
+    shutdown.cancel();
+    running.await.unwrap();
+
+    assert_eq!(
+        count("SELECT count(*) FROM applied").await,
+        310,
+        "each applied once"
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT event_id) FROM applied").await,
+        310
+    );
+    let first_transactions =
+        count("SELECT count(DISTINCT tx) FROM applied WHERE aggregate_id LIKE 'e-%'").await;
+    assert!(
+        first_transactions <= 60,
+        "600 waiting deliveries are applied in batches, not one transaction each: {first_transactions} transactions"
+    );
 }

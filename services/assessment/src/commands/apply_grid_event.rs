@@ -1,9 +1,11 @@
-//! Stores one grid event of a task and recomputes that task's facts.
+//! Stores grid events of tasks and recomputes those tasks' facts.
+
+use std::collections::BTreeSet;
 
 use civicgrid_runtime::error::UseCaseError;
 use sqlx::PgConnection;
 
-use crate::domain::facts;
+use crate::domain::facts::{self, Fact};
 use crate::store::events::{self, StoredEvent};
 use crate::store::metrics;
 
@@ -15,20 +17,45 @@ pub async fn apply_grid_event(
     conn: &mut PgConnection,
     event: &StoredEvent,
 ) -> Result<bool, UseCaseError> {
-    events::lock_aggregate(&mut *conn, &event.aggregate_id).await?;
-    if !events::insert(&mut *conn, event).await? {
-        return Ok(false);
-    }
-    recompute_task(conn, &event.aggregate_id).await?;
-    Ok(true)
+    Ok(apply_grid_events(conn, std::slice::from_ref(event)).await? > 0)
 }
 
-/// Recomputes one task's facts from its stored events and moves the counts
-/// by the difference. The caller holds the task's lock.
-pub async fn recompute_task(conn: &mut PgConnection, task: &str) -> Result<(), UseCaseError> {
-    let stored = events::of_task(&mut *conn, task).await?;
-    let new = facts::facts(&stored);
-    let old = metrics::facts_of(&mut *conn, task).await?;
-    metrics::replace_facts(conn, task, &old, &new).await?;
+/// [`apply_grid_event`] for a batch of events (of any tasks, in any
+/// order): the tasks locked in one order, the events stored in one
+/// statement, every task with a new event recomputed once. Returns how
+/// many tasks were recomputed.
+#[tracing::instrument(skip_all, fields(events = batch.len()))]
+pub async fn apply_grid_events(
+    conn: &mut PgConnection,
+    batch: &[StoredEvent],
+) -> Result<usize, UseCaseError> {
+    let mut tasks: Vec<&str> = batch.iter().map(|e| e.aggregate_id.as_str()).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
+    events::lock_aggregates(&mut *conn, &tasks).await?;
+    let changed = events::insert_many(&mut *conn, batch).await?;
+    recompute_tasks(conn, &changed).await?;
+    Ok(changed.len())
+}
+
+/// Recomputes each task's facts from its stored events and moves the
+/// counts by the difference. The caller holds the tasks' locks.
+pub async fn recompute_tasks(
+    conn: &mut PgConnection,
+    tasks: &[String],
+) -> Result<(), UseCaseError> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let mut stored = events::of_tasks(&mut *conn, tasks).await?;
+    let mut old = metrics::facts_of_many(&mut *conn, tasks).await?;
+    let changes: Vec<(String, BTreeSet<Fact>, BTreeSet<Fact>)> = tasks
+        .iter()
+        .map(|task| {
+            let new = facts::facts(&stored.remove(task).unwrap_or_default());
+            (task.clone(), old.remove(task).unwrap_or_default(), new)
+        })
+        .collect();
+    metrics::replace_facts_many(conn, &changes).await?;
     Ok(())
 }

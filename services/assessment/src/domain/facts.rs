@@ -68,9 +68,13 @@ fn time(timestamp: Option<&prost_types::Timestamp>) -> Option<Time> {
     timestamp.map(|t| (t.seconds, t.nanos))
 }
 
+/// The time in microseconds, as PostgreSQL keeps it: a fact read back
+/// from the store must equal the one computed again, or every
+/// recomputation would replace all of a task's facts.
 fn utc(timestamp: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     let t = timestamp?;
-    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)
+    let nanos = u32::try_from(t.nanos).ok()?;
+    DateTime::from_timestamp(t.seconds, nanos - nanos % 1_000)
 }
 
 /// Whether something done at `done` met `due`; unknown deadlines are not met.

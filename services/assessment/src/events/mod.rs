@@ -12,7 +12,7 @@ use civicgrid_proto::grid::v1 as grid;
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use crate::commands::apply_grid_event::apply_grid_event;
+use crate::commands::apply_grid_event::{apply_grid_event, apply_grid_events};
 use crate::store::events::StoredEvent;
 
 /// Every `grid.task.<action>` the grid publishes (proto/civicgrid/grid/v1/events.proto).
@@ -123,6 +123,27 @@ impl Handler for GridEventStore {
         Box::pin(async move {
             let stored = stored_event(event)?;
             apply_grid_event(conn, &stored)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+            Ok(())
+        })
+    }
+
+    /// A consumer's batch: one lock statement, one insert and one
+    /// recomputation of the tasks concerned, instead of a round of each
+    /// per event. A poison event fails the batch, which the consumer then
+    /// applies event by event, so only that one is dead-lettered.
+    fn handle_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [InboundEvent],
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let stored = events
+                .iter()
+                .map(stored_event)
+                .collect::<Result<Vec<_>, _>>()?;
+            apply_grid_events(conn, &stored)
                 .await
                 .map_err(|e| HandlerError::Transient(e.to_string()))?;
             Ok(())

@@ -39,6 +39,55 @@ pub async fn lock_aggregate(conn: &mut PgConnection, aggregate_id: &str) -> sqlx
     Ok(())
 }
 
+/// [`lock_aggregate`] for several tasks at once, taken in one order
+/// (bytewise, as `tasks` must be sorted) so two batches never deadlock.
+#[tracing::instrument(level = "debug", skip_all, fields(tasks = tasks.len()))]
+pub async fn lock_aggregates(conn: &mut PgConnection, tasks: &[&str]) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(t, 7311)) \
+         FROM UNNEST($1::text[]) WITH ORDINALITY AS a(t, n) ORDER BY n",
+    )
+    .bind(tasks)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores `events` in one statement; returns the tasks that got a new
+/// event (events stored before are skipped), sorted.
+#[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    events: &[StoredEvent],
+) -> sqlx::Result<Vec<String>> {
+    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+    let keys: Vec<&str> = events.iter().map(|e| e.routing_key.as_str()).collect();
+    let tasks: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+    let versions: Vec<i64> = events.iter().map(|e| e.aggregate_version).collect();
+    let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
+    let positions: Vec<Option<i64>> = events.iter().map(|e| e.position).collect();
+    let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
+    let mut inserted: Vec<String> = sqlx::query_scalar(
+        "INSERT INTO grid_events (event_id, routing_key, aggregate_id, aggregate_version, \
+         occurred_at, position, payload) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[], \
+                              $5::timestamptz[], $6::bigint[], $7::bytea[]) \
+         ON CONFLICT (event_id) DO NOTHING RETURNING aggregate_id",
+    )
+    .bind(&ids)
+    .bind(&keys)
+    .bind(&tasks)
+    .bind(&versions)
+    .bind(&times)
+    .bind(&positions)
+    .bind(&payloads)
+    .fetch_all(conn)
+    .await?;
+    inserted.sort_unstable();
+    inserted.dedup();
+    Ok(inserted)
+}
+
 /// Stores `event`; false when it was stored before (a duplicate).
 #[tracing::instrument(level = "debug", skip_all, fields(event_id = %event.event_id))]
 pub async fn insert(conn: &mut PgConnection, event: &StoredEvent) -> sqlx::Result<bool> {
@@ -73,6 +122,27 @@ pub async fn of_task(conn: &mut PgConnection, aggregate_id: &str) -> sqlx::Resul
     rows.into_iter()
         .map(|(event_id, key, version, payload)| decode(event_id, &key, version, &payload))
         .collect()
+}
+
+/// Every stored event of each of `tasks`, decoded, by task.
+#[tracing::instrument(level = "debug", skip_all, fields(tasks = tasks.len()))]
+pub async fn of_tasks(
+    conn: &mut PgConnection,
+    tasks: &[String],
+) -> sqlx::Result<std::collections::BTreeMap<String, Vec<TaskEvent>>> {
+    let rows: Vec<(String, Uuid, String, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT aggregate_id, event_id, routing_key, aggregate_version, payload FROM grid_events \
+         WHERE aggregate_id = ANY($1) ORDER BY aggregate_id, aggregate_version, event_id",
+    )
+    .bind(tasks)
+    .fetch_all(conn)
+    .await?;
+    let mut out: std::collections::BTreeMap<String, Vec<TaskEvent>> = Default::default();
+    for (task, event_id, key, version, payload) in rows {
+        let event = decode(event_id, &key, version, &payload)?;
+        out.entry(task).or_default().push(event);
+    }
+    Ok(out)
 }
 
 /// Every task with stored events, in name order.

@@ -13,32 +13,43 @@ use crate::domain::period::Period;
 /// The stored facts of one task.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn facts_of(conn: &mut PgConnection, task: &str) -> sqlx::Result<BTreeSet<Fact>> {
-    let rows: Vec<(String, String, Uuid, DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT subject, metric, event_id, reported_at, amount FROM metric_facts WHERE task = $1",
+    let mut of = facts_of_many(conn, &[task.to_owned()]).await?;
+    Ok(of.remove(task).unwrap_or_default())
+}
+
+/// The stored facts of each of `tasks`, by task (tasks without facts are
+/// missing).
+#[tracing::instrument(level = "debug", skip_all, fields(tasks = tasks.len()))]
+pub async fn facts_of_many(
+    conn: &mut PgConnection,
+    tasks: &[String],
+) -> sqlx::Result<BTreeMap<String, BTreeSet<Fact>>> {
+    let rows: Vec<(String, String, String, Uuid, DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT task, subject, metric, event_id, reported_at, amount FROM metric_facts \
+         WHERE task = ANY($1)",
     )
-    .bind(task)
+    .bind(tasks)
     .fetch_all(conn)
     .await?;
-    rows.into_iter()
-        .map(|(subject, metric, event_id, reported_at, amount)| {
-            let department = subject.starts_with("departments/");
-            let metric = Metric::parse(&metric, department).ok_or_else(|| {
-                sqlx::Error::Decode(format!("metric_facts.metric: unknown {metric}").into())
-            })?;
-            Ok(Fact {
-                subject,
-                metric,
-                event_id,
-                reported_at,
-                amount,
-            })
-        })
-        .collect()
+    let mut out: BTreeMap<String, BTreeSet<Fact>> = BTreeMap::new();
+    for (task, subject, metric, event_id, reported_at, amount) in rows {
+        let department = subject.starts_with("departments/");
+        let metric = Metric::parse(&metric, department).ok_or_else(|| {
+            sqlx::Error::Decode(format!("metric_facts.metric: unknown {metric}").into())
+        })?;
+        out.entry(task).or_default().insert(Fact {
+            subject,
+            metric,
+            event_id,
+            reported_at,
+            amount,
+        });
+    }
+    Ok(out)
 }
 
 /// Replaces the task's stored facts `old` by `new`, moving the counts by
-/// the difference (in key order, so concurrent tasks lock count rows in one
-/// order and never deadlock).
+/// the difference.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn replace_facts(
     conn: &mut PgConnection,
@@ -46,76 +57,161 @@ pub async fn replace_facts(
     old: &BTreeSet<Fact>,
     new: &BTreeSet<Fact>,
 ) -> sqlx::Result<()> {
+    replace_facts_many(conn, &[(task.to_owned(), old.clone(), new.clone())]).await
+}
+
+/// For each `(task, old, new)`, replaces the task's stored facts `old` by
+/// `new`, and moves the counts by the net difference over all of them: a
+/// handful of statements however many tasks. Each count moves once, by its
+/// net change, so it never passes through a negative value, and the counts
+/// are locked in key order, so concurrent batches never deadlock on them.
+#[tracing::instrument(level = "debug", skip_all, fields(tasks = changes.len()))]
+pub async fn replace_facts_many(
+    conn: &mut PgConnection,
+    changes: &[(String, BTreeSet<Fact>, BTreeSet<Fact>)],
+) -> sqlx::Result<()> {
     let mut deltas: BTreeMap<(String, String, &'static str), i64> = BTreeMap::new();
-    for fact in old.difference(new) {
-        sqlx::query(
-            "DELETE FROM metric_facts WHERE task = $1 AND subject = $2 AND metric = $3 AND event_id = $4",
-        )
-        .bind(task)
-        .bind(&fact.subject)
-        .bind(fact.metric.as_str())
-        .bind(fact.event_id)
-        .execute(&mut *conn)
-        .await?;
-        for period in Period::containing(fact.reported_at) {
-            *deltas
-                .entry((
-                    fact.subject.clone(),
-                    period.to_string(),
-                    fact.metric.as_str(),
-                ))
-                .or_default() -= fact.amount;
+    let mut gone: Vec<(&str, &Fact)> = Vec::new();
+    let mut added: Vec<(String, Fact)> = Vec::new();
+    for (task, old, new) in changes {
+        for fact in old.difference(new) {
+            gone.push((task, fact));
+            for period in Period::containing(fact.reported_at) {
+                *deltas
+                    .entry((
+                        fact.subject.clone(),
+                        period.to_string(),
+                        fact.metric.as_str(),
+                    ))
+                    .or_default() -= fact.amount;
+            }
+        }
+        for fact in new.difference(old) {
+            added.push((task.clone(), fact.clone()));
+            for period in Period::containing(fact.reported_at) {
+                *deltas
+                    .entry((
+                        fact.subject.clone(),
+                        period.to_string(),
+                        fact.metric.as_str(),
+                    ))
+                    .or_default() += fact.amount;
+            }
         }
     }
-    for fact in new.difference(old) {
-        let periods: Vec<String> = Period::containing(fact.reported_at)
-            .iter()
-            .map(Period::to_string)
-            .collect();
-        sqlx::query(
-            "INSERT INTO metric_facts (task, subject, metric, event_id, reported_at, periods, amount) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(task)
-        .bind(&fact.subject)
-        .bind(fact.metric.as_str())
-        .bind(fact.event_id)
-        .bind(fact.reported_at)
-        .bind(&periods)
-        .bind(fact.amount)
-        .execute(&mut *conn)
-        .await?;
-        for period in periods {
-            *deltas
-                .entry((fact.subject.clone(), period, fact.metric.as_str()))
-                .or_default() += fact.amount;
-        }
+    delete_facts(&mut *conn, &gone).await?;
+    insert_facts(&mut *conn, &added).await?;
+    deltas.retain(|_, delta| *delta != 0);
+    if deltas.is_empty() {
+        return Ok(());
     }
-    for ((subject, period, metric), delta) in deltas {
-        if delta == 0 {
+    let (mut subjects, mut periods, mut metrics, mut values) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((subject, period, metric), delta) in &deltas {
+        subjects.push(subject.as_str());
+        periods.push(period.as_str());
+        metrics.push(*metric);
+        values.push(*delta);
+    }
+    // The existing counts first, locked in one (bytewise) order, so
+    // concurrent batches never deadlock on them; then moved in place. An
+    // upsert cannot move them: PostgreSQL checks `value >= 0` on the row it
+    // would insert (the negative delta) before it sees the conflict.
+    sqlx::query(
+        "SELECT 1 FROM metric_values v \
+         JOIN UNNEST($1::text[], $2::text[], $3::text[]) AS d(subject, period, metric) \
+           ON v.subject = d.subject AND v.period = d.period AND v.metric = d.metric \
+         ORDER BY v.subject COLLATE \"C\", v.period COLLATE \"C\", v.metric COLLATE \"C\" \
+         FOR UPDATE OF v",
+    )
+    .bind(&subjects)
+    .bind(&periods)
+    .bind(&metrics)
+    .execute(&mut *conn)
+    .await?;
+    let moved: BTreeSet<(String, String, String)> = sqlx::query_as(
+        "UPDATE metric_values v SET value = v.value + d.delta \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) AS d(subject, period, metric, delta) \
+         WHERE v.subject = d.subject AND v.period = d.period AND v.metric = d.metric \
+         RETURNING v.subject, v.period, v.metric",
+    )
+    .bind(&subjects)
+    .bind(&periods)
+    .bind(&metrics)
+    .bind(&values)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let (mut new_subjects, mut new_periods, mut new_metrics, mut new_values) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((subject, period, metric), delta) in &deltas {
+        if moved.contains(&(subject.clone(), period.clone(), (*metric).to_owned())) {
             continue;
         }
+        if *delta < 0 {
+            // A fact was stored without its count: the store is broken.
+            return Err(sqlx::Error::Protocol(format!(
+                "metric_values has no count of {metric} for {subject} in {period} to take {delta} from"
+            )));
+        }
+        new_subjects.push(subject.as_str());
+        new_periods.push(period.as_str());
+        new_metrics.push(*metric);
+        new_values.push(*delta);
+    }
+    if !new_values.is_empty() {
+        // Another batch may have created the count meanwhile: then add.
         sqlx::query(
-            "INSERT INTO metric_values (subject, period, metric, value) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO metric_values (subject, period, metric, value) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
              ON CONFLICT (subject, period, metric) DO UPDATE SET value = metric_values.value + EXCLUDED.value",
         )
-        .bind(&subject)
-        .bind(&period)
-        .bind(metric)
-        .bind(delta)
+        .bind(&new_subjects)
+        .bind(&new_periods)
+        .bind(&new_metrics)
+        .bind(&new_values)
         .execute(&mut *conn)
         .await?;
-        if delta < 0 {
-            sqlx::query(
-                "DELETE FROM metric_values WHERE subject = $1 AND period = $2 AND metric = $3 AND value = 0",
-            )
-            .bind(&subject)
-            .bind(&period)
-            .bind(metric)
-            .execute(&mut *conn)
-            .await?;
-        }
     }
+    if values.iter().any(|v| *v < 0) {
+        sqlx::query(
+            "DELETE FROM metric_values v USING UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
+               AS d(subject, period, metric, delta) \
+             WHERE d.delta < 0 AND v.subject = d.subject AND v.period = d.period \
+               AND v.metric = d.metric AND v.value = 0",
+        )
+        .bind(&subjects)
+        .bind(&periods)
+        .bind(&metrics)
+        .bind(&values)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the given facts of their tasks in one statement.
+async fn delete_facts(conn: &mut PgConnection, facts: &[(&str, &Fact)]) -> sqlx::Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let tasks: Vec<&str> = facts.iter().map(|(t, _)| *t).collect();
+    let subjects: Vec<&str> = facts.iter().map(|(_, f)| f.subject.as_str()).collect();
+    let metrics: Vec<&str> = facts.iter().map(|(_, f)| f.metric.as_str()).collect();
+    let ids: Vec<Uuid> = facts.iter().map(|(_, f)| f.event_id).collect();
+    sqlx::query(
+        "DELETE FROM metric_facts f USING UNNEST($1::text[], $2::text[], $3::text[], $4::uuid[]) \
+           AS d(task, subject, metric, event_id) \
+         WHERE f.task = d.task AND f.subject = d.subject AND f.metric = d.metric \
+           AND f.event_id = d.event_id",
+    )
+    .bind(&tasks)
+    .bind(&subjects)
+    .bind(&metrics)
+    .bind(&ids)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -309,8 +405,9 @@ pub async fn department_values(
     Ok(out)
 }
 
-/// Inserts facts in one statement per call (a rebuild's batches); the
-/// counts are then recounted once with [`recount`].
+/// Inserts facts in one statement per call (a rebuild's pages, a
+/// consumer's batch); the caller moves the counts, or a rebuild recounts
+/// them once with [`recount`].
 pub async fn insert_facts(conn: &mut PgConnection, facts: &[(String, Fact)]) -> sqlx::Result<()> {
     if facts.is_empty() {
         return Ok(());

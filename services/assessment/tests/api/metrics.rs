@@ -582,3 +582,24 @@ async fn rejected_and_merged_tasks_count_only_as_such_whatever_arrives_first() {
     assert_eq!(counts(&g3), counts(&before), "no other count moves");
     assert_eq!(g3.response_rate, before.response_rate);
 }
+
+#[tokio::test]
+async fn a_task_rejected_or_merged_after_it_was_counted_takes_its_earlier_counts_back() {
+    let (app, _) = seeded().await;
+    let before = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    let t7 = fixture::Script::reported("t7", "g3", 60).rejected(2, 30);
+    let t8 = fixture::Script::reported("t8", "g3", 60)
+        .accepted(2, 10, 600)
+        .merged(3, 40, "t4");
+    // In order, each applied before the next arrives: the report and the
+    // acceptance are counted first, then the closing event takes them
+    // back (a count moving down, to zero, must not trip `value >= 0`).
+    for event in t7.events.iter().chain(&t8.events) {
+        publish(&app, event).await;
+        app.consumers[TASKS].drain().await.unwrap();
+    }
+    let g3 = cell_metrics(&app, "cells/g3/metrics/2026-11", false).await;
+    assert_eq!((g3.tasks_rejected, g3.tasks_merged), (1, 1));
+    assert_eq!(counts(&g3), counts(&before), "no other count moves");
+    assert_eq!(g3.response_rate, before.response_rate);
+}

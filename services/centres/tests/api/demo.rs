@@ -190,12 +190,20 @@ pub(crate) fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Re
     Ok(with_token(message, token))
 }
 
+/// Attendee names for centres running alone, where no membership
+/// publishes members (the stack's demo passes real ones).
+fn placeholder_attendees() -> Vec<String> {
+    (1..=crate::demo_centres::ATTENDEES)
+        .map(|m| format!("members/demo-member-{m}"))
+        .collect()
+}
+
 #[tokio::test]
 async fn the_demo_loader_fills_every_list_through_the_api_and_a_second_run_adds_nothing() {
     let app = spawn_app().await;
     demo_county(&app).await;
     let addr = civicgrid_testkit::endpoint(app.addr);
-    crate::demo_centres::load_into(addr.clone(), &admin())
+    crate::demo_centres::load_into(addr.clone(), &admin(), &placeholder_attendees())
         .await
         .unwrap();
     let events = || async {
@@ -224,7 +232,7 @@ async fn the_demo_loader_fills_every_list_through_the_api_and_a_second_run_adds_
     assert_eq!(count("centres.demand.registered"), 3);
     assert_eq!(count("centres.resource.registered"), 3);
     assert_eq!(count("centres.project.started"), 1);
-    crate::demo_centres::load_into(addr, &admin())
+    crate::demo_centres::load_into(addr, &admin(), &placeholder_attendees())
         .await
         .unwrap();
     assert_eq!(events().await, first);
