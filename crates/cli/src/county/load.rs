@@ -40,7 +40,7 @@ pub struct Loader {
 }
 
 impl Loader {
-    fn bar(&self, kind: &str, length: u64) -> ProgressBar {
+    pub(super) fn bar(&self, kind: &str, length: u64) -> ProgressBar {
         let bar = self.progress.add(ProgressBar::new(length));
         if let Ok(style) =
             ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
@@ -219,12 +219,12 @@ impl Loader {
     }
 }
 
-fn internal(error: anyhow::Error) -> Status {
+pub(super) fn internal(error: anyhow::Error) -> Status {
     Status::internal(format!("{error:#}"))
 }
 
 /// true when created, false when it was there already.
-fn created_or_existing<T>(result: Result<T, Status>) -> Result<bool, Status> {
+pub(super) fn created_or_existing<T>(result: Result<T, Status>) -> Result<bool, Status> {
     match result {
         Ok(_) => Ok(true),
         Err(status) if status.code() == Code::AlreadyExists => Ok(false),
@@ -237,7 +237,7 @@ fn created_or_existing<T>(result: Result<T, Status>) -> Result<bool, Status> {
 /// CANCELLED and DEADLINE_EXCEEDED (a request the service timed out, which
 /// rolled back) and RESOURCE_EXHAUSTED (load shedding) are retried with
 /// backoff for about two minutes; anything else is returned at once.
-async fn retrying<T, F, Fut>(mut call: F) -> Result<T, Status>
+pub(super) async fn retrying<T, F, Fut>(mut call: F) -> Result<T, Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Status>>,

@@ -2,6 +2,7 @@
 //! chosen scale and loaded through the services' public APIs.
 
 mod load;
+mod party;
 pub mod plan;
 
 use std::path::PathBuf;
@@ -19,9 +20,10 @@ pub enum CountyCommand {
     /// Print what a scale and seed plan (the counts per kind), loading nothing.
     Generate(Plan),
     /// Load the planned county: the directory, cells level by level,
-    /// compounds, then months of tasks with their histories (through
-    /// TaskService.ImportTasks). Interrupted and rerun, it completes
-    /// without duplicates: every object's id comes from the seed.
+    /// compounds, months of tasks with their histories (through
+    /// TaskService.ImportTasks), then the party organisations and members
+    /// (through membership's ImportMembers). Interrupted and rerun, it
+    /// completes without duplicates: every object's id comes from the seed.
     Load(LoadArgs),
 }
 
@@ -51,6 +53,13 @@ pub struct LoadArgs {
     /// The grid service.
     #[arg(long, default_value = "http://127.0.0.1:50052")]
     grid: String,
+    /// The membership service (party organisations and members).
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    membership: String,
+    /// Load the grid's side only: no organisations or members (no
+    /// membership service needed).
+    #[arg(long)]
+    without_members: bool,
     /// Requests in flight at once (each holds one database connection in
     /// the service while it runs).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -99,6 +108,10 @@ pub async fn run(command: CountyCommand) -> anyhow::Result<ExitCode> {
                 .map(|l| l.len() as u64)
                 .sum();
             let compounds = plan::compounds(&plan.county, &shape).len() as u64;
+            let organisations: u64 = plan::organisations(&plan.county, &shape)
+                .iter()
+                .map(|l| l.len() as u64)
+                .sum();
             let counts = [
                 Count {
                     kind: "cells",
@@ -113,6 +126,16 @@ pub async fn run(command: CountyCommand) -> anyhow::Result<ExitCode> {
                 Count {
                     kind: "tasks",
                     planned: shape.tasks,
+                    ..Count::default()
+                },
+                Count {
+                    kind: "organisations",
+                    planned: organisations,
+                    ..Count::default()
+                },
+                Count {
+                    kind: "members",
+                    planned: plan::member_count(&shape),
                     ..Count::default()
                 },
             ];
@@ -137,6 +160,14 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         )?,
     };
     let channel = crate::endpoints::connect("grid", &args.grid, Duration::from_secs(5)).await?;
+    let membership = if args.without_members {
+        None
+    } else {
+        Some(
+            crate::endpoints::connect("membership", &args.membership, Duration::from_secs(5))
+                .await?,
+        )
+    };
     let progress = if args.quiet {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     } else {
@@ -154,11 +185,23 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .compounds(&plan::compounds(&plan.county, &shape))
         .await?;
     let tasks = loader.tasks(plan.seed, &plan.county, &shape).await?;
-    print_counts(
-        &[cells, compounds, tasks],
-        plan.output,
-        Some(started.elapsed()),
-    )?;
+    let mut counts = vec![cells, compounds, tasks];
+    if let Some(membership) = &membership {
+        loader
+            .wait_for_membership_replica(membership, &plan.county, &shape)
+            .await?;
+        counts.push(
+            loader
+                .organisations(membership, &plan::organisations(&plan.county, &shape))
+                .await?,
+        );
+        counts.push(
+            loader
+                .members(membership, plan.seed, &plan.county, &shape)
+                .await?,
+        );
+    }
+    print_counts(&counts, plan.output, Some(started.elapsed()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,12 +216,12 @@ fn print_counts(counts: &[Count], output: Output, took: Option<Duration>) -> any
         ),
         Output::Table => {
             println!(
-                "{:<10}  {:>9}  {:>9}  {:>13}",
+                "{:<13}  {:>9}  {:>9}  {:>13}",
                 "KIND", "PLANNED", "CREATED", "ALREADY THERE"
             );
             for c in counts {
                 println!(
-                    "{:<10}  {:>9}  {:>9}  {:>13}",
+                    "{:<13}  {:>9}  {:>9}  {:>13}",
                     c.kind, c.planned, c.created, c.existing
                 );
             }

@@ -11,13 +11,15 @@ use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
     /// For tests and a first look: 2 streets, 4 communities, 91 cells,
-    /// 8 compounds, 1,000 tasks over three months.
+    /// 8 compounds, 1,000 tasks over three months, 40 party members.
     Small,
-    /// What `make up` loads: 6 streets, 30 communities, 240 grids with
-    /// buildings and units, 60 compounds, 3,000 tasks over four months.
+    /// A demo-sized county: 6 streets, 30 communities, 240 grids with
+    /// buildings and units, 60 compounds, 3,000 tasks over four months,
+    /// 3,000 party members.
     Demo,
     /// For load tests: 12 streets, 120 communities, 3,000 grids, about
-    /// 213,000 cells, 360 compounds, a million tasks over a year.
+    /// 213,000 cells, 360 compounds, a million tasks over a year, 240,000
+    /// party members.
     Large,
 }
 
@@ -32,6 +34,8 @@ pub struct Shape {
     pub compounds: u32,
     pub tasks: u64,
     pub months: u32,
+    /// Party members per community (in membership).
+    pub members: u32,
 }
 
 impl Scale {
@@ -46,6 +50,7 @@ impl Scale {
                 compounds: 2,
                 tasks: 1_000,
                 months: 3,
+                members: 10,
             },
             Scale::Demo => Shape {
                 streets: 6,
@@ -56,6 +61,7 @@ impl Scale {
                 compounds: 2,
                 tasks: 3_000,
                 months: 4,
+                members: 100,
             },
             Scale::Large => Shape {
                 streets: 12,
@@ -66,6 +72,7 @@ impl Scale {
                 compounds: 3,
                 tasks: 1_000_000,
                 months: 12,
+                members: 2_000,
             },
         }
     }
@@ -113,6 +120,7 @@ impl Rng {
 }
 
 const TASK_KIND: u64 = 1;
+const MEMBER_KIND: u64 = 2;
 
 /// A cell to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +241,121 @@ pub fn compounds(root: &str, shape: &Shape) -> Vec<PlannedCompound> {
         }
     }
     out
+}
+
+/// A party organisation to create in membership, placed in a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedOrganisation {
+    pub id: String,
+    pub kind: civicgrid_proto::membership::v1::OrganisationKind,
+    /// The parent organisation's id; empty for the county committee.
+    pub parent: String,
+    pub cell: String,
+    pub display_name: String,
+}
+
+/// The party organisations, one list per level (parents first): the
+/// county committee, a working committee per street, a party committee
+/// per community (the members' organisation of record).
+pub fn organisations(root: &str, shape: &Shape) -> Vec<Vec<PlannedOrganisation>> {
+    use civicgrid_proto::membership::v1::OrganisationKind as K;
+    let county = format!("{root}-cc");
+    let mut levels = vec![
+        vec![PlannedOrganisation {
+            id: county.clone(),
+            kind: K::CountyCommittee,
+            parent: String::new(),
+            cell: root.to_owned(),
+            display_name: "中共生成县委".to_owned(),
+        }],
+        Vec::new(),
+        Vec::new(),
+    ];
+    for s in 1..=shape.streets {
+        let street = format!("{root}-s{s:02}");
+        let name = STREET_NAMES[(s as usize - 1) % STREET_NAMES.len()];
+        levels[1].push(PlannedOrganisation {
+            id: format!("{street}-wc"),
+            kind: K::StreetWorkingCommittee,
+            parent: county.clone(),
+            cell: street.clone(),
+            display_name: format!("{name}街道党工委"),
+        });
+        for c in 1..=shape.communities {
+            levels[2].push(PlannedOrganisation {
+                id: format!("{street}-c{c:02}-pc"),
+                kind: K::CommunityPartyCommittee,
+                parent: format!("{street}-wc"),
+                cell: format!("{street}-c{c:02}"),
+                display_name: format!("{name}第{c}社区党委"),
+            });
+        }
+    }
+    levels
+}
+
+/// How many members the county has.
+pub fn member_count(shape: &Shape) -> u64 {
+    u64::from(shape.streets) * u64::from(shape.communities) * u64::from(shape.members)
+}
+
+/// The header of ImportMembers' CSV.
+pub const MEMBER_CSV_HEADER: &str =
+    "full_name,id_number,phone,organisation,standing,flow_member,residence_cell,work_unit";
+
+/// Member `index` as a line of ImportMembers' CSV, and its ID number (the
+/// key a rerun looks it up by). Members fill the communities in turn; each
+/// lives in a grid of their community; one in ten is probationary, one in
+/// twenty a flow member.
+pub fn member(seed: u64, index: u64, root: &str, shape: &Shape) -> (String, String) {
+    let mut rng = Rng::for_object(seed, MEMBER_KIND, index);
+    let per_street = u64::from(shape.communities) * u64::from(shape.members);
+    let street = 1 + index / per_street.max(1);
+    let community = 1 + index % per_street.max(1) / u64::from(shape.members).max(1);
+    let grid = 1 + rng.below(shape.grids.into());
+    let place = format!("{root}-s{street:02}-c{community:02}");
+    let id_number = id_number(seed, index);
+    const SURNAMES: [&str; 12] = [
+        "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+    ];
+    const GIVEN: [&str; 10] = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇"];
+    let name = format!(
+        "{}{}{}",
+        rng.pick(&SURNAMES),
+        rng.pick(&GIVEN),
+        rng.pick(&GIVEN)
+    );
+    // 139 + eight digits of the index: distinct for every member.
+    let phone = format!("139{:08}", index % 100_000_000);
+    let standing = if rng.below(10) == 0 { "probationary" } else { "full" };
+    let flow = rng.below(20) == 0;
+    let line = format!("{name},{id_number},{phone},{place}-pc,{standing},{flow},{place}-g{grid:02},");
+    (line, id_number)
+}
+
+/// The `index`th generated ID number (GB 11643-1999): a real region code,
+/// a birth date between 1950 and 2003 and a sequence (shifted by the seed,
+/// so counties of other seeds mostly differ), distinct for every index
+/// below 78 million, with its ISO 7064 MOD 11-2 check character.
+pub fn id_number(seed: u64, index: u64) -> String {
+    const REGIONS: [&str; 4] = ["330102", "110105", "440305", "510104"];
+    const DAYS: u64 = 19_700;
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
+        + Duration::days(i64::try_from(index / 4 % DAYS).unwrap_or(0));
+    let body = format!(
+        "{}{}{:03}",
+        REGIONS[(index % 4) as usize],
+        born.format("%Y%m%d"),
+        (index / (4 * DAYS) + seed.wrapping_mul(7)) % 1000
+    );
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize];
+    format!("{body}{}", char::from(check))
 }
 
 /// The demo directory's categories with their required extra fields and
@@ -544,5 +667,36 @@ mod tests {
                 last = at;
             }
         }
+    }
+
+    #[test]
+    fn every_planned_member_has_a_valid_distinct_id_number_and_phone_in_a_planned_community() {
+        use civicgrid_membership::domain::{id_number::IdNumber, phone::Phone};
+        let shape = Scale::Demo.shape();
+        let today = Utc::now().date_naive();
+        let organisations: std::collections::HashSet<String> = organisations("gen", &shape)
+            .into_iter()
+            .flatten()
+            .map(|o| o.id)
+            .collect();
+        let mut id_numbers = std::collections::HashSet::new();
+        let mut phones = std::collections::HashSet::new();
+        for index in 0..member_count(&shape) {
+            let (line, id_number) = member(7, index, "gen", &shape);
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), MEMBER_CSV_HEADER.split(',').count(), "{line}");
+            assert_eq!(fields[1], id_number);
+            assert!(IdNumber::parse(fields[1], today).is_ok(), "{line}");
+            assert!(Phone::parse(fields[2]).is_ok(), "{line}");
+            assert!(organisations.contains(fields[3]), "{line}");
+            assert!(fields[6].starts_with(&fields[3][..fields[3].len() - 3]), "{line}");
+            assert!(id_numbers.insert(fields[1].to_owned()), "distinct: {line}");
+            assert!(phones.insert(fields[2].to_owned()), "distinct: {line}");
+        }
+        assert_eq!(id_numbers.len(), 3_000);
+        // The large county's quarter of a million stay distinct too.
+        let large: std::collections::HashSet<String> =
+            (0..240_000).map(|i| id_number(7, i)).collect();
+        assert_eq!(large.len(), 240_000);
     }
 }

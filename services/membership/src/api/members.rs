@@ -32,7 +32,10 @@ pub fn check_reader(caller: &Caller) -> Result<(), Status> {
 pub fn masked(row: &MemberRow, keys: &PersonalDataKeys) -> Result<pb::Member, Status> {
     convert::member_masked(row, keys).map_err(|error| {
         tracing::error!(member = %row.id, %error, "a sealed member field does not open with the configured key");
-        Status::internal("a stored member cannot be read")
+        Status::internal(
+            "a stored member cannot be read: its sealed fields do not open with the configured \
+             data key (was the key replaced, or the database restored from another installation?)",
+        )
     })
 }
 
