@@ -423,7 +423,9 @@ async fn the_party_side(c: &mut Clients, t: &Tokens, year: i32) -> Party {
 }
 
 /// The community's party-mass service centre and a co-building activity
-/// under the agreement there, tomorrow 10:00-12:00 Shanghai time.
+/// under the agreement there, today 10:00-12:00 Shanghai time: today,
+/// whatever the hour, so the activity (counted when it ends) falls in the
+/// quarter of the check-ins and of the task.
 async fn co_building_activity(c: &mut Clients, t: &Tokens, agreement: &str) -> String {
     let hours: Vec<centres::OpeningPeriod> = (1..=7)
         .map(|weekday| centres::OpeningPeriod {
@@ -457,15 +459,9 @@ async fn co_building_activity(c: &mut Clients, t: &Tokens, agreement: &str) -> S
     .into_inner()
     .centre
     .unwrap();
-    let tomorrow =
-        (Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
+    let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
     let at = |hour: u32| prost_types::Timestamp {
-        seconds: tomorrow
-            .and_hms_opt(hour, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp()
-            - 8 * 3600,
+        seconds: today.and_hms_opt(hour, 0, 0).unwrap().and_utc().timestamp() - 8 * 3600,
         nanos: 0,
     };
     c.centres
@@ -819,31 +815,12 @@ fn standings(ranking: &assessment::Ranking) -> Vec<(String, String, Option<f64>,
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and_the_first_request_is_traced_into_every_consumer()
- {
-    // No warning rung (0 minutes before a deadline) and no background sweep
-    // during the test (an hour apart): the test runs the grid's own sweep
-    // once the deadline has really passed, so the orders issued do not
-    // depend on when a timer happens to fire on a loaded machine.
-    let county = County::start_configured(
-        Workers::Background,
-        |_| {},
-        |grid| {
-            grid.supervision_warning_before_minutes = 0;
-            grid.supervision_sweep_interval_ms = 3_600_000;
-        },
-    )
-    .await;
-    let t = Tokens::new();
-    let mut c = clients(&county).await;
-    let q = Quarter::of(Utc::now());
-    let period = format!("{}-q{}", q.year, q.quarter);
-    lay_out_the_county(&mut c, &t).await;
-
+/// A resident reports a leak through the residents' app, in a trace of
+/// their own: the request the test follows into every consumer.
+async fn a_resident_reports_a_leak(day: &mut Day, trace_id: &str) -> grid::Task {
+    let (c, t) = (&mut day.c, &day.t);
     // A resident reports a leak through the residents' app, in a trace of
     // their own.
-    let trace_id = uuid::Uuid::new_v4().simple().to_string();
     let mut report = with_token(
         grid::ReportTaskRequest {
             task: Some(grid::Task {
@@ -875,32 +852,28 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         .unwrap();
     assert_eq!(task.state, grid::TaskState::Reported as i32);
     assert_eq!(task.reporter_contact, "138****5678");
+    task
+}
 
+/// The grid takes the task on and cannot solve it; the community whistles
+/// housing (returned) then the water company, urban management assisting
+/// both times: returns the task and when urban management's check-in lapses.
+async fn the_grid_cannot_solve_it_and_the_community_whistles_twice(
+    day: &mut Day,
+    task: grid::Task,
+) -> (grid::Task, chrono::DateTime<Utc>) {
+    let (c, t) = (&mut day.c, &day.t);
     // The grid takes it on and cannot solve it; the community whistles
     // housing to lead with urban management assisting.
-    let task = act(
-        &mut c,
-        &task,
-        Action::Accept(tr::Accept {}),
-        "",
-        &t.grid_worker,
-    )
-    .await;
-    let task = act(
-        &mut c,
-        &task,
-        Action::Start(tr::Start {}),
-        "",
-        &t.grid_worker,
-    )
-    .await;
-    let task = act(&mut c, &task, whistle(HOUSING, URBAN), "", &t.community).await;
+    let task = act(c, &task, Action::Accept(tr::Accept {}), "", &t.grid_worker).await;
+    let task = act(c, &task, Action::Start(tr::Start {}), "", &t.grid_worker).await;
+    let task = act(c, &task, whistle(HOUSING, URBAN), "", &t.community).await;
     assert_eq!(task.state, grid::TaskState::Whistled as i32);
     // Housing returns it as not its business: back with the community,
     // which whistles the water company to lead, urban management again
     // assisting.
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::Return(tr::Return {
             department: HOUSING.into(),
@@ -910,10 +883,10 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     )
     .await;
     assert_eq!(task.state, grid::TaskState::Returned as i32);
-    let task = act(&mut c, &task, whistle(WATER, URBAN), "", &t.community).await;
+    let task = act(c, &task, whistle(WATER, URBAN), "", &t.community).await;
     // The water company checks in at once, within its minute.
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::CheckIn(tr::CheckIn {
             department: WATER.into(),
@@ -924,8 +897,8 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     .await;
     let water = assignment(&task, WATER);
     assert!(
-        water.check_in_time.as_ref().unwrap().seconds
-            < water.check_in_due.as_ref().unwrap().seconds,
+        water.check_in_time.map(|t| (t.seconds, t.nanos))
+            <= water.check_in_due.map(|t| (t.seconds, t.nanos)),
         "the water company's check-in right after the whistle must be on time: {water:?}"
     );
     let urban_due = assignment(&task, URBAN).check_in_due.unwrap();
@@ -954,14 +927,20 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
             ),
         ]
     );
+    (task, urban_due)
+}
 
+/// The party side of the community goes about its day while urban
+/// management's minute runs out.
+async fn reported_members_attend_a_co_building_activity(day: &mut Day) -> Party {
+    let (c, t, q) = (&mut day.c, &day.t, day.q);
     // While urban management's minute runs out, the party side of the
     // community goes about its day: three in-service members of the water
     // bureau report to the community where they live, the bureau reports
     // as a unit and signs a co-building agreement, and two of the three
     // attend its co-building activity (the third registers and stays away).
-    let party = the_party_side(&mut c, &t, q.year).await;
-    let activity = co_building_activity(&mut c, &t, &party.agreement).await;
+    let party = the_party_side(c, t, q.year).await;
+    let activity = co_building_activity(c, t, &party.agreement).await;
     for member in &party.members {
         c.centres
             .create_registration(with_token(
@@ -1021,7 +1000,17 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         ))
         .await
         .unwrap();
+    party
+}
 
+/// The grid's own supervision sweep, run once urban management's deadline
+/// has really passed, orders it to check in; it does, late; both resolve.
+async fn urban_management_checks_in_late_under_supervision_and_both_resolve(
+    day: &mut Day,
+    task: grid::Task,
+    urban_due: chrono::DateTime<Utc>,
+) -> grid::Task {
+    let (county, c, t) = (&day.county, &mut day.c, &day.t);
     // Urban management's check-in deadline passes; the grid's supervision
     // sweep, run at the real time, issues it exactly one order.
     eventually(
@@ -1088,7 +1077,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         .task
         .unwrap();
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::CheckIn(tr::CheckIn {
             department: URBAN.into(),
@@ -1105,7 +1094,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     assert_eq!(all.len(), 1);
     assert!(all[0].clear_time.is_some());
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::ResolvePart(tr::ResolvePart {
             department: WATER.into(),
@@ -1116,7 +1105,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     .await;
     assert_eq!(task.state, grid::TaskState::Whistled as i32);
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::ResolvePart(tr::ResolvePart {
             department: URBAN.into(),
@@ -1126,11 +1115,19 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     )
     .await;
     assert_eq!(task.state, grid::TaskState::Resolved as i32);
+    task
+}
 
+/// The resident's two ratings, and the task's whole history.
+async fn the_resident_is_dissatisfied_so_it_reopens_then_closes(
+    day: &mut Day,
+    task: grid::Task,
+) -> grid::Task {
+    let (c, t) = (&mut day.c, &day.t);
     // The resident is not satisfied: the task reopens with the grid, which
     // resolves it itself this time; the resident is satisfied and it closes.
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::Rate(tr::Rate { satisfied: false }),
         DISSATISFIED_REASON,
@@ -1140,7 +1137,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     assert_eq!(task.state, grid::TaskState::Accepted as i32);
     assert_eq!(task.reopen_count, 1);
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::ResolveByGrid(tr::ResolveByGrid {}),
         "",
@@ -1148,7 +1145,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     )
     .await;
     let task = act(
-        &mut c,
+        c,
         &task,
         Action::Rate(tr::Rate { satisfied: true }),
         "",
@@ -1203,7 +1200,12 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
             (16, "closed", resident, "", ""),
         ]
     );
+    task
+}
 
+/// The community's two-way rating of each department it whistled.
+async fn the_community_rates_the_departments(day: &mut Day, task: &grid::Task) {
+    let (c, t) = (&mut day.c, &day.t);
     // The community rates each department it whistled, once assessment
     // has seen the task resolved.
     for (department, grade, comment) in [
@@ -1233,7 +1235,11 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         })
         .await;
     }
+}
 
+/// What membership made of the check-ins and the activity.
+async fn membership_credits_attendance_hours_and_points(day: &mut Day, party: &Party) {
+    let (c, t, q) = (&mut day.c, &day.t, day.q);
     // Membership: two of the three reported members took part, each
     // earning 2 points (volunteer_service) and two volunteer hours; the
     // unit's feedback card counts them; the third is "reported but never
@@ -1242,23 +1248,26 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         year: q.year,
         quarter: i32::try_from(q.quarter).unwrap(),
     };
+    // Listed by report name: the expectation is sorted the same way.
+    let mut members: Vec<membership::MemberParticipation> = party
+        .member_reports
+        .iter()
+        .zip(&party.members)
+        .zip([1, 1, 0])
+        .map(
+            |((report, member), attended)| membership::MemberParticipation {
+                report: report.clone(),
+                member: member.clone(),
+                attended,
+                attended_since_registration: attended,
+            },
+        )
+        .collect();
+    members.sort_by(|a, b| a.report.cmp(&b.report));
     let participation = settles(
         "membership's participation of the community",
         &membership::GetParticipationResponse {
-            members: party
-                .member_reports
-                .iter()
-                .zip(&party.members)
-                .zip([1, 1, 0])
-                .map(
-                    |((report, member), attended)| membership::MemberParticipation {
-                        report: report.clone(),
-                        member: member.clone(),
-                        attended,
-                        attended_since_registration: attended,
-                    },
-                )
-                .collect(),
+            members,
             units: vec![membership::UnitParticipation {
                 report: party.unit_report.clone(),
                 unit: "organisations/gov-1".into(),
@@ -1356,7 +1365,11 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         },
     )
     .await;
+}
 
+/// Every cell's and department's metrics of the period, exactly.
+async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
+    let (c, t, period) = (&mut day.c, &day.t, day.period.as_str());
     // Assessment, at the period's end. The task (in g1): reported 1,
     // accepted on time 1, resolved on time 1 (its last resolution, the
     // grid's, within the day), rated and satisfied 1 (the last rating),
@@ -1418,7 +1431,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         |cell: &str, rolled_up: bool, facts: &assessment::CellMetrics| assessment::CellMetrics {
             name: format!("cells/{cell}/metrics/{period}"),
             cell: format!("cells/{cell}"),
-            period: period.clone(),
+            period: period.to_owned(),
             rolled_up,
             ..facts.clone()
         };
@@ -1433,7 +1446,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         settles(
             &format!("assessment's metrics of {cell} (rolled up: {rolled_up})"),
             &expected,
-            || cell_metrics(&c, &t, cell, &period, rolled_up),
+            || cell_metrics(c, t, cell, period, rolled_up),
         )
         .await;
     }
@@ -1445,7 +1458,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     let department = |id: &str| assessment::DepartmentMetrics {
         name: format!("{id}/metrics/{period}"),
         department: id.into(),
-        period: period.clone(),
+        period: period.to_owned(),
         ..Default::default()
     };
     let expected_departments = [
@@ -1489,11 +1502,15 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         settles(
             &format!("assessment's metrics of {}", expected.department),
             expected,
-            || department_metrics(&c, &t, &expected.department, &period),
+            || department_metrics(c, t, &expected.department, period),
         )
         .await;
     }
+}
 
+/// ExplainMetric leads from the counts to the events the grid and centres published.
+async fn each_count_is_explained_by_the_events_behind_it(day: &mut Day) {
+    let (county, c, t, period) = (&day.county, &mut day.c, &day.t, day.period.as_str());
     // ExplainMetric leads from the counts to the very events the grid and
     // centres published.
     let grid_event = |key: &str| {
@@ -1505,7 +1522,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     let supervision_issued = grid_event("grid.supervision.issued").await;
     assert_eq!(supervision_issued.len(), 1);
     assert_eq!(
-        explain(&c, &t, &street, "supervision_orders").await,
+        explain(c, t, &street, "supervision_orders").await,
         vec![(
             "grid.supervision.issued".to_owned(),
             "cells/g1".to_owned(),
@@ -1515,8 +1532,8 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     );
     assert_eq!(
         explain(
-            &c,
-            &t,
+            c,
+            t,
             &format!("{URBAN}/metrics/{period}"),
             "supervision_orders"
         )
@@ -1530,7 +1547,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     );
     let reopened = grid_event("grid.task.reopened").await;
     assert_eq!(
-        explain(&c, &t, &street, "reopenings").await,
+        explain(c, t, &street, "reopenings").await,
         vec![(
             "grid.task.reopened".to_owned(),
             "cells/g1".to_owned(),
@@ -1551,7 +1568,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         })
         .collect();
     whistled.sort();
-    assert_eq!(explain(&c, &t, &street, "whistles").await, whistled);
+    assert_eq!(explain(c, t, &street, "whistles").await, whistled);
     let centres_pool = &county.all().find(|s| s.name == "centres").unwrap().pool;
     let mut checkins: Vec<(String, String, i64, String)> =
         published(centres_pool, "centres.checkin.recorded")
@@ -1568,11 +1585,13 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
             .collect();
     checkins.sort();
     assert_eq!(checkins.len(), 2);
-    assert_eq!(
-        explain(&c, &t, &street, "volunteer_minutes").await,
-        checkins
-    );
+    assert_eq!(explain(c, t, &street, "volunteer_minutes").await, checkins);
+}
 
+/// A small scheme published for the period, its three rankings and the
+/// departments' score card.
+async fn the_periods_scores_and_score_card_follow_from_the_counts(day: &mut Day) {
+    let (c, t, q, period) = (&mut day.c, &day.t, day.q, day.period.as_str());
     // Scores: the county publishes a small scheme in force from the
     // quarter's first month and scores the period.
     let first_month = (q.quarter - 1) * 3 + 1;
@@ -1604,7 +1623,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     // The community: resolved on time 1/1 (100 points, weight 40),
     // satisfied 1/1 (100, 30), reported members active 2/3 (66.67, 30):
     // (4000 + 3000 + 2000) / 100 = 90.
-    let communities = publish_scores(&mut c, &t, assessment::Level::Community, &period).await;
+    let communities = publish_scores(c, t, assessment::Level::Community, period).await;
     assert_eq!(communities.revision, 1);
     assert_eq!(communities.scheme_version, version.name);
     assert_eq!(
@@ -1630,7 +1649,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     // order on a scale from 4 (0 points) to 0 (100): 75 (weight 30), 240
     // volunteer minutes reach the top band: 100 (weight 30):
     // (4000 + 2250 + 3000) / 100 = 92.5.
-    let streets = publish_scores(&mut c, &t, assessment::Level::Street, &period).await;
+    let streets = publish_scores(c, t, assessment::Level::Street, period).await;
     assert_eq!(
         standings(&streets),
         vec![("cells/s1".to_owned(), "青山街道".to_owned(), Some(92.5), 1)]
@@ -1644,14 +1663,17 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         ]
     );
     let supervision_line = &streets.cards[0].indicators[1];
-    assert_eq!(supervision_line.metrics, street);
+    assert_eq!(
+        supervision_line.metrics,
+        format!("cells/s1/metrics/{period}")
+    );
     assert_eq!(supervision_line.numerator_metric, "supervision_orders");
     // Departments: the water company 100 on all three; urban management
     // checked in late (0, weight 40), resolved on time (100, 30), basically
     // satisfied is not satisfied (0, 30): 30; housing has no check-in and
     // no resolution to score (insufficient data), so its rating (0) carries
     // the whole weight: 0.
-    let departments = publish_scores(&mut c, &t, assessment::Level::Department, &period).await;
+    let departments = publish_scores(c, t, assessment::Level::Department, period).await;
     assert_eq!(
         standings(&departments),
         vec![
@@ -1716,7 +1738,11 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
             format!("3,{HOUSING},housing,0.00,{none},{none},{none},{none},0.00,0.00"),
         ]
     );
+}
 
+/// The trace of the resident's report, from the recorded spans.
+async fn the_report_is_traced_into_every_service_that_consumes_it(day: &mut Day, trace_id: &str) {
+    let county = &day.county;
     // The trace of the resident's report: the grid's call, then one
     // consumer span per service that consumes grid.task.reported. Of the
     // four, only assessment does (membership and centres take cells,
@@ -1742,7 +1768,7 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
         "the report's trace to reach its consumers",
         &(1, consumers_of_reports.len()),
         || async {
-            let names: Vec<String> = civicgrid_runtime::telemetry::recorded_spans(&trace_id)
+            let names: Vec<String> = civicgrid_runtime::telemetry::recorded_spans(trace_id)
                 .into_iter()
                 .map(|s| s.name)
                 .collect();
@@ -1760,4 +1786,62 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     )
     .await;
     assert_eq!(spans, (1, 1));
+}
+
+/// The four services of a county, the day's actors and the period it counts in.
+struct Day {
+    county: County,
+    c: Clients,
+    t: Tokens,
+    q: Quarter,
+    period: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and_the_first_request_is_traced_into_every_consumer()
+ {
+    // No warning rung (0 minutes before a deadline) and no background sweep
+    // during the test (an hour apart): the test runs the grid's own sweep
+    // once the deadline has really passed, so the orders issued do not
+    // depend on when a timer happens to fire on a loaded machine.
+    let county = County::start_configured(
+        Workers::Background,
+        |_| {},
+        |grid| {
+            grid.supervision_warning_before_minutes = 0;
+            grid.supervision_sweep_interval_ms = 3_600_000;
+        },
+    )
+    .await;
+    let t = Tokens::new();
+    let mut c = clients(&county).await;
+    lay_out_the_county(&mut c, &t).await;
+    let q = Quarter::of(Utc::now());
+    let period = format!("{}-q{}", q.year, q.quarter);
+    let mut day = Day {
+        county,
+        c,
+        t,
+        q,
+        period,
+    };
+
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let task = a_resident_reports_a_leak(&mut day, &trace_id).await;
+    let (task, urban_due) =
+        the_grid_cannot_solve_it_and_the_community_whistles_twice(&mut day, task).await;
+    let party = reported_members_attend_a_co_building_activity(&mut day).await;
+    let task = urban_management_checks_in_late_under_supervision_and_both_resolve(
+        &mut day, task, urban_due,
+    )
+    .await;
+    let task = the_resident_is_dissatisfied_so_it_reopens_then_closes(&mut day, task).await;
+    the_community_rates_the_departments(&mut day, &task).await;
+
+    // At the period's end.
+    membership_credits_attendance_hours_and_points(&mut day, &party).await;
+    assessment_counts_every_fact_of_the_period(&mut day).await;
+    each_count_is_explained_by_the_events_behind_it(&mut day).await;
+    the_periods_scores_and_score_card_follow_from_the_counts(&mut day).await;
+    the_report_is_traced_into_every_service_that_consumes_it(&mut day, &trace_id).await;
 }
