@@ -819,8 +819,6 @@ fn standings(ranking: &assessment::Ranking) -> Vec<(String, String, Option<f64>,
 /// their own: the request the test follows into every consumer.
 async fn a_resident_reports_a_leak(day: &mut Day, trace_id: &str) -> grid::Task {
     let (c, t) = (&mut day.c, &day.t);
-    // A resident reports a leak through the residents' app, in a trace of
-    // their own.
     let mut report = with_token(
         grid::ReportTaskRequest {
             task: Some(grid::Task {
@@ -930,15 +928,13 @@ async fn the_grid_cannot_solve_it_and_the_community_whistles_twice(
     (task, urban_due)
 }
 
-/// The party side of the community goes about its day while urban
-/// management's minute runs out.
+/// While urban management's minute runs out, the party side of the
+/// community goes about its day: three in-service members of the water
+/// bureau report to the community where they live, the bureau reports as a
+/// unit and signs a co-building agreement, and two of the three attend its
+/// co-building activity (the third registers and stays away).
 async fn reported_members_attend_a_co_building_activity(day: &mut Day) -> Party {
     let (c, t, q) = (&mut day.c, &day.t, day.q);
-    // While urban management's minute runs out, the party side of the
-    // community goes about its day: three in-service members of the water
-    // bureau report to the community where they live, the bureau reports
-    // as a unit and signs a co-building agreement, and two of the three
-    // attend its co-building activity (the third registers and stays away).
     let party = the_party_side(c, t, q.year).await;
     let activity = co_building_activity(c, t, &party.agreement).await;
     for member in &party.members {
@@ -1203,11 +1199,10 @@ async fn the_resident_is_dissatisfied_so_it_reopens_then_closes(
     task
 }
 
-/// The community's two-way rating of each department it whistled.
+/// The community's two-way rating of each department it whistled, once
+/// assessment has seen the task resolved.
 async fn the_community_rates_the_departments(day: &mut Day, task: &grid::Task) {
     let (c, t) = (&mut day.c, &day.t);
-    // The community rates each department it whistled, once assessment
-    // has seen the task resolved.
     for (department, grade, comment) in [
         (WATER, assessment::RatingGrade::Satisfied, "响应及时"),
         (
@@ -1511,8 +1506,6 @@ async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
 /// ExplainMetric leads from the counts to the events the grid and centres published.
 async fn each_count_is_explained_by_the_events_behind_it(day: &mut Day) {
     let (county, c, t, period) = (&day.county, &mut day.c, &day.t, day.period.as_str());
-    // ExplainMetric leads from the counts to the very events the grid and
-    // centres published.
     let grid_event = |key: &str| {
         let pool = county.grid.pool.clone();
         let key = key.to_owned();
