@@ -5,6 +5,8 @@
 
 use std::net::SocketAddr;
 
+use civicgrid_grid::config::GridSettings;
+use civicgrid_grid::domain::supervision::Ladder;
 use civicgrid_host::Service;
 use civicgrid_messaging::{Consumer, Relay};
 use civicgrid_runtime::CancellationToken;
@@ -44,6 +46,8 @@ pub struct County {
     pub grid: Running,
     /// The grid's outbox relay, for driven delivery.
     pub grid_relay: Relay,
+    /// The grid's supervision ladder, for tests that run its sweep themselves.
+    pub grid_ladder: Ladder,
     /// membership, centres and assessment, in that order.
     pub replicas: Vec<Running>,
     /// The broker names they share.
@@ -71,6 +75,16 @@ impl County {
         workers: Workers,
         adjust: impl Fn(&mut civicgrid_runtime::Settings),
     ) -> County {
+        Self::start_configured(workers, adjust, |_| {}).await
+    }
+
+    /// Starts all four, letting `adjust` change each service's settings
+    /// and `adjust_grid` the grid's own (its supervision ladder and sweep).
+    pub async fn start_configured(
+        workers: Workers,
+        adjust: impl Fn(&mut civicgrid_runtime::Settings),
+        adjust_grid: impl FnOnce(&mut GridSettings),
+    ) -> County {
         civicgrid_runtime::telemetry::init_for_tests();
         let broker = TestBroker::new();
         let shutdown = CancellationToken::new();
@@ -96,14 +110,16 @@ impl County {
         };
 
         let db = TestDatabase::create_empty().await.unwrap();
-        let grid_config = civicgrid_grid::config::GridSettings {
+        let mut grid_config = GridSettings {
             data_key_path: TestKeys::get().data_key_path.clone(),
             ..Default::default()
         };
+        adjust_grid(&mut grid_config);
         let grid = civicgrid_grid::Application::build(settings("grid", &db), grid_config)
             .await
             .unwrap();
         let grid_relay = grid.relay();
+        let grid_ladder = grid.ladder();
         let grid_running = Running {
             name: "grid",
             addr: grid.grpc_addr(),
@@ -152,6 +168,7 @@ impl County {
         County {
             grid: grid_running,
             grid_relay,
+            grid_ladder,
             replicas,
             broker,
             shutdown,
@@ -191,4 +208,41 @@ pub async fn replica_copies(pool: &PgPool, id: &str) -> (i64, Option<i64>) {
         .await
         .unwrap();
     (count, version)
+}
+
+/// How long a cross-service effect may take to arrive on a loaded machine.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Retries `call` while the service does not know a cell yet (its replica
+/// is catching up with the grid): FAILED_PRECONDITION or NOT_FOUND.
+pub async fn once_replicated<T, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    civicgrid_testkit::eventually(PATIENCE, what, || {
+        let attempt = call();
+        async move {
+            match attempt.await {
+                Ok(value) => Some(value),
+                Err(status)
+                    if matches!(
+                        status.code(),
+                        tonic::Code::FailedPrecondition | tonic::Code::NotFound
+                    ) =>
+                {
+                    None
+                }
+                Err(status) => panic!("{what}: {status:?}"),
+            }
+        }
+    })
+    .await
+}
+
+/// A valid resident ID number (GB 11643-1999) with sequence `n`.
+pub fn id_number(n: u32) -> String {
+    let body = format!("110105198001{:02}{:03}", 1 + n % 28, n % 1000);
+    let check = civicgrid_membership::domain::id_number::check_character(body.as_bytes());
+    format!("{body}{}", char::from(check))
 }

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
-use civicgrid_e2e::{County, Workers};
+use civicgrid_e2e::{County, PATIENCE, Workers, id_number, once_replicated};
 use civicgrid_membership::domain::report::Quarter;
 use civicgrid_proto::assessment::v1 as assessment;
 use civicgrid_proto::assessment::v1::assessment_service_client::AssessmentServiceClient;
@@ -18,41 +16,7 @@ use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
 use civicgrid_proto::membership::v1 as membership;
 use civicgrid_proto::membership::v1::membership_service_client::MembershipServiceClient;
 use civicgrid_testkit::{TestKeys, endpoint, eventually, with_token};
-use tonic::Code;
 use tonic::transport::Channel;
-
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Retries `call` while the service does not know a cell yet (its replica
-/// is catching up with the grid): FAILED_PRECONDITION or NOT_FOUND.
-async fn once_replicated<T, F, Fut>(what: &str, mut call: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
-{
-    eventually(PATIENCE, what, || {
-        let attempt = call();
-        async move {
-            match attempt.await {
-                Ok(value) => Some(value),
-                Err(status)
-                    if matches!(status.code(), Code::FailedPrecondition | Code::NotFound) =>
-                {
-                    None
-                }
-                Err(status) => panic!("{what}: {status:?}"),
-            }
-        }
-    })
-    .await
-}
-
-/// A valid resident ID number (GB 11643-1999) with sequence `n`.
-fn id_number(n: u32) -> String {
-    let body = format!("110105198001{:02}{:03}", 1 + n % 28, n % 1000);
-    let check = civicgrid_membership::domain::id_number::check_character(body.as_bytes());
-    format!("{body}{}", char::from(check))
-}
 
 struct Clients {
     grid: GridServiceClient<Channel>,
