@@ -10,7 +10,15 @@ use civicgrid_e2e::{County, Workers};
 use civicgrid_testkit::{TestKeys, eventually};
 use sqlx::PgPool;
 
+/// The grid's side only (these counties' relays and consumers are driven
+/// by the test, so membership would never learn the cells).
 fn load(county: &County, seed: &str) -> Command {
+    let mut command = load_all(county, seed);
+    command.arg("--without-members");
+    command
+}
+
+fn load_all(county: &County, seed: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_civicgrid"));
     command.args([
         "county",
@@ -26,6 +34,8 @@ fn load(county: &County, seed: &str) -> Command {
         "2",
         "--grid",
         &format!("http://{}", county.grid.addr),
+        "--membership",
+        &format!("http://{}", county.replicas[0].addr),
         "--token",
         &TestKeys::get().county_admin(),
     ]);
@@ -132,4 +142,27 @@ async fn a_load_puts_tasks_in_every_state_spread_over_the_months_behind_us() {
             .unwrap();
     assert!(oldest < chrono::Utc::now() - chrono::Duration::days(60));
     assert_eq!(imported, 1_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_registers_the_party_organisations_and_members_once_even_when_rerun() {
+    let county = County::start(Workers::Background).await;
+    let first = json(&load_all(&county, "5").output().unwrap());
+    assert_eq!(count_of(&first, "organisations"), (7, 7, 0));
+    assert_eq!(count_of(&first, "members"), (40, 40, 0));
+    let again = json(&load_all(&county, "5").output().unwrap());
+    assert_eq!(count_of(&again, "organisations"), (7, 0, 7));
+    assert_eq!(count_of(&again, "members"), (40, 0, 40));
+    let pool = &county.replicas[0].pool;
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM members")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let registered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE routing_key = 'membership.member.registered'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((members, registered), (40, 40));
 }

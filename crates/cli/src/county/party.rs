@@ -95,25 +95,24 @@ impl Loader {
                 let client = client.clone();
                 let bar = bar.clone();
                 async move {
-                    let created = created_or_existing(
-                        retrying(|| {
-                            let request = authorised(request_for(organisation), &self.token);
-                            let mut client = client.clone();
-                            async move {
-                                client
-                                    .create_organisation(request.map_err(internal)?)
-                                    .await
-                            }
-                        })
-                        .await,
-                    )
-                    .map_err(|status| {
-                        anyhow::anyhow!(
-                            "creating organisation `{}`: {}",
-                            organisation.id,
-                            status.message()
+                    let created =
+                        created_or_existing(
+                            retrying(|| {
+                                let request = authorised(request_for(organisation), &self.token);
+                                let mut client = client.clone();
+                                async move {
+                                    client.create_organisation(request.map_err(internal)?).await
+                                }
+                            })
+                            .await,
                         )
-                    });
+                        .map_err(|status| {
+                            anyhow::anyhow!(
+                                "creating organisation `{}`: {}",
+                                organisation.id,
+                                status.message()
+                            )
+                        });
                     bar.inc(1);
                     created
                 }

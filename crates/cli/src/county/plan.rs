@@ -327,9 +327,14 @@ pub fn member(seed: u64, index: u64, root: &str, shape: &Shape) -> (String, Stri
     );
     // 139 + eight digits of the index: distinct for every member.
     let phone = format!("139{:08}", index % 100_000_000);
-    let standing = if rng.below(10) == 0 { "probationary" } else { "full" };
+    let standing = if rng.below(10) == 0 {
+        "probationary"
+    } else {
+        "full"
+    };
     let flow = rng.below(20) == 0;
-    let line = format!("{name},{id_number},{phone},{place}-pc,{standing},{flow},{place}-g{grid:02},");
+    let line =
+        format!("{name},{id_number},{phone},{place}-pc,{standing},{flow},{place}-g{grid:02},");
     (line, id_number)
 }
 
@@ -689,7 +694,10 @@ mod tests {
             assert!(IdNumber::parse(fields[1], today).is_ok(), "{line}");
             assert!(Phone::parse(fields[2]).is_ok(), "{line}");
             assert!(organisations.contains(fields[3]), "{line}");
-            assert!(fields[6].starts_with(&fields[3][..fields[3].len() - 3]), "{line}");
+            assert!(
+                fields[6].starts_with(&fields[3][..fields[3].len() - 3]),
+                "{line}"
+            );
             assert!(id_numbers.insert(fields[1].to_owned()), "distinct: {line}");
             assert!(phones.insert(fields[2].to_owned()), "distinct: {line}");
         }
