@@ -214,7 +214,9 @@ pub async fn replica_copies(pool: &PgPool, id: &str) -> (i64, Option<i64>) {
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Retries `call` while the service does not know a cell yet (its replica
-/// is catching up with the grid): FAILED_PRECONDITION or NOT_FOUND.
+/// is catching up with the grid): FAILED_PRECONDITION, NOT_FOUND, or the
+/// INVALID_ARGUMENT membership gives a placement in a cell or compound it
+/// has not replicated yet (a parent cell may arrive before its child).
 pub async fn once_replicated<T, F, Fut>(what: &str, mut call: F) -> T
 where
     F: FnMut() -> Fut,
@@ -229,7 +231,7 @@ where
                     if matches!(
                         status.code(),
                         tonic::Code::FailedPrecondition | tonic::Code::NotFound
-                    ) =>
+                    ) || not_replicated_yet(&status) =>
                 {
                     None
                 }
@@ -238,6 +240,13 @@ where
         }
     })
     .await
+}
+
+/// A placement the service refused only because its replica lacks the cell
+/// or compound so far; any other INVALID_ARGUMENT is the test's own mistake.
+fn not_replicated_yet(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::InvalidArgument
+        && format!("{status:?}").contains("this service knows")
 }
 
 /// A valid resident ID number (GB 11643-1999) with sequence `n`.
