@@ -223,6 +223,9 @@ struct Round {
     histogram: Histogram<u64>,
 }
 
+/// Callers sharing one HTTP/2 connection.
+const CLIENTS_PER_CONNECTION: usize = 4;
+
 /// Calls as fast as `concurrency` clients can for `duration`: lookups of
 /// random seeded members, or registrations of new numbers from `next`.
 async fn drive(
@@ -235,15 +238,26 @@ async fn drive(
 ) -> Round {
     let token = TestKeys::get().county_admin();
     let stop = Arc::new(AtomicBool::new(false));
-    let channel: Channel = tonic::transport::Endpoint::from_shared(endpoint(addr))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    // A client pool as integrators run one: an HTTP/2 connection per
+    // CLIENTS_PER_CONNECTION callers. On one connection every frame of
+    // every caller passes through that connection's single task on both
+    // sides, which caps the rate however many callers wait.
+    let mut channels: Vec<Channel> = Vec::new();
+    for _ in 0..concurrency.div_ceil(CLIENTS_PER_CONNECTION) {
+        channels.push(
+            tonic::transport::Endpoint::from_shared(endpoint(addr))
+                .expect("endpoint")
+                .tcp_nodelay(true)
+                .connect()
+                .await
+                .expect("connect"),
+        );
+    }
     let started = Instant::now();
     let mut workers = Vec::new();
     for worker in 0..concurrency {
-        let (stop, channel, next) = (stop.clone(), channel.clone(), next.clone());
+        let channel = channels[worker / CLIENTS_PER_CONNECTION].clone();
+        let (stop, next) = (stop.clone(), next.clone());
         // Made once, as a real client keeps its credentials, not per call.
         let bearer: tonic::metadata::MetadataValue<tonic::metadata::Ascii> =
             format!("Bearer {token}").parse().expect("a token is ASCII");

@@ -173,11 +173,13 @@ impl MembershipService for MembershipApi {
     ) -> Result<Response<pb::RegisterMemberResponse>, Status> {
         let caller = Caller::of(&request)?;
         let input = members::parse::register_member(request.get_ref(), today())?;
-        let context = (caller, &self.keys, input);
-        let row = transact(&self.pool, &context, |tx, (caller, keys, input)| {
-            Box::pin(register_member(tx, caller, keys, input.clone()))
-        })
-        .await?;
+        // No transaction: the command writes in one guarded statement.
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(civicgrid_runtime::status::database)?;
+        let row = register_member(&mut conn, caller, &self.keys, input).await?;
         Ok(Response::new(pb::RegisterMemberResponse {
             member: Some(members::masked(&row, &self.keys)?),
         }))

@@ -2,7 +2,11 @@
 //! personal data in clear: the command seals before it stores and the API
 //! opens only to mask.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
+use civicgrid_messaging::event::NewEvent;
+use civicgrid_messaging::outbox::OutboxRows;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -102,6 +106,81 @@ pub async fn insert(
     Ok(inserted == 1)
 }
 
+/// What [`insert_registered`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// The member, its request and its event are written.
+    Written,
+    /// Another member has the ID number: nothing written.
+    DuplicateIdNumber,
+    /// The organisation changed (or went) since the caller checked it at
+    /// `organisation_version`: nothing written; check again.
+    OrganisationChanged,
+}
+
+/// Writes a new member, the request that registered it (if it names one)
+/// and its `event` in ONE statement, so the registration needs no BEGIN
+/// and COMMIT round trips and is still all or nothing: the member only
+/// while its organisation is still at `organisation_version` (checked by
+/// the caller; held with a key-share lock for the statement), the request
+/// and the event only when the member was written.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_registered(
+    conn: &mut PgConnection,
+    row: &MemberRow,
+    id_number_index: &[u8],
+    organisation_version: i64,
+    request_id: Option<Uuid>,
+    event: &NewEvent,
+) -> sqlx::Result<Registered> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH organisation AS ( \
+               SELECT 1 FROM organisations WHERE id = $6 AND version = $14 FOR KEY SHARE), \
+             member AS ( \
+               INSERT INTO members (id, full_name_sealed, id_number_sealed, id_number_index, phone_sealed, \
+                 organisation_id, standing, flow_member, residence_cell_id, work_unit_id, version, \
+                 create_time, update_time) \
+               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM organisation \
+               ON CONFLICT (id_number_index) DO NOTHING \
+               RETURNING id), \
+             request AS ( \
+               INSERT INTO register_member_requests (request_id, member_id) \
+               SELECT $15, id FROM member WHERE $15::uuid IS NOT NULL), \
+             {} \
+             SELECT (SELECT count(*) FROM organisation), (SELECT count(*) FROM member)",
+            OutboxRows::insert_cte(16, Some("EXISTS (SELECT 1 FROM member)")),
+        )
+    });
+    let query = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(row.id)
+        .bind(&row.full_name_sealed)
+        .bind(&row.id_number_sealed)
+        .bind(id_number_index)
+        .bind(&row.phone_sealed)
+        .bind(&row.organisation_id)
+        .bind(row.standing as i16)
+        .bind(row.flow_member)
+        .bind(&row.residence_cell_id)
+        .bind(&row.work_unit_id)
+        .bind(row.version)
+        .bind(row.create_time)
+        .bind(row.update_time)
+        .bind(organisation_version)
+        .bind(request_id);
+    let (organisation, member): (i64, i64) = sqlx::FromRow::from_row(
+        &OutboxRows::of(std::slice::from_ref(event))
+            .bind(query)
+            .fetch_one(conn)
+            .await?,
+    )?;
+    Ok(match (organisation, member) {
+        (0, _) => Registered::OrganisationChanged,
+        (_, 0) => Registered::DuplicateIdNumber,
+        _ => Registered::Written,
+    })
+}
+
 /// The member `id`, if stored.
 #[tracing::instrument(level = "debug", skip_all, fields(member = %id))]
 pub async fn get<'e>(executor: impl PgExecutor<'e>, id: Uuid) -> sqlx::Result<Option<MemberRow>> {
@@ -134,20 +213,6 @@ pub async fn registered_by_request(
         .bind(request_id)
         .fetch_optional(conn)
         .await
-}
-
-/// Remembers that `request_id` registered `member_id`.
-pub async fn remember_request(
-    conn: &mut PgConnection,
-    request_id: Uuid,
-    member_id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO register_member_requests (request_id, member_id) VALUES ($1, $2)")
-        .bind(request_id)
-        .bind(member_id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Which of `indexes` belong to stored members.
