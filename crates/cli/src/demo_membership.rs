@@ -401,13 +401,7 @@ fn id_number(n: u32) -> String {
         born.format("%Y%m%d"),
         n % 1000
     );
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize];
+    let check = civicgrid_membership::domain::id_number::check_character(body.as_bytes());
     format!("{body}{}", char::from(check))
 }
 

@@ -439,9 +439,7 @@ async fn a_running_consumer_applies_waiting_deliveries_in_batches_once_each_and_
     eventually(
         Duration::from_secs(60),
         "the 300 events to be applied",
-        || {
-            async move { (count("SELECT count(*) FROM applied").await >= 300).then_some(()) }
-        },
+        || async move { (count("SELECT count(*) FROM applied").await >= 300).then_some(()) },
     )
     .await;
     // Then a poison event (always failing) among good ones.
@@ -452,9 +450,7 @@ async fn a_running_consumer_applies_waiting_deliveries_in_batches_once_each_and_
     eventually(
         Duration::from_secs(60),
         "the 10 good ones to be applied",
-        || {
-            async move { (count("SELECT count(*) FROM applied").await >= 310).then_some(()) }
-        },
+        || async move { (count("SELECT count(*) FROM applied").await >= 310).then_some(()) },
     )
     .await;
     let broker = Broker::new(h.broker.url.clone(), "test-dlq");

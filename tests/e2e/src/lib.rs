@@ -9,6 +9,8 @@ use civicgrid_grid::config::GridSettings;
 use civicgrid_grid::domain::supervision::Ladder;
 use civicgrid_host::Service;
 use civicgrid_messaging::{Consumer, Relay};
+use civicgrid_proto::centres::v1 as centres;
+use civicgrid_proto::centres::v1::centres_service_client::CentresServiceClient;
 use civicgrid_runtime::CancellationToken;
 use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, test_settings};
 use sqlx::PgPool;
@@ -254,4 +256,58 @@ pub fn id_number(n: u32) -> String {
     let body = format!("110105198001{:02}{:03}", 1 + n % 28, n % 1000);
     let check = civicgrid_membership::domain::id_number::check_character(body.as_bytes());
     format!("{body}{}", char::from(check))
+}
+
+/// The community centre `m1-centre` of `organisations/m1-pc` at `cells/m1`,
+/// open round the clock every day (so any activity time fits), created as
+/// soon as centres has replicated m1.
+pub async fn m1_centre(
+    client: &CentresServiceClient<tonic::transport::Channel>,
+    token: &str,
+    display_name: &str,
+) -> centres::Centre {
+    let hours: Vec<centres::OpeningPeriod> = (1..=7)
+        .map(|weekday| centres::OpeningPeriod {
+            weekday,
+            opens: "00:00".into(),
+            closes: "23:59".into(),
+            kind: centres::OpeningKind::Regular as i32,
+        })
+        .collect();
+    once_replicated("a centre in a replicated community", || {
+        let mut client = client.clone();
+        let request = civicgrid_testkit::with_token(
+            centres::CreateCentreRequest {
+                centre_id: "m1-centre".into(),
+                centre: Some(centres::Centre {
+                    display_name: display_name.into(),
+                    category: centres::CentreCategory::Community as i32,
+                    owner_organisation: "organisations/m1-pc".into(),
+                    cell: "cells/m1".into(),
+                    floor_area_square_metres: 400,
+                    opening_hours: hours.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            token,
+        );
+        async move { client.create_centre(request).await }
+    })
+    .await
+    .into_inner()
+    .centre
+    .unwrap_or_default()
+}
+
+/// `hour`:00 on `day` in Shanghai (UTC+8, no daylight saving).
+pub fn shanghai_hour(day: chrono::NaiveDate, hour: u32) -> prost_types::Timestamp {
+    let utc = day
+        .and_hms_opt(hour, 0, 0)
+        .map(|local| local.and_utc().timestamp() - 8 * 3600)
+        .unwrap_or_default();
+    prost_types::Timestamp {
+        seconds: utc,
+        nanos: 0,
+    }
 }

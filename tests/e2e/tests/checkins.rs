@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civicgrid_e2e::{County, PATIENCE, Workers, id_number, once_replicated};
+use civicgrid_e2e::{
+    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, shanghai_hour,
+};
 use civicgrid_membership::domain::report::Quarter;
 use civicgrid_proto::assessment::v1 as assessment;
 use civicgrid_proto::assessment::v1::assessment_service_client::AssessmentServiceClient;
@@ -160,51 +162,12 @@ async fn party(c: &mut Clients, admin: &str, year: i32) -> String {
 
 /// A community centre at m1 and a volunteer activity of m1-pc there.
 async fn activity(c: &mut Clients, admin: &str) -> String {
-    let hours: Vec<centres::OpeningPeriod> = (1..=7)
-        .map(|weekday| centres::OpeningPeriod {
-            weekday,
-            opens: "00:00".into(),
-            closes: "23:59".into(),
-            kind: centres::OpeningKind::Regular as i32,
-        })
-        .collect();
-    let centre = once_replicated("a centre in a replicated community", || {
-        let mut client = c.centres.clone();
-        let request = with_token(
-            centres::CreateCentreRequest {
-                centre_id: "m1-centre".into(),
-                centre: Some(centres::Centre {
-                    display_name: "第一社区党群服务中心".into(),
-                    category: centres::CentreCategory::Community as i32,
-                    owner_organisation: "organisations/m1-pc".into(),
-                    cell: "cells/m1".into(),
-                    floor_area_square_metres: 400,
-                    opening_hours: hours.clone(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            admin,
-        );
-        async move { client.create_centre(request).await }
-    })
-    .await
-    .into_inner()
-    .centre
-    .unwrap();
-    // Tomorrow 10:00-11:00 in Shanghai (UTC+8): inside one opening period
+    let centre = m1_centre(&c.centres, admin, "第一社区党群服务中心").await;
+    // Tomorrow 10:00-11:00 in Shanghai: inside one opening period
     // whenever the test runs.
     let tomorrow =
         (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
-    let at = |hour: u32| prost_types::Timestamp {
-        seconds: tomorrow
-            .and_hms_opt(hour, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp()
-            - 8 * 3600,
-        nanos: 0,
-    };
+    let at = |hour: u32| shanghai_hour(tomorrow, hour);
     c.centres
         .create_activity(with_token(
             centres::CreateActivityRequest {

@@ -17,7 +17,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
-use civicgrid_e2e::{County, PATIENCE, Workers, id_number, once_replicated};
+use civicgrid_e2e::{
+    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, shanghai_hour,
+};
 use civicgrid_grid::commands::sweep_supervision::sweep_once;
 use civicgrid_membership::domain::report::Quarter;
 use civicgrid_proto::assessment::v1 as assessment;
@@ -427,43 +429,9 @@ async fn the_party_side(c: &mut Clients, t: &Tokens, year: i32) -> Party {
 /// whatever the hour, so the activity (counted when it ends) falls in the
 /// quarter of the check-ins and of the task.
 async fn co_building_activity(c: &mut Clients, t: &Tokens, agreement: &str) -> String {
-    let hours: Vec<centres::OpeningPeriod> = (1..=7)
-        .map(|weekday| centres::OpeningPeriod {
-            weekday,
-            opens: "00:00".into(),
-            closes: "23:59".into(),
-            kind: centres::OpeningKind::Regular as i32,
-        })
-        .collect();
-    let centre = once_replicated("a centre in a replicated community", || {
-        let mut client = c.centres.clone();
-        let request = with_token(
-            centres::CreateCentreRequest {
-                centre_id: "m1-centre".into(),
-                centre: Some(centres::Centre {
-                    display_name: "和平社区党群服务中心".into(),
-                    category: centres::CentreCategory::Community as i32,
-                    owner_organisation: "organisations/m1-pc".into(),
-                    cell: "cells/m1".into(),
-                    floor_area_square_metres: 400,
-                    opening_hours: hours.clone(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            &t.admin,
-        );
-        async move { client.create_centre(request).await }
-    })
-    .await
-    .into_inner()
-    .centre
-    .unwrap();
+    let centre = m1_centre(&c.centres, &t.admin, "和平社区党群服务中心").await;
     let today = (Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let at = |hour: u32| prost_types::Timestamp {
-        seconds: today.and_hms_opt(hour, 0, 0).unwrap().and_utc().timestamp() - 8 * 3600,
-        nanos: 0,
-    };
+    let at = |hour: u32| shanghai_hour(today, hour);
     c.centres
         .create_activity(with_token(
             centres::CreateActivityRequest {

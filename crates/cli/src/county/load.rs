@@ -60,50 +60,23 @@ impl Loader {
             planned,
             ..Count::default()
         };
+        let client = GridServiceClient::new(self.channel.clone());
         for level in levels {
-            let outcomes = stream::iter(level.iter().map(|cell| self.create_cell(cell, &bar)))
-                .buffer_unordered(self.concurrency)
-                .collect::<Vec<_>>()
-                .await;
-            for created in outcomes {
-                if created? {
-                    count.created += 1
-                } else {
-                    count.existing += 1
-                }
-            }
+            self.create_each(
+                level,
+                &bar,
+                &mut count,
+                |cell| format!("cell `{}`", cell.id),
+                |cell| {
+                    let request = authorised(cell_request(cell), &self.token);
+                    let mut client = client.clone();
+                    async move { client.create_cell(request.map_err(internal)?).await }
+                },
+            )
+            .await?;
         }
         bar.finish();
         Ok(count)
-    }
-
-    async fn create_cell(&self, cell: &PlannedCell, bar: &ProgressBar) -> anyhow::Result<bool> {
-        let request = || pb::CreateCellRequest {
-            cell_id: cell.id.clone(),
-            cell: Some(pb::Cell {
-                parent: if cell.parent.is_empty() {
-                    String::new()
-                } else {
-                    format!("cells/{}", cell.parent)
-                },
-                level: cell.level as i32,
-                display_name: cell.display_name.clone(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        };
-        let client = GridServiceClient::new(self.channel.clone());
-        let created = created_or_existing(
-            retrying(|| {
-                let request = authorised(request(), &self.token);
-                let mut client = client.clone();
-                async move { client.create_cell(request.map_err(internal)?).await }
-            })
-            .await,
-        )
-        .map_err(|status| anyhow::anyhow!("creating cell `{}`: {}", cell.id, status.message()))?;
-        bar.inc(1);
-        Ok(created)
     }
 
     /// Creates the compounds in parallel.
@@ -114,36 +87,42 @@ impl Loader {
             planned: compounds.len() as u64,
             ..Count::default()
         };
-        let outcomes = stream::iter(compounds.iter().map(|compound| async {
-            let request = || pb::CreateCompoundRequest {
-                compound_id: compound.id.clone(),
-                compound: Some(pb::Compound {
-                    community: format!("cells/{}", compound.community),
-                    display_name: compound.display_name.clone(),
-                    buildings: compound
-                        .buildings
-                        .iter()
-                        .map(|b| format!("cells/{b}"))
-                        .collect(),
-                    year_built: compound.year_built,
-                    newly_built: compound.newly_built,
-                    lacks_required_facilities: compound.newly_built,
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            };
-            let client = GridServiceClient::new(self.channel.clone());
-            let created = created_or_existing(
-                retrying(|| {
-                    let request = authorised(request(), &self.token);
-                    let mut client = client.clone();
-                    async move { client.create_compound(request.map_err(internal)?).await }
-                })
-                .await,
-            )
-            .map_err(|status| {
-                anyhow::anyhow!("creating compound `{}`: {}", compound.id, status.message())
-            });
+        let client = GridServiceClient::new(self.channel.clone());
+        self.create_each(
+            compounds,
+            &bar,
+            &mut count,
+            |compound| format!("compound `{}`", compound.id),
+            |compound| {
+                let request = authorised(compound_request(compound), &self.token);
+                let mut client = client.clone();
+                async move { client.create_compound(request.map_err(internal)?).await }
+            },
+        )
+        .await?;
+        bar.finish();
+        Ok(count)
+    }
+
+    /// Creates each of `items` through `create` (retried as [`retrying`]
+    /// says), `concurrency` at a time, a tick of `bar` each, counting in
+    /// `count` which were created and which were there already; `what`
+    /// names an item in an error.
+    pub(super) async fn create_each<'a, I, T, Fut>(
+        &self,
+        items: &'a [I],
+        bar: &ProgressBar,
+        count: &mut Count,
+        what: impl Fn(&I) -> String,
+        create: impl Fn(&'a I) -> Fut,
+    ) -> anyhow::Result<()>
+    where
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        let (create, what) = (&create, &what);
+        let outcomes = stream::iter(items.iter().map(|item| async move {
+            let created = created_or_existing(retrying(|| create(item)).await)
+                .map_err(|status| anyhow::anyhow!("creating {}: {}", what(item), status.message()));
             bar.inc(1);
             created
         }))
@@ -157,8 +136,7 @@ impl Loader {
                 count.existing += 1
             }
         }
-        bar.finish();
-        Ok(count)
+        Ok(())
     }
 
     /// Imports the tasks in batches, `concurrency` batches at a time. Each
@@ -263,5 +241,42 @@ where
             }
             Err(status) => return Err(status),
         }
+    }
+}
+
+fn cell_request(cell: &PlannedCell) -> pb::CreateCellRequest {
+    pb::CreateCellRequest {
+        cell_id: cell.id.clone(),
+        cell: Some(pb::Cell {
+            parent: if cell.parent.is_empty() {
+                String::new()
+            } else {
+                format!("cells/{}", cell.parent)
+            },
+            level: cell.level as i32,
+            display_name: cell.display_name.clone(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+fn compound_request(compound: &PlannedCompound) -> pb::CreateCompoundRequest {
+    pb::CreateCompoundRequest {
+        compound_id: compound.id.clone(),
+        compound: Some(pb::Compound {
+            community: format!("cells/{}", compound.community),
+            display_name: compound.display_name.clone(),
+            buildings: compound
+                .buildings
+                .iter()
+                .map(|b| format!("cells/{b}"))
+                .collect(),
+            year_built: compound.year_built,
+            newly_built: compound.newly_built,
+            lacks_required_facilities: compound.newly_built,
+            ..Default::default()
+        }),
+        request_id: String::new(),
     }
 }

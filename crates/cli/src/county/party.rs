@@ -13,7 +13,7 @@ use futures::stream::{self, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::load::{Count, Loader, created_or_existing, internal, retrying};
+use super::load::{Count, Loader, internal, retrying};
 use super::plan::{self, PlannedOrganisation, Shape};
 use crate::endpoints::authorised;
 
@@ -91,42 +91,18 @@ impl Loader {
         };
         let client = MembershipServiceClient::new(membership.clone());
         for level in levels {
-            let outcomes = stream::iter(level.iter().map(|organisation| {
-                let client = client.clone();
-                let bar = bar.clone();
-                async move {
-                    let created =
-                        created_or_existing(
-                            retrying(|| {
-                                let request = authorised(request_for(organisation), &self.token);
-                                let mut client = client.clone();
-                                async move {
-                                    client.create_organisation(request.map_err(internal)?).await
-                                }
-                            })
-                            .await,
-                        )
-                        .map_err(|status| {
-                            anyhow::anyhow!(
-                                "creating organisation `{}`: {}",
-                                organisation.id,
-                                status.message()
-                            )
-                        });
-                    bar.inc(1);
-                    created
-                }
-            }))
-            .buffer_unordered(self.concurrency)
-            .collect::<Vec<_>>()
-            .await;
-            for created in outcomes {
-                if created? {
-                    count.created += 1
-                } else {
-                    count.existing += 1
-                }
-            }
+            self.create_each(
+                level,
+                &bar,
+                &mut count,
+                |organisation| format!("organisation `{}`", organisation.id),
+                |organisation| {
+                    let request = authorised(request_for(organisation), &self.token);
+                    let mut client = client.clone();
+                    async move { client.create_organisation(request.map_err(internal)?).await }
+                },
+            )
+            .await?;
         }
         bar.finish();
         Ok(count)

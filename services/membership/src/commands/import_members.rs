@@ -10,13 +10,14 @@ use civicgrid_runtime::status::FieldViolations;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::member_rows::sealed_row;
 use super::{CommandError, now};
 use crate::domain::access::may_edit;
 use crate::domain::organisation::visible;
 use crate::domain::roll::{self, LineError, RollError};
 use crate::events::publish;
 use crate::sealing::PersonalDataKeys;
-use crate::store::members::{self, MemberRow};
+use crate::store::members;
 use crate::store::organisations;
 
 /// A parsed ImportMembers request.
@@ -167,21 +168,7 @@ pub async fn import_members(
         let Some(organisation) = stored.get(member.organisation.as_str()) else {
             return Err(CommandError::not_found(member.organisation.resource_name()));
         };
-        let row = MemberRow {
-            id: Uuid::now_v7(),
-            full_name_sealed: keys.seal(member.full_name.as_str()),
-            id_number_sealed: keys.seal(member.id_number.as_str()),
-            phone_sealed: keys.seal(member.phone.as_str()),
-            organisation_id: organisation.id.clone(),
-            standing: member.standing,
-            flow_member: member.flow_member,
-            residence_cell_id: member.residence_cell,
-            work_unit_id: member.work_unit.map(|unit| unit.as_str().to_owned()),
-            version: 1,
-            create_time: at,
-            update_time: at,
-            area_path: organisation.area_path.clone(),
-        };
+        let row = sealed_row(&member, organisation, keys, at);
         if !members::insert(&mut *conn, &row, index).await? {
             // Registered by someone else since the check above; the
             // transaction rolls back when dropped.

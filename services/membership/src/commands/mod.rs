@@ -14,6 +14,7 @@ pub mod end_post;
 pub mod end_report;
 pub mod fulfil_commitment;
 pub mod import_members;
+mod member_rows;
 pub mod record_checkin;
 pub mod register_member;
 pub mod register_report;

@@ -6,6 +6,7 @@ use civicgrid_runtime::error::Outcomes as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::member_rows::{check_residence_cell, check_work_unit, sealed_row};
 use super::{CommandError, now};
 use crate::domain::access::may_edit;
 use crate::domain::member::NewMember;
@@ -75,44 +76,13 @@ pub async fn register_member(
                 format!("is a {}, not a party organisation", organisation.kind),
             ));
         }
-        if let Some(cell) = &new.residence_cell
-            && civicgrid_cell_tree::get(&mut *conn, cell).await?.is_none()
-        {
-            return Err(CommandError::invalid_field(
-                "member.residence_cell",
-                format!(
-                    "{} is not a cell this service knows",
-                    civicgrid_cell_tree::resource_name(cell)
-                ),
-            ));
+        if let Some(cell) = &new.residence_cell {
+            check_residence_cell(&mut *conn, cell).await?;
         }
-        if let Some(unit) = &new.work_unit
-            && organisations::get(&mut *conn, unit.as_str())
-                .await?
-                .is_none()
-        {
-            return Err(CommandError::invalid_field(
-                "member.work_unit",
-                format!("{} does not exist", unit.resource_name()),
-            ));
+        if let Some(unit) = &new.work_unit {
+            check_work_unit(&mut *conn, unit).await?;
         }
-
-        let at = now();
-        let row = MemberRow {
-            id: Uuid::now_v7(),
-            full_name_sealed: keys.seal(new.full_name.as_str()),
-            id_number_sealed: keys.seal(new.id_number.as_str()),
-            phone_sealed: keys.seal(new.phone.as_str()),
-            organisation_id: organisation.id.clone(),
-            standing: new.standing,
-            flow_member: new.flow_member,
-            residence_cell_id: new.residence_cell.clone(),
-            work_unit_id: new.work_unit.as_ref().map(|unit| unit.as_str().to_owned()),
-            version: 1,
-            create_time: at,
-            update_time: at,
-            area_path: organisation.area_path,
-        };
+        let row = sealed_row(&new, &organisation, keys, now());
         let causation = input
             .request_id
             .map(|id| id.to_string())
@@ -136,7 +106,8 @@ pub async fn register_member(
                 // The same request sent twice at once: the first one's
                 // member holds the number, and the second gets its answer.
                 if let Some(request_id) = input.request_id
-                    && let Some(existing) = retried(&mut *conn, request_id, roots.as_deref()).await?
+                    && let Some(existing) =
+                        retried(&mut *conn, request_id, roots.as_deref()).await?
                 {
                     return Ok(existing);
                 }

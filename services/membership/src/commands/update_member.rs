@@ -7,6 +7,7 @@ use civicgrid_runtime::error::Outcomes as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::member_rows::{check_residence_cell, check_work_unit};
 use super::{CommandError, now};
 use crate::domain::access::may_edit;
 use crate::domain::member::{FullName, Standing};
@@ -15,7 +16,6 @@ use crate::domain::phone::Phone;
 use crate::events::publish;
 use crate::sealing::PersonalDataKeys;
 use crate::store::members::{self, MemberRow};
-use crate::store::organisations;
 
 /// What an update changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -90,30 +90,15 @@ pub async fn update_member(
         paths.push("flow_member");
     }
     if let Some(cell) = patch.residence_cell {
-        if let Some(cell) = &cell
-            && civicgrid_cell_tree::get(&mut *conn, cell).await?.is_none()
-        {
-            return Err(CommandError::invalid_field(
-                "member.residence_cell",
-                format!(
-                    "{} is not a cell this service knows",
-                    civicgrid_cell_tree::resource_name(cell)
-                ),
-            ));
+        if let Some(cell) = &cell {
+            check_residence_cell(&mut *conn, cell).await?;
         }
         row.residence_cell_id = cell;
         paths.push("residence_cell");
     }
     if let Some(unit) = patch.work_unit {
-        if let Some(unit) = &unit
-            && organisations::get(&mut *conn, unit.as_str())
-                .await?
-                .is_none()
-        {
-            return Err(CommandError::invalid_field(
-                "member.work_unit",
-                format!("{} does not exist", unit.resource_name()),
-            ));
+        if let Some(unit) = &unit {
+            check_work_unit(&mut *conn, unit).await?;
         }
         row.work_unit_id = unit.map(|u| u.as_str().to_owned());
         paths.push("work_unit");

@@ -71,6 +71,34 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for MemberRow {
     }
 }
 
+/// The columns a new member row writes, in the order [`bind_new`] binds
+/// them as `$1`..`$13`.
+const NEW_COLUMNS: &str = "id, full_name_sealed, id_number_sealed, id_number_index, phone_sealed, \
+    organisation_id, standing, flow_member, residence_cell_id, work_unit_id, version, \
+    create_time, update_time";
+
+/// Binds `row` and its index as `$1`..`$13` of [`NEW_COLUMNS`].
+fn bind_new<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    row: &'q MemberRow,
+    id_number_index: &'q [u8],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(row.id)
+        .bind(&row.full_name_sealed)
+        .bind(&row.id_number_sealed)
+        .bind(id_number_index)
+        .bind(&row.phone_sealed)
+        .bind(&row.organisation_id)
+        .bind(row.standing as i16)
+        .bind(row.flow_member)
+        .bind(&row.residence_cell_id)
+        .bind(&row.work_unit_id)
+        .bind(row.version)
+        .bind(row.create_time)
+        .bind(row.update_time)
+}
+
 /// Inserts `row` with the blind index of its ID number; `false` when a
 /// member with that index exists (a concurrent insert of the same number
 /// waits for the other transaction, then counts as existing).
@@ -80,26 +108,18 @@ pub async fn insert(
     row: &MemberRow,
     id_number_index: &[u8],
 ) -> sqlx::Result<bool> {
-    let inserted = sqlx::query(
-        "INSERT INTO members (id, full_name_sealed, id_number_sealed, id_number_index, phone_sealed, \
-           organisation_id, standing, flow_member, residence_cell_id, work_unit_id, version, \
-           create_time, update_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (id_number_index) DO NOTHING",
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "INSERT INTO members ({NEW_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (id_number_index) DO NOTHING"
+        )
+    });
+    let inserted = bind_new(
+        sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())),
+        row,
+        id_number_index,
     )
-    .bind(row.id)
-    .bind(&row.full_name_sealed)
-    .bind(&row.id_number_sealed)
-    .bind(id_number_index)
-    .bind(&row.phone_sealed)
-    .bind(&row.organisation_id)
-    .bind(row.standing as i16)
-    .bind(row.flow_member)
-    .bind(&row.residence_cell_id)
-    .bind(&row.work_unit_id)
-    .bind(row.version)
-    .bind(row.create_time)
-    .bind(row.update_time)
     .execute(conn)
     .await?
     .rows_affected();
@@ -138,9 +158,7 @@ pub async fn insert_registered(
             "WITH organisation AS ( \
                SELECT 1 FROM organisations WHERE id = $6 AND version = $14 FOR KEY SHARE), \
              member AS ( \
-               INSERT INTO members (id, full_name_sealed, id_number_sealed, id_number_index, phone_sealed, \
-                 organisation_id, standing, flow_member, residence_cell_id, work_unit_id, version, \
-                 create_time, update_time) \
+               INSERT INTO members ({NEW_COLUMNS}) \
                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM organisation \
                ON CONFLICT (id_number_index) DO NOTHING \
                RETURNING id), \
@@ -152,22 +170,13 @@ pub async fn insert_registered(
             OutboxRows::insert_cte(16, Some("EXISTS (SELECT 1 FROM member)")),
         )
     });
-    let query = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
-        .bind(row.id)
-        .bind(&row.full_name_sealed)
-        .bind(&row.id_number_sealed)
-        .bind(id_number_index)
-        .bind(&row.phone_sealed)
-        .bind(&row.organisation_id)
-        .bind(row.standing as i16)
-        .bind(row.flow_member)
-        .bind(&row.residence_cell_id)
-        .bind(&row.work_unit_id)
-        .bind(row.version)
-        .bind(row.create_time)
-        .bind(row.update_time)
-        .bind(organisation_version)
-        .bind(request_id);
+    let query = bind_new(
+        sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())),
+        row,
+        id_number_index,
+    )
+    .bind(organisation_version)
+    .bind(request_id);
     let (organisation, member): (i64, i64) = sqlx::FromRow::from_row(
         &OutboxRows::of(std::slice::from_ref(event))
             .bind(query)
