@@ -366,7 +366,9 @@ async fn a_level_is_explained_by_the_state_in_force_and_scored_through_the_cover
         .unwrap();
     // cm2: 0 of 2 compounds (0 points), 1 of 1 centres (100): 50. cm1: 2 of
     // 3 (66.67), 0 of 2 (0): 33.33.
-    let cards: Vec<(&str, Option<f64>, Vec<(i64, i64)>)> = ranking
+    /// Subject, score, and each indicator's numerator and denominator.
+    type Card<'a> = (&'a str, Option<f64>, Vec<(i64, i64)>);
+    let cards: Vec<Card> = ranking
         .cards
         .iter()
         .map(|c| {
