@@ -66,17 +66,15 @@ pub async fn update_standard(
             "{name} changed while you updated it; read it again"
         )));
     }
-    outbox::enqueue(
-        &mut *conn,
-        &publish::standard_updated(&standard, &caller.subject),
-    )
-    .await?;
+    let updated = publish::standard_updated(&standard, &caller.subject);
+    outbox::enqueue(&mut *conn, &updated).await?;
     let of_category = CentreQuery {
         category: Some(standard.category),
         limit: i64::MAX,
         ..CentreQuery::default()
     };
-    let causation = format!("{name}@{}", standard.version);
+    // Each centre's check was caused by the new version's event.
+    let causation = updated.event_id.to_string();
     for centre in centres::list(&mut *conn, &of_category).await? {
         publish_compliance(&mut *conn, &centre, &standard, &caller.subject, &causation).await?;
     }
