@@ -115,12 +115,7 @@ pub fn centre_proto(centre: &Centre) -> pb::Centre {
         owner_organisation: centre.owner_organisation.clone(),
         cell,
         compound,
-        ancestors: centre
-            .location_path
-            .split('/')
-            .filter(|id| !id.is_empty())
-            .map(civicgrid_cell_tree::resource_name)
-            .collect(),
+        ancestors: ancestor_names(&centre.location_path),
         floor_area_square_metres: centre.floor_area,
         opening_hours: centre.opening_hours.iter().map(period_proto).collect(),
         time_zone: TIME_ZONE.to_owned(),
@@ -183,6 +178,14 @@ pub fn compliance_proto(centre: &Centre, compliance: &Compliance) -> pb::CentreC
             .collect(),
         area_shortfall_square_metres: compliance.area_shortfall,
     }
+}
+
+/// "cells/{id}" of every cell on `path` (`/county/street/.../`), top first.
+pub fn ancestor_names(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|id| !id.is_empty())
+        .map(civicgrid_cell_tree::resource_name)
+        .collect()
 }
 
 /// The proto booking.

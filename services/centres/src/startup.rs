@@ -42,7 +42,10 @@ impl Application {
     /// One consumer per subscription (cells, then compounds), for tests
     /// that drive delivery themselves.
     pub fn consumers(&self) -> Vec<Consumer> {
-        self.host.consumers(subscriptions(&self.host.topology))
+        self.host.consumers(subscriptions(
+            &self.host.topology,
+            self.config.walking_radius(),
+        ))
     }
 
     /// A relay over the outbox, for tests that drive delivery themselves.
@@ -89,7 +92,7 @@ impl Service for Application {
         };
         let workers = Workers {
             relay: true,
-            subscriptions: subscriptions(&self.host.topology),
+            subscriptions: subscriptions(&self.host.topology, self.config.walking_radius()),
             jobs: vec![sweeper],
         };
         let apis = Apis::new(&self.host.authenticator).with(api);

@@ -1374,6 +1374,11 @@ async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
         member_checkins: 2,
         activities_held: 1,
         volunteer_minutes: 2 * i64::from(VOLUNTEER_MINUTES),
+        // m1-centre, a level from centres.compliance.changed: it has no
+        // zones, so it falls short of the community standard. No compounds:
+        // its coverage is 0 of 0.
+        centres_total: 1,
+        centres_compliant: 0,
         ..Default::default()
     };
     let both = assessment::CellMetrics {
@@ -1388,6 +1393,7 @@ async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
         member_checkins: party_facts.member_checkins,
         activities_held: party_facts.activities_held,
         volunteer_minutes: party_facts.volunteer_minutes,
+        centres_total: party_facts.centres_total,
         ..task_facts.clone()
     };
     let named =

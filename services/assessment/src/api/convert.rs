@@ -62,6 +62,10 @@ pub fn cell_metrics(
         tasks_rejected: get("tasks_rejected"),
         tasks_merged: get("tasks_merged"),
         volunteer_minutes: get("volunteer_minutes"),
+        compounds_total: get("compounds_total"),
+        compounds_covered: get("compounds_covered"),
+        centres_total: get("centres_total"),
+        centres_compliant: get("centres_compliant"),
     }
 }
 

@@ -4,9 +4,10 @@
 use civicgrid_runtime::error::UseCaseError;
 use sqlx::PgConnection;
 
+use crate::domain::levels as domain_levels;
 use crate::domain::participation;
-use crate::store::metrics;
 use crate::store::ratings::{self, OtherEvent};
+use crate::store::{levels, metrics};
 
 /// Stores `event` (nothing when stored before) and brings its group's facts
 /// and the counts up to date. Returns whether the event was new.
@@ -23,12 +24,17 @@ pub async fn apply_participation_event(
     Ok(true)
 }
 
-/// Recomputes one group's facts from its stored events; the caller holds
-/// its lock (or the whole store's).
+/// Recomputes one group's facts (or, for a group of level events, its
+/// level rows) from its stored events; the caller holds its lock (or the
+/// whole store's).
 pub async fn recompute_group(conn: &mut PgConnection, group: &str) -> Result<(), UseCaseError> {
     let events = ratings::group_events(&mut *conn, group).await?;
     let new = participation::facts(&events);
     let key = ratings::group_key(group);
+    if participation::is_level_group(group) {
+        levels::replace(conn, &key, &domain_levels::levels(&events)).await?;
+        return Ok(());
+    }
     let old = metrics::facts_of(&mut *conn, &key).await?;
     metrics::replace_facts(conn, &key, &old, &new).await?;
     Ok(())

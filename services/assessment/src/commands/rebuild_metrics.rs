@@ -4,8 +4,8 @@ use civicgrid_runtime::error::UseCaseError;
 use sqlx::PgConnection;
 
 use crate::domain::facts::{self, Fact, TaskEvent};
-use crate::domain::{participation, rating};
-use crate::store::{events, metrics, ratings};
+use crate::domain::{levels, participation, rating};
+use crate::store::{events, levels as store_levels, metrics, ratings};
 
 /// Tasks read per page and facts written per statement: big enough that
 /// round trips do not dominate, small enough to keep memory flat.
@@ -20,8 +20,8 @@ pub struct Rebuilt {
     pub tasks: i64,
 }
 
-/// Empties the facts and counts and recomputes every task's, every
-/// rating's and every membership and centres group's facts with the same
+/// Empties the facts, counts and levels and recomputes every task's, every
+/// rating's and every membership and centres group's facts (and levels) with the same
 /// pure functions the consumers use, then recounts the counts from the
 /// facts. Set-wise (pages of tasks, one insert per page) rather than
 /// task by task: a full replay applies tens of thousands of events a
@@ -79,9 +79,18 @@ pub async fn rebuild_metrics(conn: &mut PgConnection) -> Result<Rebuilt, UseCase
                 .map(|f| (key.clone(), f)),
         );
     }
+    let mut level_rows = Vec::new();
     for group in ratings::groups(&mut *conn).await? {
         let key = ratings::group_key(&group);
         let stored = ratings::group_events(&mut *conn, &group).await?;
+        if participation::is_level_group(&group) {
+            level_rows.extend(
+                levels::levels(&stored)
+                    .into_iter()
+                    .map(|l| (key.clone(), l)),
+            );
+            continue;
+        }
         batch.extend(
             participation::facts(&stored)
                 .into_iter()
@@ -90,6 +99,9 @@ pub async fn rebuild_metrics(conn: &mut PgConnection) -> Result<Rebuilt, UseCase
     }
     for chunk in batch.chunks(PAGE as usize * 4) {
         metrics::insert_facts(&mut *conn, chunk).await?;
+    }
+    for chunk in level_rows.chunks(PAGE as usize * 4) {
+        store_levels::insert(&mut *conn, chunk).await?;
     }
     metrics::recount(&mut *conn).await?;
     Ok(Rebuilt {

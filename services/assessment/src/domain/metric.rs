@@ -36,6 +36,10 @@ pub enum CellMetric {
     TasksRejected,
     TasksMerged,
     VolunteerMinutes,
+    CompoundsTotal,
+    CompoundsCovered,
+    CentresTotal,
+    CentresCompliant,
 }
 
 /// A count kept per department.
@@ -67,7 +71,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 33] = [
+    pub const ALL: [CellMetric; 37] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -101,6 +105,10 @@ impl CellMetric {
         CellMetric::TasksRejected,
         CellMetric::TasksMerged,
         CellMetric::VolunteerMinutes,
+        CellMetric::CompoundsTotal,
+        CellMetric::CompoundsCovered,
+        CellMetric::CentresTotal,
+        CellMetric::CentresCompliant,
     ];
 
     /// The field name in `CellMetrics`.
@@ -139,7 +147,23 @@ impl CellMetric {
             CellMetric::TasksRejected => "tasks_rejected",
             CellMetric::TasksMerged => "tasks_merged",
             CellMetric::VolunteerMinutes => "volunteer_minutes",
+            CellMetric::CompoundsTotal => "compounds_total",
+            CellMetric::CompoundsCovered => "compounds_covered",
+            CellMetric::CentresTotal => "centres_total",
+            CellMetric::CentresCompliant => "centres_compliant",
         }
+    }
+
+    /// Whether it is a level (`domain::levels`): the latest published state
+    /// as of a period's end, not a sum of the period's facts.
+    pub fn is_level(self) -> bool {
+        matches!(
+            self,
+            CellMetric::CompoundsTotal
+                | CellMetric::CompoundsCovered
+                | CellMetric::CentresTotal
+                | CellMetric::CentresCompliant
+        )
     }
 
     /// The metric named `name`.

@@ -4,6 +4,7 @@
 
 pub mod burden;
 pub mod facts;
+pub mod levels;
 pub mod metric;
 pub mod participation;
 pub mod period;

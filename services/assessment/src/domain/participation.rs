@@ -32,6 +32,10 @@ pub enum ParticipationBody {
     ActivityHeld(centres::ActivityHeld),
     ProjectStarted(centres::ProjectStarted),
     ProjectCompleted(centres::ProjectCompleted),
+    /// A level (`super::levels`), no facts.
+    CoverageChanged(centres::CoverageChanged),
+    /// A level (`super::levels`), no facts.
+    ComplianceChanged(centres::ComplianceChanged),
 }
 
 /// One stored contract event.
@@ -55,12 +59,22 @@ pub const MEMBERSHIP_KEYS: [&str; 7] = [
 ];
 
 /// Every centres routing key consumed.
-pub const CENTRES_KEYS: [&str; 4] = [
+pub const CENTRES_KEYS: [&str; 6] = [
     "centres.checkin.recorded",
     "centres.activity.held",
     "centres.project.started",
     "centres.project.completed",
+    "centres.coverage.changed",
+    "centres.compliance.changed",
 ];
+
+/// Groups of level events (`super::levels`) start with one of these.
+const LEVEL_GROUPS: [&str; 2] = ["coverage/", "compliance/"];
+
+/// Whether `group` holds level events (and no facts).
+pub fn is_level_group(group: &str) -> bool {
+    LEVEL_GROUPS.iter().any(|prefix| group.starts_with(prefix))
+}
 
 impl ParticipationBody {
     /// The group whose facts the event changes: events that together make
@@ -82,6 +96,16 @@ impl ParticipationBody {
             ParticipationBody::ActivityHeld(e) => e.activity.clone(),
             ParticipationBody::ProjectStarted(e) => e.project.clone(),
             ParticipationBody::ProjectCompleted(e) => e.project.clone(),
+            // A level's key, prefixed: no other group is about a cell or a
+            // centre, and the prefix says which level it is.
+            ParticipationBody::CoverageChanged(e) if !e.community.is_empty() => {
+                format!("{}{}", LEVEL_GROUPS[0], e.community)
+            }
+            ParticipationBody::ComplianceChanged(e) => match &e.compliance {
+                Some(c) if !c.centre.is_empty() => format!("{}{}", LEVEL_GROUPS[1], c.centre),
+                _ => String::new(),
+            },
+            ParticipationBody::CoverageChanged(_) => String::new(),
         }
     }
 }
@@ -245,6 +269,7 @@ pub fn facts(events: &[ParticipationEvent]) -> BTreeSet<Fact> {
                     add(&p.cell, CellMetric::ProjectsRatedSatisfied, id, at);
                 }
             }
+            ParticipationBody::CoverageChanged(_) | ParticipationBody::ComplianceChanged(_) => {}
         }
     }
     if let (Some(agreement), Some(activity)) = (signed, first_activity) {

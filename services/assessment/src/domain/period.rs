@@ -64,6 +64,24 @@ impl Period {
     }
 }
 
+impl Period {
+    /// The first instant after the period (midnight Asia/Shanghai starting
+    /// the next month, quarter or year): level metrics are the state as of
+    /// just before it.
+    pub fn end(self) -> DateTime<Utc> {
+        let (year, month) = match self {
+            Period::Year(year) => (year + 1, 1),
+            Period::Quarter(year, 4) | Period::Month(year, 12) => (year + 1, 1),
+            Period::Quarter(year, quarter) => (year, quarter * 3 + 1),
+            Period::Month(year, month) => (year, month + 1),
+        };
+        let midnight = chrono::NaiveDate::from_ymd_opt(year, month, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .unwrap_or(chrono::NaiveDateTime::MAX);
+        midnight.and_utc() - TimeDelta::hours(SHANGHAI_OFFSET_HOURS)
+    }
+}
+
 /// The day `time` falls on in Asia/Shanghai.
 pub fn shanghai_date(time: DateTime<Utc>) -> chrono::NaiveDate {
     (time + TimeDelta::hours(SHANGHAI_OFFSET_HOURS))
@@ -99,6 +117,27 @@ mod tests {
         );
         let time = "2026-12-31T15:59:59Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(Period::containing(time)[0], Period::Month(2026, 12));
+    }
+
+    #[test]
+    fn a_period_ends_at_the_next_ones_midnight_in_shanghai_and_contains_the_instant_before() {
+        let utc = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        for (period, end) in [
+            ("2026", "2026-12-31T16:00:00Z"),
+            ("2026-q4", "2026-12-31T16:00:00Z"),
+            ("2026-q1", "2026-03-31T16:00:00Z"),
+            ("2026-11", "2026-11-30T16:00:00Z"),
+            ("2026-12", "2026-12-31T16:00:00Z"),
+        ] {
+            let period = Period::parse(period).unwrap();
+            assert_eq!(period.end(), utc(end), "{period}");
+            let last = period.end() - TimeDelta::microseconds(1);
+            assert!(Period::containing(last).contains(&period), "{period}");
+            assert!(
+                !Period::containing(period.end()).contains(&period),
+                "{period}"
+            );
+        }
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub fn decode(key: &str, payload: &[u8]) -> Result<ParticipationBody, String> {
         "centres.project.completed" => {
             B::ProjectCompleted(c::ProjectCompleted::decode(payload).map_err(bad)?)
         }
+        "centres.coverage.changed" => {
+            B::CoverageChanged(c::CoverageChanged::decode(payload).map_err(bad)?)
+        }
+        "centres.compliance.changed" => {
+            B::ComplianceChanged(c::ComplianceChanged::decode(payload).map_err(bad)?)
+        }
         other => return Err(format!("unexpected routing key {other}")),
     })
 }
@@ -66,6 +72,8 @@ fn meta_of(body: &ParticipationBody) -> Option<&EventMeta> {
         B::ActivityHeld(e) => e.meta.as_ref(),
         B::ProjectStarted(e) => e.meta.as_ref(),
         B::ProjectCompleted(e) => e.meta.as_ref(),
+        B::CoverageChanged(e) => e.meta.as_ref(),
+        B::ComplianceChanged(e) => e.meta.as_ref(),
     }
 }
 
@@ -121,12 +129,15 @@ impl Handler for ParticipationStore {
     }
 }
 
-/// What a replay of `source` empties first: the facts of every group
-/// holding one of its events (each such group gets one back during the
+/// What a replay of `source` empties first: the facts and levels of every
+/// group holding one of its events (each such group gets one back during the
 /// replay and is then recomputed whole, with the other source's events
 /// still stored), its events, then the counts recounted.
 pub fn reset(source: &str) -> Vec<String> {
     vec![
+        format!(
+            "DELETE FROM metric_levels WHERE group_key IN (SELECT 'other/' || aggregate_id FROM other_events WHERE source = '{source}')"
+        ),
         format!(
             "DELETE FROM metric_facts WHERE task IN (SELECT 'other/' || aggregate_id FROM other_events WHERE source = '{source}')"
         ),

@@ -215,8 +215,9 @@ async fn delete_facts(conn: &mut PgConnection, facts: &[(&str, &Fact)]) -> sqlx:
     Ok(())
 }
 
-/// Empties the facts and counts, before a rebuild.
+/// Empties the facts, counts and levels, before a rebuild.
 pub async fn clear(conn: &mut PgConnection) -> sqlx::Result<()> {
+    super::levels::clear(&mut *conn).await?;
     sqlx::query("DELETE FROM metric_facts")
         .execute(&mut *conn)
         .await?;
@@ -239,7 +240,8 @@ pub async fn all_values(pool: &PgPool) -> sqlx::Result<BTreeMap<(String, String,
         .collect())
 }
 
-/// The counts of one subject in one period, by metric name.
+/// The counts of one subject in one period, by metric name, with the
+/// levels (`domain::levels`) of a cell as of the period's end.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn values_of(
     pool: &PgPool,
@@ -253,11 +255,17 @@ pub async fn values_of(
     .bind(period.to_string())
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().collect())
+    let mut values: HashMap<String, i64> = rows.into_iter().collect();
+    if subject.starts_with("cells/") {
+        let subjects = Subjects::One(subject.to_owned());
+        values.extend(super::levels::values(pool, &subjects, period.end()).await?);
+    }
+    Ok(values)
 }
 
 /// The counts of every cell in the subtree at `path` (the cell included)
-/// in one period, summed by metric name. Tasks of cells the replica does
+/// in one period, summed by metric name, levels as of the period's end
+/// included. Tasks of cells the replica does
 /// not know yet are not in any subtree.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn values_under(
@@ -274,7 +282,10 @@ pub async fn values_under(
     .bind(path)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().collect())
+    let mut values: HashMap<String, i64> = rows.into_iter().collect();
+    let subjects = Subjects::Under(path.to_owned());
+    values.extend(super::levels::values(pool, &subjects, period.end()).await?);
+    Ok(values)
 }
 
 /// One event behind a metric.
@@ -306,7 +317,8 @@ pub enum Subjects {
 }
 
 /// A page of the events behind `metric` of `subjects` in `period`, after
-/// event id `after`, at most `limit` rows.
+/// event id `after`, at most `limit` rows; for a level, the state in force
+/// at the period's end of every key credited to them.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn evidence(
     pool: &PgPool,
@@ -316,6 +328,11 @@ pub async fn evidence(
     after: Option<Uuid>,
     limit: i64,
 ) -> sqlx::Result<Vec<Evidence>> {
+    if let Metric::Cell(level) = metric
+        && level.is_level()
+    {
+        return super::levels::evidence(pool, subjects, period.end(), level, after, limit).await;
+    }
     let (one, under) = match subjects {
         Subjects::One(subject) => (Some(subject.as_str()), None),
         Subjects::Under(path) => (None, Some(path.as_str())),
@@ -346,7 +363,7 @@ pub async fn evidence(
 }
 
 /// The counts of every cell of one level, each summed over its subtree,
-/// in one period: (id, display name, path, metric → count), by id.
+/// in one period (levels as of its end): (id, display name, path, metric → count), by id.
 pub async fn subtree_values_of_level(
     conn: &mut PgConnection,
     level: i16,
@@ -368,7 +385,8 @@ pub async fn subtree_values_of_level(
     .fetch_all(&mut *conn)
     .await?;
     let mut by_cell: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    for (id, metric, value) in sums {
+    let levels = super::levels::subtree_values_of_level(&mut *conn, level, period.end()).await?;
+    for (id, metric, value) in sums.into_iter().chain(levels) {
         by_cell.entry(id).or_default().insert(metric, value);
     }
     Ok(cells

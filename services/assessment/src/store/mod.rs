@@ -3,6 +3,7 @@
 
 pub mod burden;
 pub mod events;
+pub mod levels;
 pub mod metrics;
 pub mod ratings;
 pub mod schemes;

@@ -16,6 +16,7 @@ civicgrid_testkit::replica_service_tests! {
 mod burden;
 mod demo_trace;
 mod fixture;
+mod levels;
 mod metrics;
 mod participation;
 mod ratings;

@@ -79,8 +79,9 @@ impl CentresService for CentresApi {
     ) -> Result<Response<pb::CreateCentreResponse>, Status> {
         let caller = Caller::of(&request)?;
         let input = parse::create_centre(request.get_ref())?;
-        let centre = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
-            Box::pin(create_centre(tx, caller, input.clone()))
+        let radius = self.walking_radius_metres;
+        let centre = transact(&self.pool, &(caller, input), move |tx, (caller, input)| {
+            Box::pin(create_centre(tx, caller, input.clone(), radius))
         })
         .await?;
         Ok(Response::new(pb::CreateCentreResponse {
@@ -115,8 +116,9 @@ impl CentresService for CentresApi {
     ) -> Result<Response<pb::UpdateCentreResponse>, Status> {
         let caller = Caller::of(&request)?;
         let input = parse::update_centre(request.get_ref())?;
-        let centre = transact(&self.pool, &(caller, input), |tx, (caller, input)| {
-            Box::pin(update_centre(tx, caller, input.clone()))
+        let radius = self.walking_radius_metres;
+        let centre = transact(&self.pool, &(caller, input), move |tx, (caller, input)| {
+            Box::pin(update_centre(tx, caller, input.clone(), radius))
         })
         .await?;
         Ok(Response::new(pb::UpdateCentreResponse {
@@ -550,9 +552,20 @@ impl CentresService for CentresApi {
     ) -> Result<Response<pb::SetCompoundCoordinatesResponse>, Status> {
         let caller = Caller::of(&request)?;
         let input = parse::compound_coordinates(request.get_ref())?;
-        let point = transact(&self.pool, &(caller, input), |tx, (caller, (id, point))| {
-            Box::pin(set_compound_coordinates(tx, caller, id.clone(), *point))
-        })
+        let radius = self.walking_radius_metres;
+        let point = transact(
+            &self.pool,
+            &(caller, input),
+            move |tx, (caller, (id, point))| {
+                Box::pin(set_compound_coordinates(
+                    tx,
+                    caller,
+                    id.clone(),
+                    *point,
+                    radius,
+                ))
+            },
+        )
         .await?;
         Ok(Response::new(pb::SetCompoundCoordinatesResponse {
             compound: request.get_ref().compound.clone(),

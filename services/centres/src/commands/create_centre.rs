@@ -6,6 +6,9 @@ use civicgrid_runtime::status::FieldViolations;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::publish_state::{
+    communities_of, publish_compliance, publish_coverage, standard_in_force,
+};
 use super::{CommandError, invalid, now};
 use crate::domain::access::{may_edit_centres, sees};
 use crate::domain::centre::{Category, Centre, Location, NewCentre, centre_name};
@@ -24,12 +27,16 @@ pub struct CreateCentre {
     pub request_id: Option<Uuid>,
 }
 
-/// Registers the centre and writes `centres.centre.registered`.
+/// Registers the centre and writes `centres.centre.registered`, its
+/// `centres.compliance.changed` and `centres.coverage.changed` of the
+/// communities it covers in (a community centre covers compounds within
+/// `walking_radius_metres` of it).
 #[tracing::instrument(skip_all, fields(centre = %input.centre.id))]
 pub async fn create_centre(
     conn: &mut PgConnection,
     caller: &Caller,
     input: CreateCentre,
+    walking_radius_metres: f64,
 ) -> Result<Centre, CommandError> {
     if !may_edit_centres(caller) {
         return Err(CommandError::PermissionDenied(
@@ -80,6 +87,17 @@ pub async fn create_centre(
     outbox::enqueue(
         &mut *conn,
         &publish::centre_registered(&centre, &caller.subject, &causation),
+    )
+    .await?;
+    let standard = standard_in_force(&mut *conn, centre.category).await?;
+    publish_compliance(&mut *conn, &centre, &standard, &caller.subject, &causation).await?;
+    let communities = communities_of(&mut *conn, &centre, &[]).await?;
+    publish_coverage(
+        &mut *conn,
+        &communities,
+        walking_radius_metres,
+        &caller.subject,
+        &causation,
     )
     .await?;
     tracing::info!(centre = %centre.id, category = %centre.category, "centre registered");

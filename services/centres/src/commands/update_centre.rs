@@ -5,6 +5,9 @@ use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
 use super::create_centre::check_links;
+use super::publish_state::{
+    communities_of, publish_compliance, publish_coverage, standard_in_force,
+};
 use super::{CommandError, now};
 use crate::domain::access::{may_edit_centres, sees};
 use crate::domain::centre::{Centre, CentreId, CentrePatch};
@@ -22,12 +25,17 @@ pub struct UpdateCentre {
     pub expected_version: Option<i64>,
 }
 
-/// Applies the patch and writes `centres.centre.updated` with it.
+/// Applies the patch and writes `centres.centre.updated` with it; then
+/// `centres.compliance.changed` when zones or floor area changed (what the
+/// standard checks) and `centres.coverage.changed` of every community
+/// concerned when coordinates or linked compounds changed (what coverage
+/// depends on beside the immutable category and place).
 #[tracing::instrument(skip_all, fields(centre = %input.id))]
 pub async fn update_centre(
     conn: &mut PgConnection,
     caller: &Caller,
     input: UpdateCentre,
+    walking_radius_metres: f64,
 ) -> Result<Centre, CommandError> {
     let name = input.id.resource_name();
     let mut centre = centres::lock(&mut *conn, input.id.as_str())
@@ -53,6 +61,7 @@ pub async fn update_centre(
         )));
     }
     let patch = input.patch;
+    let linked_before = centre.linked_compounds.clone();
     let mut paths = Vec::new();
     if let Some(display_name) = patch.display_name {
         centre.display_name = display_name;
@@ -86,11 +95,31 @@ pub async fn update_centre(
     centre.version += 1;
     centre.update_time = now();
     centres::update(&mut *conn, &centre).await?;
+    let changed = |path: &str| paths.contains(&path);
+    let (compliance, coverage) = (
+        changed("zones") || changed("floor_area_square_metres"),
+        changed("coordinates") || changed("linked_compounds"),
+    );
     let paths = paths.into_iter().map(str::to_owned).collect();
     outbox::enqueue(
         &mut *conn,
         &publish::centre_updated(&centre, paths, &caller.subject),
     )
     .await?;
+    if compliance {
+        let standard = standard_in_force(&mut *conn, centre.category).await?;
+        publish_compliance(&mut *conn, &centre, &standard, &caller.subject, "").await?;
+    }
+    if coverage {
+        let communities = communities_of(&mut *conn, &centre, &linked_before).await?;
+        publish_coverage(
+            &mut *conn,
+            &communities,
+            walking_radius_metres,
+            &caller.subject,
+            "",
+        )
+        .await?;
+    }
     Ok(centre)
 }

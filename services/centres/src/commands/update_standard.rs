@@ -4,12 +4,14 @@ use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
 use sqlx::PgConnection;
 
+use super::publish_state::publish_compliance;
 use super::{CommandError, now};
 use crate::convert::standard_name;
 use crate::domain::access::may_set_standards;
 use crate::domain::centre::Category;
 use crate::domain::standard::{Requirement, Standard};
 use crate::events::publish;
+use crate::store::centres::{self, CentreQuery};
 use crate::store::standards;
 
 /// A parsed UpdateStandard request.
@@ -23,7 +25,8 @@ pub struct UpdateStandard {
     pub expected_version: Option<i64>,
 }
 
-/// Stores the next version and writes `centres.standard.updated`.
+/// Stores the next version and writes `centres.standard.updated`, then
+/// `centres.compliance.changed` for every centre of the category.
 #[tracing::instrument(skip_all, fields(category = %input.category))]
 pub async fn update_standard(
     conn: &mut PgConnection,
@@ -36,6 +39,10 @@ pub async fn update_standard(
         ));
     }
     let name = standard_name(input.category);
+    // Keeps centre writers of the category out until this commits, so every
+    // centre is checked here or, once this committed, by its own writer
+    // against this version.
+    standards::lock_category(&mut *conn, input.category).await?;
     let current = standards::current(&mut *conn, input.category)
         .await?
         .ok_or_else(|| CommandError::NotFound(name.clone()))?;
@@ -59,11 +66,18 @@ pub async fn update_standard(
             "{name} changed while you updated it; read it again"
         )));
     }
-    outbox::enqueue(
-        &mut *conn,
-        &publish::standard_updated(&standard, &caller.subject),
-    )
-    .await?;
+    let updated = publish::standard_updated(&standard, &caller.subject);
+    outbox::enqueue(&mut *conn, &updated).await?;
+    let of_category = CentreQuery {
+        category: Some(standard.category),
+        limit: i64::MAX,
+        ..CentreQuery::default()
+    };
+    // Each centre's check was caused by the new version's event.
+    let causation = updated.event_id.to_string();
+    for centre in centres::list(&mut *conn, &of_category).await? {
+        publish_compliance(&mut *conn, &centre, &standard, &caller.subject, &causation).await?;
+    }
     tracing::info!(category = %standard.category, version = standard.version, "standard in force");
     Ok(standard)
 }

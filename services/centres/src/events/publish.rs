@@ -5,16 +5,18 @@ use civicgrid_messaging::event::meta;
 use civicgrid_proto::centres::v1 as pb;
 
 use crate::convert::{
-    activity_proto, activity_type_proto, booking_proto, centre_proto, demand_proto,
-    geo_point_proto, project_proto, registration_proto, resource_proto, service_proto,
-    slot_booking_proto, slot_proto, standard_name, standard_proto, timestamp,
+    activity_proto, activity_type_proto, ancestor_names, booking_proto, centre_proto,
+    compliance_proto, demand_proto, geo_point_proto, project_proto, registration_proto,
+    resource_proto, service_proto, slot_booking_proto, slot_proto, standard_name, standard_proto,
+    timestamp,
 };
 use crate::domain::activity::{Activity, Checkin, Registration, activity_name, member_of};
 use crate::domain::booking::Booking;
 use crate::domain::catalogue::{CentreService, ServiceSlot, SlotBooking};
 use crate::domain::centre::{Centre, GeoPoint, Location, centre_name};
 use crate::domain::lists::{Demand, Placed, Project, Resource, ResourceState};
-use crate::domain::standard::Standard;
+use crate::domain::standard::{Compliance, Standard};
+use crate::store::coverage::Place;
 
 const PRODUCER: &str = "centres";
 
@@ -512,6 +514,86 @@ pub fn compound_located(compound_id: &str, point: GeoPoint, actor: &str) -> NewE
             meta: Some(meta),
             compound: name,
             coordinates: Some(geo_point_proto(point)),
+        },
+    )
+}
+
+/// Routing key of [`compliance_changed`] (cross-service contract).
+pub const COMPLIANCE_CHANGED: &str = "centres.compliance.changed";
+/// Routing key of [`coverage_changed`] (cross-service contract).
+pub const COVERAGE_CHANGED: &str = "centres.coverage.changed";
+
+/// `centres.compliance.changed`: `centre` checked against its standard in
+/// force, as the centre's compliance `version`.
+pub fn compliance_changed(
+    centre: &Centre,
+    compliance: &Compliance,
+    version: i64,
+    actor: &str,
+    causation: &str,
+) -> NewEvent {
+    let name = centre_name(&centre.id);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        COMPLIANCE_CHANGED,
+        &name,
+        version,
+        actor,
+        causation,
+    );
+    let (cell, compound) = place_names(centre);
+    NewEvent::encode(
+        event_id,
+        COMPLIANCE_CHANGED,
+        &pb::ComplianceChanged {
+            meta: Some(meta),
+            compliance: Some(compliance_proto(centre, compliance)),
+            cell,
+            compound,
+            ancestors: ancestor_names(&centre.location_path),
+            version,
+        },
+    )
+}
+
+/// `centres.coverage.changed`: the compounds of the community at `path`
+/// (`compounds` as the coverage report reads them), as the community's
+/// coverage `version`.
+pub fn coverage_changed(
+    community_id: &str,
+    path: &str,
+    compounds: &[Place],
+    version: i64,
+    actor: &str,
+    causation: &str,
+) -> NewEvent {
+    let community = civicgrid_cell_tree::resource_name(community_id);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        COVERAGE_CHANGED,
+        &community,
+        version,
+        actor,
+        causation,
+    );
+    let count = |covered: bool| {
+        i32::try_from(compounds.iter().filter(|c| c.covered == covered).count()).unwrap_or(i32::MAX)
+    };
+    NewEvent::encode(
+        event_id,
+        COVERAGE_CHANGED,
+        &pb::CoverageChanged {
+            meta: Some(meta),
+            community,
+            ancestors: ancestor_names(path),
+            compound_count: i32::try_from(compounds.len()).unwrap_or(i32::MAX),
+            covered_compound_count: count(true),
+            uncovered_compounds: compounds
+                .iter()
+                .filter(|c| !c.covered)
+                .map(|c| civicgrid_cell_tree::compound_name(&c.id))
+                .collect(),
+            version,
         },
     )
 }

@@ -1,7 +1,7 @@
 //! What the coverage report reads: communities, compounds and centres of
 //! the replicated grid, each with whether a centre covers it.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::domain::centre::Category;
 
@@ -80,7 +80,11 @@ pub async fn communities(pool: &PgPool, area: &Area) -> sqlx::Result<Vec<Place>>
 /// coordinates; great-circle distance on a sphere of the earth's mean
 /// radius, which is within 0.5% at these distances).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn compounds(pool: &PgPool, area: &Area, radius_metres: f64) -> sqlx::Result<Vec<Place>> {
+pub async fn compounds<'e>(
+    executor: impl PgExecutor<'e>,
+    area: &Area,
+    radius_metres: f64,
+) -> sqlx::Result<Vec<Place>> {
     sqlx::query_as(
         "SELECT k.id, k.community_path AS path, k.newly_built, \
            (EXISTS (SELECT 1 FROM centres WHERE compound_id = k.id OR k.id = ANY(linked_compounds)) \
@@ -99,7 +103,33 @@ pub async fn compounds(pool: &PgPool, area: &Area, radius_metres: f64) -> sqlx::
     .bind(area.scope_patterns.as_deref())
     .bind(radius_metres)
     .bind(Category::Community.as_str())
-    .fetch_all(pool)
+    .fetch_all(executor)
+    .await
+}
+
+/// The next version of community `community_id`'s coverage, its counter
+/// row locked until the caller commits: a concurrent publisher for the same
+/// community waits here and then reads what this one wrote.
+pub async fn next_version(conn: &mut PgConnection, community_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO coverage_versions (community_id, version) VALUES ($1, 1) \
+         ON CONFLICT (community_id) DO UPDATE SET version = coverage_versions.version + 1 \
+         RETURNING version",
+    )
+    .bind(community_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// The path of community `id`: its cell's, or, before the cell is
+/// replicated, the one its compounds carry.
+pub async fn community_path(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "(SELECT path FROM cells WHERE id = $1) \
+         UNION ALL (SELECT community_path FROM compounds WHERE community_id = $1 LIMIT 1) LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await
 }
 

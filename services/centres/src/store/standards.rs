@@ -74,6 +74,51 @@ pub async fn current(
     row.map(Standard::try_from).transpose()
 }
 
+/// Key of the advisory lock between a new version of `category`'s standard
+/// and the centres checked against it.
+fn category_lock(category: Category) -> String {
+    format!("centres.standard.{}", category.as_str())
+}
+
+/// Waits for a new version of `category`'s standard being put in force to
+/// commit (many centre writers hold this at once), so that what the caller
+/// reads next is the standard in force and a concurrent UpdateStandard sees
+/// the caller's centre once it commits.
+pub async fn share_category(conn: &mut PgConnection, category: Category) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))")
+        .bind(category_lock(category))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Waits for every centre writer of `category` to commit and keeps new ones
+/// out until the caller commits: a new version then sees every centre it
+/// must check.
+pub async fn lock_category(conn: &mut PgConnection, category: Category) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(category_lock(category))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The next version of centre `centre_id`'s compliance, its counter row
+/// locked until the caller commits.
+pub async fn next_compliance_version(
+    conn: &mut PgConnection,
+    centre_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO compliance_versions (centre_id, version) VALUES ($1, 1) \
+         ON CONFLICT (centre_id) DO UPDATE SET version = compliance_versions.version + 1 \
+         RETURNING version",
+    )
+    .bind(centre_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Inserts `standard`; `false` when that version exists.
 #[tracing::instrument(level = "debug", skip_all, fields(category = %standard.category, version = standard.version))]
 pub async fn insert(conn: &mut PgConnection, standard: &Standard) -> sqlx::Result<bool> {

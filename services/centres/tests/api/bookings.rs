@@ -93,7 +93,7 @@ async fn touching_half_open_bookings_both_succeed_and_an_overlap_is_already_exis
     assert_eq!(status.code(), Code::AlreadyExists, "{status:?}");
     assert_eq!(counts(&app).await, before);
     assert_eq!(
-        outbox_keys(&app).await[1..],
+        outbox_keys_like(&app, "centres.booking.").await,
         [
             "centres.booking.confirmed",
             "centres.booking.confirmed",
@@ -244,7 +244,7 @@ async fn a_cancelled_booking_frees_its_range_and_cannot_be_cancelled_twice() {
         .await
         .unwrap();
     assert_eq!(
-        outbox_keys(&app).await[1..],
+        outbox_keys_like(&app, "centres.booking.").await,
         [
             "centres.booking.confirmed",
             "centres.booking.cancelled",

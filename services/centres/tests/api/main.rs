@@ -26,5 +26,6 @@ mod demo;
 #[path = "../../../../crates/cli/src/demo_centres.rs"]
 mod demo_centres;
 mod lists;
+mod published_state;
 mod standards;
 mod support;

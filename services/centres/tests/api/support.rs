@@ -189,6 +189,39 @@ pub async fn outbox_keys(app: &TestApp) -> Vec<String> {
         .unwrap()
 }
 
+/// The routing keys in the outbox starting with `prefix`, in order.
+pub async fn outbox_keys_like(app: &TestApp, prefix: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT routing_key FROM outbox WHERE starts_with(routing_key, $1) ORDER BY id",
+    )
+    .bind(prefix)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// The payloads in the outbox under `key`, decoded, in order.
+pub async fn published<M: prost::Message + Default>(app: &TestApp, key: &str) -> Vec<M> {
+    let payloads: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE routing_key = $1 ORDER BY id")
+            .bind(key)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    payloads
+        .iter()
+        .map(|p| M::decode(p.as_slice()).unwrap())
+        .collect()
+}
+
+/// The events every registration writes in its transaction: the centre,
+/// its compliance and its community's coverage.
+pub const REGISTERED: [&str; 3] = [
+    "centres.centre.registered",
+    "centres.compliance.changed",
+    "centres.coverage.changed",
+];
+
 /// The fields an INVALID_ARGUMENT names.
 pub fn fields(status: &Status) -> Vec<String> {
     assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
