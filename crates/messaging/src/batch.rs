@@ -56,8 +56,14 @@ impl Consumer {
                 let queue = self.queue_name().to_owned();
                 metrics::histogram!("consumer_batch_size", "queue" => queue.clone())
                     .record(deliveries.len() as f64);
-                for (delivery, outcome) in deliveries.iter().zip(&outcomes) {
-                    delivery.acker.ack(BasicAckOptions::default()).await?;
+                // One ack for the lot: the last delivery's, with `multiple`,
+                // settles every earlier one on the channel too, and the
+                // consumer settles each batch before it takes the next, so
+                // those are exactly this batch's.
+                if let Some(last) = deliveries.last() {
+                    last.acker.ack(BasicAckOptions { multiple: true }).await?;
+                }
+                for outcome in &outcomes {
                     metrics::counter!("consumer_deliveries_total", "queue" => queue.clone(), "outcome" => outcome.label()).increment(1);
                 }
                 Ok(outcomes)

@@ -1,9 +1,10 @@
 //! Stores grid events of tasks and recomputes those tasks' facts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use civicgrid_runtime::error::UseCaseError;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::domain::facts::{self, Fact};
 use crate::store::events::{self, StoredEvent};
@@ -33,29 +34,57 @@ pub async fn apply_grid_events(
     tasks.sort_unstable();
     tasks.dedup();
     events::lock_aggregates(&mut *conn, &tasks).await?;
-    let changed = events::insert_many(&mut *conn, batch).await?;
-    recompute_tasks(conn, &changed).await?;
-    Ok(changed.len())
+    let inserted = events::insert_many(&mut *conn, batch).await?;
+    // Each new event once, though a batch may hold one twice.
+    let mut seen = HashSet::new();
+    let fresh: Vec<&StoredEvent> = batch
+        .iter()
+        .filter(|e| inserted.contains(&e.event_id) && seen.insert(e.event_id))
+        .collect();
+    recompute_tasks(conn, &fresh).await
 }
 
-/// Recomputes each task's facts from its stored events and moves the
-/// counts by the difference. The caller holds the tasks' locks.
+/// Recomputes the facts of every task with an event in `fresh` (events
+/// just stored) from all its stored events, and moves the counts by the
+/// difference; returns how many tasks. The caller holds the tasks' locks.
+///
+/// Only the events stored before are read back (the fresh ones are in
+/// hand), and only a task that had events before can have facts to
+/// replace: for a batch of new reports, one read that finds nothing.
 pub async fn recompute_tasks(
     conn: &mut PgConnection,
-    tasks: &[String],
-) -> Result<(), UseCaseError> {
+    fresh: &[&StoredEvent],
+) -> Result<usize, UseCaseError> {
+    let mut tasks: Vec<String> = fresh.iter().map(|e| e.aggregate_id.clone()).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
     if tasks.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let mut stored = events::of_tasks(&mut *conn, tasks).await?;
-    let mut old = metrics::facts_of_many(&mut *conn, tasks).await?;
+    let ids: Vec<Uuid> = fresh.iter().map(|e| e.event_id).collect();
+    let mut stored = events::of_tasks_except(&mut *conn, &tasks, &ids).await?;
+    let earlier: Vec<String> = stored.keys().cloned().collect();
+    let mut old = if earlier.is_empty() {
+        BTreeMap::new()
+    } else {
+        metrics::facts_of_many(&mut *conn, &earlier).await?
+    };
+    for event in fresh {
+        stored
+            .entry(event.aggregate_id.clone())
+            .or_default()
+            .push(events::decoded(event)?);
+    }
     let changes: Vec<(String, BTreeSet<Fact>, BTreeSet<Fact>)> = tasks
         .iter()
         .map(|task| {
-            let new = facts::facts(&stored.remove(task).unwrap_or_default());
+            let mut history = stored.remove(task).unwrap_or_default();
+            // The order the store reads them in: by version, then id.
+            history.sort_by_key(|e| (e.version, e.event_id));
+            let new = facts::facts(&history);
             (task.clone(), old.remove(task).unwrap_or_default(), new)
         })
         .collect();
     metrics::replace_facts_many(conn, &changes).await?;
-    Ok(())
+    Ok(tasks.len())
 }

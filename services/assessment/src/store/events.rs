@@ -53,13 +53,13 @@ pub async fn lock_aggregates(conn: &mut PgConnection, tasks: &[&str]) -> sqlx::R
     Ok(())
 }
 
-/// Stores `events` in one statement; returns the tasks that got a new
-/// event (events stored before are skipped), sorted.
+/// Stores `events` in one statement; returns the ids of those stored now
+/// (events stored before are skipped).
 #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
 pub async fn insert_many(
     conn: &mut PgConnection,
     events: &[StoredEvent],
-) -> sqlx::Result<Vec<String>> {
+) -> sqlx::Result<std::collections::HashSet<Uuid>> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
     let keys: Vec<&str> = events.iter().map(|e| e.routing_key.as_str()).collect();
     let tasks: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
@@ -67,12 +67,12 @@ pub async fn insert_many(
     let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
     let positions: Vec<Option<i64>> = events.iter().map(|e| e.position).collect();
     let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
-    let mut inserted: Vec<String> = sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO grid_events (event_id, routing_key, aggregate_id, aggregate_version, \
          occurred_at, position, payload) \
          SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[], \
                               $5::timestamptz[], $6::bigint[], $7::bytea[]) \
-         ON CONFLICT (event_id) DO NOTHING RETURNING aggregate_id",
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
     )
     .bind(&ids)
     .bind(&keys)
@@ -82,10 +82,8 @@ pub async fn insert_many(
     .bind(&positions)
     .bind(&payloads)
     .fetch_all(conn)
-    .await?;
-    inserted.sort_unstable();
-    inserted.dedup();
-    Ok(inserted)
+    .await
+    .map(|ids| ids.into_iter().collect())
 }
 
 /// Stores `event`; false when it was stored before (a duplicate).
@@ -124,17 +122,21 @@ pub async fn of_task(conn: &mut PgConnection, aggregate_id: &str) -> sqlx::Resul
         .collect()
 }
 
-/// Every stored event of each of `tasks`, decoded, by task.
+/// Every stored event of each of `tasks` but those in `except` (the ones
+/// the caller holds already), decoded, by task; a task with none is absent.
 #[tracing::instrument(level = "debug", skip_all, fields(tasks = tasks.len()))]
-pub async fn of_tasks(
+pub async fn of_tasks_except(
     conn: &mut PgConnection,
     tasks: &[String],
+    except: &[Uuid],
 ) -> sqlx::Result<std::collections::BTreeMap<String, Vec<TaskEvent>>> {
     let rows: Vec<(String, Uuid, String, i64, Vec<u8>)> = sqlx::query_as(
         "SELECT aggregate_id, event_id, routing_key, aggregate_version, payload FROM grid_events \
-         WHERE aggregate_id = ANY($1) ORDER BY aggregate_id, aggregate_version, event_id",
+         WHERE aggregate_id = ANY($1) AND event_id <> ALL($2) \
+         ORDER BY aggregate_id, aggregate_version, event_id",
     )
     .bind(tasks)
+    .bind(except)
     .fetch_all(conn)
     .await?;
     let mut out: std::collections::BTreeMap<String, Vec<TaskEvent>> = Default::default();
@@ -143,6 +145,16 @@ pub async fn of_tasks(
         out.entry(task).or_default().push(event);
     }
     Ok(out)
+}
+
+/// `event` decoded as [`of_tasks_except`] reads it back.
+pub fn decoded(event: &StoredEvent) -> sqlx::Result<TaskEvent> {
+    decode(
+        event.event_id,
+        &event.routing_key,
+        event.aggregate_version,
+        &event.payload,
+    )
 }
 
 /// Every task with stored events, in name order.
