@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod app;
+pub mod bench;
 pub mod broker;
 pub mod database;
 pub mod eventually;

@@ -23,6 +23,7 @@ use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
 use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
 use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
 use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::bench::env_number;
 use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
 use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
@@ -34,13 +35,6 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(run());
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
 }
 
 async fn run() {

@@ -22,6 +22,7 @@ use civicgrid_host::Service;
 use civicgrid_proto::centres::v1 as pb;
 use civicgrid_proto::centres::v1::centres_service_client::CentresServiceClient;
 use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::bench::{env_number, pgbench_tps};
 use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
 use hdrhistogram::Histogram;
 
@@ -140,13 +141,6 @@ async fn run() {
         }
     }
     shutdown.cancel();
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
 }
 
 /// A county, street and community in the replica, as the grid's events
@@ -325,54 +319,18 @@ async fn prepare_pgbench(db: &TestDatabase) {
 }
 
 async fn pgbench(db: Arc<TestDatabase>, scenario: Scenario, clients: usize, seconds: u64) -> f64 {
-    tokio::task::spawn_blocking(move || run_pgbench(&db, scenario, clients, seconds))
-        .await
-        .expect("pgbench thread")
-}
-
-fn run_pgbench(db: &TestDatabase, scenario: Scenario, clients: usize, seconds: u64) -> f64 {
     let zone = match scenario {
         Scenario::DistinctRooms => "'z' || :client_id",
         Scenario::OneRoom => "'z0'",
     };
-    let script = tempfile::NamedTempFile::new().expect("script");
-    std::fs::write(
-        script.path(),
-        format!(
-            "BEGIN;\n\
-             INSERT INTO bench_bookings VALUES (gen_random_uuid(), {zone}, \
-               tstzrange('2027-01-04'::timestamptz + nextval('bench_slots') * interval '1 minute', \
-                         '2027-01-04'::timestamptz + (currval('bench_slots') + 1) * interval '1 minute'), \
-               'Branch meeting', 'confirmed', gen_random_uuid(), now());\n\
-             INSERT INTO bench_outbox (event_id, routing_key, payload) VALUES (gen_random_uuid(), 'centres.booking.confirmed', '\\x0a0b0c');\n\
-             END;\n"
-        ),
-    )
-    .expect("write script");
-    let jobs = clients.min(2).to_string();
-    let output = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &jobs,
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(script.path())
-        .arg(&db.name)
-        .output()
-        .expect("pgbench (Debian package postgresql) must be installed");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find(|line| line.starts_with("tps = "))
-        .and_then(|line| line.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
-        .unwrap_or(0.0)
+    let script = format!(
+        "BEGIN;\n\
+         INSERT INTO bench_bookings VALUES (gen_random_uuid(), {zone}, \
+           tstzrange('2027-01-04'::timestamptz + nextval('bench_slots') * interval '1 minute', \
+                     '2027-01-04'::timestamptz + (currval('bench_slots') + 1) * interval '1 minute'), \
+           'Branch meeting', 'confirmed', gen_random_uuid(), now());\n\
+         INSERT INTO bench_outbox (event_id, routing_key, payload) VALUES (gen_random_uuid(), 'centres.booking.confirmed', '\\x0a0b0c');\n\
+         END;\n"
+    );
+    pgbench_tps(db, script, clients, seconds).await
 }

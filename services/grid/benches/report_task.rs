@@ -22,6 +22,7 @@ use civicgrid_proto::grid::v1::directory_service_client::DirectoryServiceClient;
 use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
 use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
 use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::bench::{env_number, pgbench_tps};
 use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
 use hdrhistogram::Histogram;
 
@@ -116,13 +117,6 @@ async fn run() {
         );
     }
     shutdown.cancel();
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
 }
 
 async fn seed(addr: std::net::SocketAddr) {
@@ -269,48 +263,11 @@ async fn prepare_pgbench(db: &TestDatabase) {
     }
 }
 
-/// pgbench's tps for the two-insert transaction at `clients`, run off the
-/// runtime's workers so the service keeps both while pgbench runs.
+/// pgbench's tps for the two-insert transaction at `clients`.
 async fn pgbench(db: Arc<TestDatabase>, clients: usize, seconds: u64) -> f64 {
-    tokio::task::spawn_blocking(move || run_pgbench(&db, clients, seconds))
-        .await
-        .expect("pgbench thread")
-}
-
-fn run_pgbench(db: &TestDatabase, clients: usize, seconds: u64) -> f64 {
-    let script = tempfile::NamedTempFile::new().expect("script");
-    std::fs::write(
-        script.path(),
-        "BEGIN;\n\
+    let script = "BEGIN;\n\
          INSERT INTO bench_tasks VALUES (gen_random_uuid(), 'g', 'Broken street light at the north gate', '\\x0102', 1, 1, now());\n\
          INSERT INTO bench_outbox (event_id, routing_key, payload) VALUES (gen_random_uuid(), 'grid.task.reported', '\\x0a0b0c');\n\
-         END;\n",
-    )
-    .expect("write script");
-    let jobs = clients.min(2).to_string();
-    let output = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &jobs,
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(script.path())
-        .arg(&db.name)
-        .output()
-        .expect("pgbench (Debian package postgresql) must be installed");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find(|line| line.starts_with("tps = "))
-        .and_then(|line| line.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
-        .unwrap_or(0.0)
+         END;\n";
+    pgbench_tps(db, script.to_owned(), clients, seconds).await
 }

@@ -24,6 +24,7 @@ use civicgrid_membership::domain::id_number::check_character;
 use civicgrid_proto::membership::v1 as pb;
 use civicgrid_proto::membership::v1::membership_service_client::MembershipServiceClient;
 use civicgrid_runtime::CancellationToken;
+use civicgrid_testkit::bench::{env_number, pgbench_tps};
 use civicgrid_testkit::{TestBroker, TestDatabase, TestKeys, endpoint, test_settings, with_token};
 use hdrhistogram::Histogram;
 use tonic::transport::Channel;
@@ -34,13 +35,6 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(run());
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
 }
 
 /// The `n`th valid ID number: region 110105, born on the `n / 1000`th day
@@ -351,8 +345,7 @@ async fn prepare_pgbench(db: &TestDatabase, members: u64) {
     .expect("fill bench table");
 }
 
-/// pgbench's tps for the workload's statement at `clients`, run off the
-/// runtime's workers so the service keeps both while pgbench runs.
+/// pgbench's tps for the workload's statement at `clients`.
 async fn pgbench(
     db: Arc<TestDatabase>,
     workload: Workload,
@@ -360,20 +353,7 @@ async fn pgbench(
     seconds: u64,
     members: u64,
 ) -> f64 {
-    tokio::task::spawn_blocking(move || run_pgbench(&db, workload, clients, seconds, members))
-        .await
-        .expect("pgbench thread")
-}
-
-fn run_pgbench(
-    db: &TestDatabase,
-    workload: Workload,
-    clients: usize,
-    seconds: u64,
-    members: u64,
-) -> f64 {
-    let script = tempfile::NamedTempFile::new().expect("script");
-    let text = match workload {
+    let script = match workload {
         Workload::Lookup => format!(
             "\\set id random(1, {members})\n\
              SELECT * FROM bench_members WHERE id = :id;\n"
@@ -388,31 +368,5 @@ fn run_pgbench(
              END;\n"
             .to_owned(),
     };
-    std::fs::write(script.path(), text).expect("write script");
-    let jobs = clients.min(2).to_string();
-    let output = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &jobs,
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(script.path())
-        .arg(&db.name)
-        .output()
-        .expect("pgbench (Debian package postgresql) must be installed");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find(|line| line.starts_with("tps = "))
-        .and_then(|line| line.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
-        .unwrap_or(0.0)
+    pgbench_tps(db, script, clients, seconds).await
 }
