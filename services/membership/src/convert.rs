@@ -24,7 +24,7 @@ fn etag(version: i64) -> String {
 }
 
 /// `cells/{id}` for each segment of `path`, county first.
-fn area(path: &str) -> Vec<String> {
+pub fn area(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|segment| !segment.is_empty())
         .map(civicgrid_cell_tree::resource_name)

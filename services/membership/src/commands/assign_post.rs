@@ -32,20 +32,49 @@ pub struct AssignPost {
     pub request_id: Option<Uuid>,
 }
 
-/// Whether the community of `area_path` has 一肩挑 at `at`.
+/// Whether the community of `area_path` has 一肩挑 at `at`. When the post
+/// that changed (held in `organisation`) is one of the community party
+/// committee's, also writes `membership.community.one_shoulder.changed`
+/// with the community's next version, bumped before the posts are read so
+/// that the highest version carries the latest state. A post whose end was
+/// scheduled publishes nothing when the end comes: the state is "as of the
+/// last change in the committee", as the post events' flag is.
 pub(crate) async fn community_one_shoulder(
     conn: &mut PgConnection,
     area_path: &str,
+    organisation: &str,
     at: DateTime<Utc>,
+    actor: &str,
+    causation: &str,
 ) -> Result<bool, CommandError> {
-    let Some((_, path)) = community_of(area_path) else {
+    let Some((community, path)) = community_of(area_path) else {
         return Ok(false);
     };
     let Some(committee) = organisations::community_committee(&mut *conn, &path).await? else {
         return Ok(false);
     };
+    let version = if committee == organisation {
+        Some(posts::next_one_shoulder_version(&mut *conn, &community).await?)
+    } else {
+        None
+    };
     let facts = posts::facts_of(&mut *conn, &committee).await?;
-    Ok(secretary_is_director(&facts, &committee, at))
+    let one_shoulder = secretary_is_director(&facts, &committee, at);
+    if let Some(version) = version {
+        outbox::enqueue(
+            &mut *conn,
+            &publish::one_shoulder_changed(
+                &path,
+                &committee,
+                one_shoulder,
+                version,
+                actor,
+                causation,
+            ),
+        )
+        .await?;
+    }
+    Ok(one_shoulder)
 }
 
 /// Stores the post unless it would overlap a post it excludes, and writes
@@ -140,11 +169,19 @@ pub async fn assign_post(
     if let Some(request_id) = input.request_id {
         posts::remember_request(&mut *conn, request_id, row.id).await?;
     }
-    let one_shoulder = community_one_shoulder(&mut *conn, &row.area_path, at).await?;
     let causation = input
         .request_id
         .map(|id| id.to_string())
         .unwrap_or_default();
+    let one_shoulder = community_one_shoulder(
+        &mut *conn,
+        &row.area_path,
+        &row.organisation_id,
+        at,
+        &caller.subject,
+        &causation,
+    )
+    .await?;
     outbox::enqueue(
         &mut *conn,
         &publish::post_assigned(&row, one_shoulder, &caller.subject, &causation),

@@ -61,7 +61,15 @@ pub async fn end_post(
     }
     posts::end(&mut *conn, row.id, end).await?;
     row.valid_until = Some(end);
-    let one_shoulder = community_one_shoulder(&mut *conn, &row.area_path, at).await?;
+    let one_shoulder = community_one_shoulder(
+        &mut *conn,
+        &row.area_path,
+        &row.organisation_id,
+        at,
+        &caller.subject,
+        "",
+    )
+    .await?;
     outbox::enqueue(
         &mut *conn,
         &publish::post_ended(&row, end, one_shoulder, &caller.subject),

@@ -147,6 +147,42 @@ pub fn post_ended(
     )
 }
 
+/// Routing key of [`one_shoulder_changed`].
+pub const ONE_SHOULDER_CHANGED: &str = "membership.community.one_shoulder.changed";
+
+/// `membership.community.one_shoulder.changed`: 一肩挑 of the community at
+/// `community_path` (its committee `committee`), as derived at `version`.
+pub fn one_shoulder_changed(
+    community_path: &str,
+    committee: &str,
+    one_shoulder: bool,
+    version: i64,
+    actor: &str,
+    causation: &str,
+) -> NewEvent {
+    let community = convert::area_cell(community_path);
+    let (event_id, meta) = meta(
+        PRODUCER,
+        ONE_SHOULDER_CHANGED,
+        &community,
+        version,
+        actor,
+        causation,
+    );
+    NewEvent::encode(
+        event_id,
+        ONE_SHOULDER_CHANGED,
+        &pb::OneShoulderChanged {
+            meta: Some(meta),
+            community,
+            ancestors: convert::area(community_path),
+            committee: organisation_name(committee),
+            secretary_is_director: one_shoulder,
+            version,
+        },
+    )
+}
+
 /// Routing key of [`unit_report_registered`].
 pub const UNIT_REPORT_REGISTERED: &str = "membership.report.unit_registered";
 /// Routing key of [`member_report_registered`].

@@ -245,3 +245,19 @@ pub async fn facts_of<'e>(
     .await?;
     Ok(rows.iter().map(PostRow::fact).collect())
 }
+
+/// The next version of `community_id`'s 一肩挑 state (1 for the first),
+/// row-locked until the transaction ends.
+pub async fn next_one_shoulder_version(
+    conn: &mut PgConnection,
+    community_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO one_shoulder_versions (community_id, version) VALUES ($1, 1) \
+         ON CONFLICT (community_id) DO UPDATE SET version = one_shoulder_versions.version + 1 \
+         RETURNING version",
+    )
+    .bind(community_id)
+    .fetch_one(conn)
+    .await
+}

@@ -178,6 +178,96 @@ async fn one_shoulder_is_counted_from_posts_and_a_post_that_ended_no_longer_coun
 }
 
 #[tokio::test]
+async fn posts_assigned_and_ended_in_a_community_committee_publish_one_shoulder_with_rising_versions()
+ {
+    let app = spawn_with_county().await;
+    create_tree(&app).await;
+    let wang = register_member(&app, "m1-pc", 1).await;
+    let li = register_member(&app, "m1-pc", 2).await;
+    let zhao = register_member(&app, "m2-pc", 3).await;
+    let secretary = assign(&app, &wang, "m1-pc", P::Secretary).await.unwrap();
+    let other = assign(&app, &li, "m1-pc", P::ResidentsCommitteeDirector)
+        .await
+        .unwrap();
+    end(&app, &other.name).await.unwrap();
+    let director = assign(&app, &wang, "m1-pc", P::ResidentsCommitteeDirector)
+        .await
+        .unwrap();
+    // Another community has its own counter; a street's committee is no
+    // community's.
+    assign(&app, &zhao, "m2-pc", P::Secretary).await.unwrap();
+    assign(&app, &zhao, "s1-wc", P::Secretary).await.unwrap();
+    end(&app, &director.name).await.unwrap();
+    end(&app, &secretary.name).await.unwrap();
+    // A post ending in the future still holds now: 一肩挑 while it lasts.
+    let director = assign(&app, &li, "m1-pc", P::ResidentsCommitteeDirector)
+        .await
+        .unwrap();
+    assign(&app, &li, "m1-pc", P::Secretary).await.unwrap();
+    let tomorrow = prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + 24 * 3600,
+        nanos: 0,
+    };
+    let scheduled = app
+        .client
+        .clone()
+        .end_post(with_token(
+            pb::EndPostRequest {
+                name: director.name.clone(),
+                end_time: Some(tomorrow),
+            },
+            &admin(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .post
+        .unwrap();
+    assert!(scheduled.valid_until.is_some());
+
+    let changes: Vec<(String, bool, i64)> = outbox(&app)
+        .await
+        .into_iter()
+        .filter(|(key, _)| key == "membership.community.one_shoulder.changed")
+        .map(|(_, payload)| {
+            let e = pb::OneShoulderChanged::decode(payload.as_slice()).unwrap();
+            let meta = e.meta.unwrap();
+            assert_eq!(
+                (meta.aggregate_id.as_str(), meta.aggregate_version),
+                (e.community.as_str(), e.version)
+            );
+            let community = e.community.trim_start_matches("cells/").to_owned();
+            assert_eq!(
+                e.ancestors,
+                [
+                    "cells/c".to_owned(),
+                    format!("cells/{}", if community == "m1" { "s1" } else { "s2" }),
+                    e.community.clone()
+                ]
+            );
+            assert_eq!(e.committee, format!("organisations/{community}-pc"));
+            (community, e.secretary_is_director, e.version)
+        })
+        .collect();
+    let expected = [
+        ("m1", false, 1),
+        ("m1", false, 2),
+        ("m1", false, 3),
+        ("m1", true, 4),
+        ("m2", false, 1),
+        ("m1", false, 5),
+        ("m1", false, 6),
+        ("m1", false, 7),
+        ("m1", true, 8),
+        ("m1", true, 9),
+    ];
+    assert_eq!(
+        changes,
+        expected.map(|(c, v, n)| (c.to_owned(), v, n)).to_vec()
+    );
+}
+
+#[tokio::test]
 async fn the_red_property_report_shows_the_four_parties_and_cross_appointments_in_force() {
     let app = spawn_with_county().await;
     create_tree(&app).await;
