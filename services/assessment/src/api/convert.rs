@@ -66,6 +66,10 @@ pub fn cell_metrics(
         compounds_covered: get("compounds_covered"),
         centres_total: get("centres_total"),
         centres_compliant: get("centres_compliant"),
+        party_organisations_total: get("party_organisations_total"),
+        party_organisations_with_branch_committee: get("party_organisations_with_branch_committee"),
+        communities_total: get("communities_total"),
+        communities_one_shoulder: get("communities_one_shoulder"),
     }
 }
 

@@ -1,13 +1,17 @@
 //! Level metrics: what centres last published about a community's
-//! coverage or a centre's compliance, not a count of what happened.
+//! coverage or a centre's compliance, and what membership last published
+//! about a party organisation or a community's 一肩挑, not a count of what
+//! happened.
 //!
-//! Each `centres.coverage.changed` / `centres.compliance.changed` is a
-//! whole state of its *key* (the community, the centre) with the key's
+//! Each `centres.coverage.changed` / `centres.compliance.changed` /
+//! `membership.organisation.created|updated` /
+//! `membership.community.one_shoulder.changed` is a whole state of its
+//! *key* (the community, the centre, the organisation) with the key's
 //! version. A level metric of a cell in a period is the sum, over the keys
 //! credited to the cell, of the state with the highest version among those
 //! that occurred before the period's end: the latest state as of the end of
 //! the period, which carries over into later periods until a newer one
-//! occurs. Centres bumps the version in the transaction that reads the
+//! occurs. The producer bumps the version in the transaction that reads the
 //! state, so the highest version is the latest state whatever order the
 //! events arrive in; duplicates are one event. The rows below are a
 //! function of each event alone, so a replay from the event store gives
@@ -16,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
+use civicgrid_proto::membership::v1 as membership;
 use uuid::Uuid;
 
 use super::metric::CellMetric;
@@ -24,10 +29,11 @@ use super::participation::{ParticipationBody, ParticipationEvent};
 /// One published state's value of one level metric.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Level {
-    /// Whose latest state counts: "cells/{community}" or "centres/{id}".
+    /// Whose latest state counts: "cells/{community}", "centres/{id}" or
+    /// "organisations/{id}".
     pub key: String,
-    /// The cell credited: the community, or the cell the centre is placed
-    /// at (a compound's centre: the compound's community).
+    /// The cell credited: the community, or the cell the centre or
+    /// organisation is placed at (in a compound: the compound's community).
     pub subject: String,
     /// Which level.
     pub metric: CellMetric,
@@ -90,6 +96,54 @@ pub fn levels(events: &[ParticipationEvent]) -> BTreeSet<Level> {
                     ],
                 )
             }
+            ParticipationBody::OrganisationCreated(membership::OrganisationCreated {
+                meta,
+                organisation,
+            })
+            | ParticipationBody::OrganisationUpdated(membership::OrganisationUpdated {
+                meta,
+                organisation,
+                ..
+            }) => {
+                let Some(o) = organisation else {
+                    continue;
+                };
+                if !is_party_organisation(o.kind) {
+                    continue;
+                }
+                let branch_committee = o
+                    .standardisation
+                    .as_ref()
+                    .is_some_and(|s| s.branch_committee_formed);
+                (
+                    o.name.clone(),
+                    // The area's last cell: its own, or for one placed in a
+                    // compound the compound's community.
+                    o.area.last().cloned().unwrap_or_else(|| o.cell.clone()),
+                    meta.as_ref(),
+                    o.version,
+                    vec![
+                        (CellMetric::PartyOrganisationsTotal, 1),
+                        (
+                            CellMetric::PartyOrganisationsWithBranchCommittee,
+                            i64::from(branch_committee),
+                        ),
+                    ],
+                )
+            }
+            ParticipationBody::OneShoulderChanged(c) => (
+                c.community.clone(),
+                c.community.clone(),
+                c.meta.as_ref(),
+                c.version,
+                vec![
+                    (CellMetric::CommunitiesTotal, 1),
+                    (
+                        CellMetric::CommunitiesOneShoulder,
+                        i64::from(c.secretary_is_director),
+                    ),
+                ],
+            ),
             _ => continue,
         };
         let Some(occurred_at) = utc(meta.and_then(|m| m.occurred_at.as_ref())) else {
@@ -111,6 +165,17 @@ pub fn levels(events: &[ParticipationEvent]) -> BTreeSet<Level> {
         }
     }
     out
+}
+
+/// Party organisations carry standardisation flags; property companies and
+/// owners' committees (and a kind this build does not know) do not count.
+/// The same split as membership's `Kind::is_party_organisation`.
+fn is_party_organisation(kind: i32) -> bool {
+    use membership::OrganisationKind as K;
+    !matches!(
+        K::try_from(kind),
+        Err(_) | Ok(K::Unspecified | K::PropertyCompany | K::OwnersCommittee)
+    )
 }
 
 fn amount_negative(values: &[(CellMetric, i64)]) -> bool {
@@ -247,6 +312,60 @@ mod tests {
         assert_eq!(value(20, "m1", CellMetric::CentresCompliant), Some(0));
         assert_eq!(value(20, "m1", CellMetric::CentresTotal), Some(1));
         assert_eq!(value(20, "g1", CellMetric::CentresCompliant), Some(1));
+    }
+
+    #[test]
+    fn party_organisations_count_where_their_area_lies_and_one_shoulder_per_community() {
+        use membership::OrganisationKind as K;
+        let organisation =
+            |id: &str, kind: K, area: &[&str], version: i64, formed: bool| ParticipationEvent {
+                event_id: Uuid::now_v7(),
+                body: ParticipationBody::OrganisationUpdated(membership::OrganisationUpdated {
+                    meta: meta(version),
+                    organisation: Some(membership::Organisation {
+                        name: format!("organisations/{id}"),
+                        kind: kind as i32,
+                        compound: "compounds/k".into(),
+                        standardisation: Some(membership::Standardisation {
+                            branch_committee_formed: formed,
+                            ..Default::default()
+                        }),
+                        area: area.iter().map(|c| format!("cells/{c}")).collect(),
+                        version,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            };
+        let shoulder = |version: i64, holds: bool| ParticipationEvent {
+            event_id: Uuid::now_v7(),
+            body: ParticipationBody::OneShoulderChanged(membership::OneShoulderChanged {
+                meta: meta(version),
+                community: "cells/m1".into(),
+                secretary_is_director: holds,
+                version,
+                ..Default::default()
+            }),
+        };
+        let history = vec![
+            organisation("b", K::CompoundBranch, &["c", "s", "m1"], 1, false),
+            organisation("b", K::CompoundBranch, &["c", "s", "m1"], 2, true),
+            // Not a party organisation: no rows at all.
+            organisation("p", K::PropertyCompany, &["c", "s", "m1"], 1, true),
+            shoulder(2, false),
+            shoulder(1, true),
+        ];
+        let rows = levels(&history);
+        assert_eq!(rows.len(), 8, "two per event but the property company's");
+        let values = values_before(&rows, at(100));
+        let value = |metric| values.get(&("cells/m1".to_owned(), metric)).copied();
+        assert_eq!(value(CellMetric::PartyOrganisationsTotal), Some(1));
+        assert_eq!(
+            value(CellMetric::PartyOrganisationsWithBranchCommittee),
+            Some(1)
+        );
+        assert_eq!(value(CellMetric::CommunitiesTotal), Some(1));
+        assert_eq!(value(CellMetric::CommunitiesOneShoulder), Some(0));
     }
 
     proptest! {

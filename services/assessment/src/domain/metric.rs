@@ -40,6 +40,10 @@ pub enum CellMetric {
     CompoundsCovered,
     CentresTotal,
     CentresCompliant,
+    PartyOrganisationsTotal,
+    PartyOrganisationsWithBranchCommittee,
+    CommunitiesTotal,
+    CommunitiesOneShoulder,
 }
 
 /// A count kept per department.
@@ -71,7 +75,7 @@ pub enum Metric {
 
 impl CellMetric {
     /// Every cell metric.
-    pub const ALL: [CellMetric; 37] = [
+    pub const ALL: [CellMetric; 41] = [
         CellMetric::TasksReported,
         CellMetric::TasksAccepted,
         CellMetric::TasksAcceptedOnTime,
@@ -109,6 +113,10 @@ impl CellMetric {
         CellMetric::CompoundsCovered,
         CellMetric::CentresTotal,
         CellMetric::CentresCompliant,
+        CellMetric::PartyOrganisationsTotal,
+        CellMetric::PartyOrganisationsWithBranchCommittee,
+        CellMetric::CommunitiesTotal,
+        CellMetric::CommunitiesOneShoulder,
     ];
 
     /// The field name in `CellMetrics`.
@@ -151,6 +159,12 @@ impl CellMetric {
             CellMetric::CompoundsCovered => "compounds_covered",
             CellMetric::CentresTotal => "centres_total",
             CellMetric::CentresCompliant => "centres_compliant",
+            CellMetric::PartyOrganisationsTotal => "party_organisations_total",
+            CellMetric::PartyOrganisationsWithBranchCommittee => {
+                "party_organisations_with_branch_committee"
+            }
+            CellMetric::CommunitiesTotal => "communities_total",
+            CellMetric::CommunitiesOneShoulder => "communities_one_shoulder",
         }
     }
 
@@ -163,6 +177,10 @@ impl CellMetric {
                 | CellMetric::CompoundsCovered
                 | CellMetric::CentresTotal
                 | CellMetric::CentresCompliant
+                | CellMetric::PartyOrganisationsTotal
+                | CellMetric::PartyOrganisationsWithBranchCommittee
+                | CellMetric::CommunitiesTotal
+                | CellMetric::CommunitiesOneShoulder
         )
     }
 

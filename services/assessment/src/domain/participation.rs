@@ -36,6 +36,12 @@ pub enum ParticipationBody {
     CoverageChanged(centres::CoverageChanged),
     /// A level (`super::levels`), no facts.
     ComplianceChanged(centres::ComplianceChanged),
+    /// A level (`super::levels`), no facts.
+    OrganisationCreated(membership::OrganisationCreated),
+    /// A level (`super::levels`), no facts.
+    OrganisationUpdated(membership::OrganisationUpdated),
+    /// A level (`super::levels`), no facts.
+    OneShoulderChanged(membership::OneShoulderChanged),
 }
 
 /// One stored contract event.
@@ -48,7 +54,7 @@ pub struct ParticipationEvent {
 }
 
 /// Every routing key consumed, with its producer.
-pub const MEMBERSHIP_KEYS: [&str; 7] = [
+pub const MEMBERSHIP_KEYS: [&str; 10] = [
     "membership.report.unit_registered",
     "membership.report.member_registered",
     "membership.report.ended",
@@ -56,6 +62,9 @@ pub const MEMBERSHIP_KEYS: [&str; 7] = [
     "membership.agreement.commitment_fulfilled",
     "membership.conference_issue.raised",
     "membership.conference_issue.resolved",
+    "membership.organisation.created",
+    "membership.organisation.updated",
+    "membership.community.one_shoulder.changed",
 ];
 
 /// Every centres routing key consumed.
@@ -69,7 +78,7 @@ pub const CENTRES_KEYS: [&str; 6] = [
 ];
 
 /// Groups of level events (`super::levels`) start with one of these.
-const LEVEL_GROUPS: [&str; 2] = ["coverage/", "compliance/"];
+const LEVEL_GROUPS: [&str; 4] = ["coverage/", "compliance/", "organisation/", "one_shoulder/"];
 
 /// Whether `group` holds level events (and no facts).
 pub fn is_level_group(group: &str) -> bool {
@@ -106,7 +115,25 @@ impl ParticipationBody {
                 _ => String::new(),
             },
             ParticipationBody::CoverageChanged(_) => String::new(),
+            ParticipationBody::OrganisationCreated(e) => {
+                organisation_group(e.organisation.as_ref())
+            }
+            ParticipationBody::OrganisationUpdated(e) => {
+                organisation_group(e.organisation.as_ref())
+            }
+            ParticipationBody::OneShoulderChanged(e) if !e.community.is_empty() => {
+                format!("{}{}", LEVEL_GROUPS[3], e.community)
+            }
+            ParticipationBody::OneShoulderChanged(_) => String::new(),
         }
+    }
+}
+
+/// An organisation's group: created and updated share it.
+fn organisation_group(organisation: Option<&membership::Organisation>) -> String {
+    match organisation {
+        Some(o) if !o.name.is_empty() => format!("{}{}", LEVEL_GROUPS[2], o.name),
+        _ => String::new(),
     }
 }
 
@@ -269,7 +296,11 @@ pub fn facts(events: &[ParticipationEvent]) -> BTreeSet<Fact> {
                     add(&p.cell, CellMetric::ProjectsRatedSatisfied, id, at);
                 }
             }
-            ParticipationBody::CoverageChanged(_) | ParticipationBody::ComplianceChanged(_) => {}
+            ParticipationBody::CoverageChanged(_)
+            | ParticipationBody::ComplianceChanged(_)
+            | ParticipationBody::OrganisationCreated(_)
+            | ParticipationBody::OrganisationUpdated(_)
+            | ParticipationBody::OneShoulderChanged(_) => {}
         }
     }
     if let (Some(agreement), Some(activity)) = (signed, first_activity) {

@@ -54,6 +54,15 @@ pub fn decode(key: &str, payload: &[u8]) -> Result<ParticipationBody, String> {
         "centres.compliance.changed" => {
             B::ComplianceChanged(c::ComplianceChanged::decode(payload).map_err(bad)?)
         }
+        "membership.organisation.created" => {
+            B::OrganisationCreated(m::OrganisationCreated::decode(payload).map_err(bad)?)
+        }
+        "membership.organisation.updated" => {
+            B::OrganisationUpdated(m::OrganisationUpdated::decode(payload).map_err(bad)?)
+        }
+        "membership.community.one_shoulder.changed" => {
+            B::OneShoulderChanged(m::OneShoulderChanged::decode(payload).map_err(bad)?)
+        }
         other => return Err(format!("unexpected routing key {other}")),
     })
 }
@@ -74,6 +83,9 @@ fn meta_of(body: &ParticipationBody) -> Option<&EventMeta> {
         B::ProjectCompleted(e) => e.meta.as_ref(),
         B::CoverageChanged(e) => e.meta.as_ref(),
         B::ComplianceChanged(e) => e.meta.as_ref(),
+        B::OrganisationCreated(e) => e.meta.as_ref(),
+        B::OrganisationUpdated(e) => e.meta.as_ref(),
+        B::OneShoulderChanged(e) => e.meta.as_ref(),
     }
 }
 

@@ -155,7 +155,7 @@ async fn assert_expected(app: &TestApp, when: &str) {
     }
 }
 
-async fn app_with_cells() -> TestApp {
+pub(crate) async fn app_with_cells() -> TestApp {
     let app = crate::spawn_app().await;
     for cell in fixture::cells() {
         app.publish("grid.cell.created", uuid::Uuid::now_v7(), &cell)
@@ -165,7 +165,9 @@ async fn app_with_cells() -> TestApp {
     app
 }
 
-async fn all_levels(app: &TestApp) -> Vec<(uuid::Uuid, String, String, String, i64, i64)> {
+pub(crate) async fn all_levels(
+    app: &TestApp,
+) -> Vec<(uuid::Uuid, String, String, String, i64, i64)> {
     civicgrid_assessment::store::levels::all(&app.pool)
         .await
         .unwrap()

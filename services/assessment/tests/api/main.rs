@@ -19,6 +19,7 @@ mod fixture;
 mod levels;
 mod metrics;
 mod participation;
+mod party_levels;
 mod ratings;
 mod schemes;
 mod sites;
