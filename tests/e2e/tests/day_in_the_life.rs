@@ -1379,6 +1379,10 @@ async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
         // its coverage is 0 of 0.
         centres_total: 1,
         centres_compliant: 0,
+        // m1-pc, a level from membership.organisation.created: a party
+        // organisation without a branch committee. No posts: no 一肩挑
+        // state published for m1.
+        party_organisations_total: 1,
         ..Default::default()
     };
     let both = assessment::CellMetrics {
@@ -1404,14 +1408,19 @@ async fn assessment_counts_every_fact_of_the_period(day: &mut Day) {
             rolled_up,
             ..facts.clone()
         };
-    for (cell, rolled_up, facts) in [
-        ("g1", false, &task_facts),
-        ("m1", false, &party_facts),
-        ("m1", true, &both),
-        ("s1", true, &both),
-        ("c", true, &both),
+    // Party organisations rolled up: m1-pc in m1; s1-wc too in s1; cc and
+    // gov-1 (placed nowhere, in its parent's area: the county) too in c.
+    for (cell, rolled_up, facts, party_organisations) in [
+        ("g1", false, &task_facts, 0),
+        ("m1", false, &party_facts, 1),
+        ("m1", true, &both, 1),
+        ("s1", true, &both, 2),
+        ("c", true, &both, 4),
     ] {
-        let expected = named(cell, rolled_up, facts);
+        let expected = assessment::CellMetrics {
+            party_organisations_total: party_organisations,
+            ..named(cell, rolled_up, facts)
+        };
         settles(
             &format!("assessment's metrics of {cell} (rolled up: {rolled_up})"),
             &expected,
