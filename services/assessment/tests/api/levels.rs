@@ -5,6 +5,10 @@
 //! often they arrive; rebuilt and replayed the same, explained, and scored
 //! through the coverage formula.
 
+use civicgrid_assessment::commands::apply_participation_event::apply_participation_event;
+use civicgrid_assessment::events::participation;
+use civicgrid_assessment::store::metrics::all_values;
+use civicgrid_assessment::store::ratings::OtherEvent;
 use civicgrid_messaging::Outcome;
 use civicgrid_proto::assessment::v1 as pb;
 use civicgrid_proto::centres::v1 as centres;
@@ -21,7 +25,7 @@ const DAY: i64 = 24 * 60;
 const COVERAGE: &str = "centres.coverage.changed";
 const COMPLIANCE: &str = "centres.compliance.changed";
 
-fn cells(ids: &[&str]) -> Vec<String> {
+pub(crate) fn cells(ids: &[&str]) -> Vec<String> {
     ids.iter().map(|id| format!("cells/{id}")).collect()
 }
 
@@ -104,19 +108,13 @@ fn history() -> Vec<Contract> {
     out
 }
 
-async fn levels_of(app: &TestApp, cell: &str, period: &str, rolled_up: bool) -> [i64; 4] {
-    let m = app
-        .client
-        .clone()
-        .get_cell_metrics(admin(pb::GetCellMetricsRequest {
-            name: format!("cells/{cell}/metrics/{period}"),
-            rolled_up,
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .metrics
-        .unwrap();
+/// The four level metrics a test reads from a cell's metrics.
+pub(crate) type Four = fn(&pb::CellMetrics) -> [i64; 4];
+
+/// (cell, period, rolled up, the four metrics expected).
+pub(crate) type Expected = (&'static str, &'static str, bool, [i64; 4]);
+
+fn coverage_and_compliance(m: &pb::CellMetrics) -> [i64; 4] {
     [
         m.compounds_covered,
         m.compounds_total,
@@ -125,9 +123,32 @@ async fn levels_of(app: &TestApp, cell: &str, period: &str, rolled_up: bool) -> 
     ]
 }
 
+/// Asserts each row of `expected`, reading the metrics through `four`.
+pub(crate) async fn assert_levels(app: &TestApp, four: Four, expected: &[Expected], when: &str) {
+    for (cell, period, rolled_up, expected) in expected {
+        let m = app
+            .client
+            .clone()
+            .get_cell_metrics(admin(pb::GetCellMetricsRequest {
+                name: format!("cells/{cell}/metrics/{period}"),
+                rolled_up: *rolled_up,
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .metrics
+            .unwrap();
+        assert_eq!(
+            four(&m),
+            *expected,
+            "{cell} {period} rolled_up={rolled_up} ({when})"
+        );
+    }
+}
+
 /// (cell, period, rolled up) → [compounds covered, compounds, centres
 /// compliant, centres], worked out by hand from `history`.
-const EXPECTED: [(&str, &str, bool, [i64; 4]); 12] = [
+const EXPECTED: [Expected; 12] = [
     ("cm1", "2026-10", true, [0, 0, 0, 0]),
     // Nov: cm1 at version 2 (2/3), a at version 2 (not), b not.
     ("cm1", "2026-11", false, [2, 3, 0, 1]),
@@ -146,13 +167,7 @@ const EXPECTED: [(&str, &str, bool, [i64; 4]); 12] = [
 ];
 
 async fn assert_expected(app: &TestApp, when: &str) {
-    for (cell, period, rolled_up, expected) in EXPECTED {
-        assert_eq!(
-            levels_of(app, cell, period, rolled_up).await,
-            expected,
-            "{cell} {period} rolled_up={rolled_up} ({when})"
-        );
-    }
+    assert_levels(app, coverage_and_compliance, &EXPECTED, when).await;
 }
 
 pub(crate) async fn app_with_cells() -> TestApp {
@@ -176,11 +191,6 @@ pub(crate) async fn all_levels(
 #[tokio::test]
 async fn coverage_and_compliance_levels_twice_and_shuffled_are_the_latest_versions_rolled_up_and_replay_the_same()
  {
-    use civicgrid_assessment::commands::apply_participation_event::apply_participation_event;
-    use civicgrid_assessment::events::participation;
-    use civicgrid_assessment::store::metrics::all_values;
-    use civicgrid_assessment::store::ratings::OtherEvent;
-
     let app = app_with_cells().await;
     let events = history();
     // Each twice, shuffled: the even ones newest first, the odd ones, the
@@ -204,37 +214,49 @@ async fn coverage_and_compliance_levels_twice_and_shuffled_are_the_latest_versio
     assert_eq!(published, 2 * n, "each came twice");
     assert_expected(&app, "applied").await;
 
-    let (values, levels) = (all_values(&app.pool).await.unwrap(), all_levels(&app).await);
+    let levels = all_levels(&app).await;
     assert_eq!(levels.len(), 2 * events.len(), "two level rows per event");
+    rebuilt_and_replayed_alike(&app, "centres", &events, coverage_and_compliance, &EXPECTED).await;
+}
+
+/// A rebuild, and a replay of `source`'s subscription (its reset, then
+/// every one of `events` again, in history order), each give back the
+/// applied level rows and metric values, and `expected`.
+pub(crate) async fn rebuilt_and_replayed_alike(
+    app: &TestApp,
+    source: &str,
+    events: &[Contract],
+    four: Four,
+    expected: &[Expected],
+) {
+    let (values, levels) = (all_values(&app.pool).await.unwrap(), all_levels(app).await);
     app.client
         .clone()
         .rebuild_metrics(admin(pb::RebuildMetricsRequest {}))
         .await
         .unwrap();
     assert_eq!(
-        all_levels(&app).await,
+        all_levels(app).await,
         levels,
         "a rebuild gives the applied levels"
     );
     assert_eq!(all_values(&app.pool).await.unwrap(), values);
-    assert_expected(&app, "rebuilt").await;
+    assert_levels(app, four, expected, "rebuilt").await;
 
-    // `civicgrid replay` of the centres subscription: its reset, then every
-    // event again, in history order this time.
     let mut tx = app.pool.begin().await.unwrap();
-    for statement in participation::reset("centres") {
+    for statement in participation::reset(source) {
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut *tx)
             .await
             .unwrap();
     }
     tx.commit().await.unwrap();
-    assert!(all_levels(&app).await.is_empty());
-    for event in &events {
+    assert!(all_levels(app).await.is_empty());
+    for event in events {
         let body = participation::decode(event.key, &event.payload).unwrap();
         let stored = OtherEvent {
             event_id: event.id,
-            source: "centres".to_owned(),
+            source: source.to_owned(),
             routing_key: event.key.to_owned(),
             aggregate_id: body.group(),
             occurred_at: chrono::Utc::now(),
@@ -245,12 +267,12 @@ async fn coverage_and_compliance_levels_twice_and_shuffled_are_the_latest_versio
         tx.commit().await.unwrap();
     }
     assert_eq!(
-        all_levels(&app).await,
+        all_levels(app).await,
         levels,
         "a replay gives the applied levels"
     );
     assert_eq!(all_values(&app.pool).await.unwrap(), values);
-    assert_expected(&app, "replayed").await;
+    assert_levels(app, four, expected, "replayed").await;
 }
 
 #[tokio::test]

@@ -10,8 +10,9 @@ use civicgrid_proto::assessment::v1 as pb;
 use civicgrid_proto::membership::v1 as membership;
 
 use crate::TestApp;
-use crate::levels::{all_levels, app_with_cells};
-use crate::metrics::admin;
+use crate::levels::{
+    Expected, all_levels, app_with_cells, assert_levels, cells, rebuilt_and_replayed_alike,
+};
 use crate::participation::{Contract, contract, meta};
 
 const MEMBERSHIP: usize = 4;
@@ -19,10 +20,6 @@ const DAY: i64 = 24 * 60;
 const CREATED: &str = "membership.organisation.created";
 const UPDATED: &str = "membership.organisation.updated";
 const ONE_SHOULDER: &str = "membership.community.one_shoulder.changed";
-
-fn cells(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|id| format!("cells/{id}")).collect()
-}
 
 /// Version `version` of organisation `id` (created at version 1), placed
 /// at the last of `area` or, with `compound`, in that compound of it.
@@ -176,19 +173,7 @@ fn history() -> Vec<Contract> {
     out
 }
 
-async fn levels_of(app: &TestApp, cell: &str, period: &str, rolled_up: bool) -> [i64; 4] {
-    let m = app
-        .client
-        .clone()
-        .get_cell_metrics(admin(pb::GetCellMetricsRequest {
-            name: format!("cells/{cell}/metrics/{period}"),
-            rolled_up,
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .metrics
-        .unwrap();
+fn party(m: &pb::CellMetrics) -> [i64; 4] {
     [
         m.party_organisations_total,
         m.party_organisations_with_branch_committee,
@@ -199,7 +184,7 @@ async fn levels_of(app: &TestApp, cell: &str, period: &str, rolled_up: bool) -> 
 
 /// (cell, period, rolled up) → [party organisations, with a branch
 /// committee, communities, with 一肩挑], worked out by hand from `history`.
-const EXPECTED: [(&str, &str, bool, [i64; 4]); 14] = [
+const EXPECTED: [Expected; 14] = [
     ("cm1", "2026-10", true, [0, 0, 0, 0]),
     // Nov: cm1-pc at version 2 (with), g1-b at 1 (without); 一肩挑 at 2.
     ("cm1", "2026-11", false, [1, 1, 1, 1]),
@@ -221,23 +206,12 @@ const EXPECTED: [(&str, &str, bool, [i64; 4]); 14] = [
 ];
 
 async fn assert_expected(app: &TestApp, when: &str) {
-    for (cell, period, rolled_up, expected) in EXPECTED {
-        assert_eq!(
-            levels_of(app, cell, period, rolled_up).await,
-            expected,
-            "{cell} {period} rolled_up={rolled_up} ({when})"
-        );
-    }
+    assert_levels(app, party, &EXPECTED, when).await;
 }
 
 #[tokio::test]
 async fn party_organisation_and_one_shoulder_levels_twice_and_shuffled_are_the_latest_versions_rolled_up_and_replay_the_same()
  {
-    use civicgrid_assessment::commands::apply_participation_event::apply_participation_event;
-    use civicgrid_assessment::events::participation;
-    use civicgrid_assessment::store::metrics::all_values;
-    use civicgrid_assessment::store::ratings::OtherEvent;
-
     let app = app_with_cells().await;
     let events = history();
     // Each twice, shuffled: the odd ones backwards, the even ones, the odd
@@ -258,52 +232,7 @@ async fn party_organisation_and_one_shoulder_levels_twice_and_shuffled_are_the_l
     assert_eq!((applied, outcomes.len()), (n, 2 * n));
     assert_expected(&app, "applied").await;
 
-    let (values, levels) = (all_values(&app.pool).await.unwrap(), all_levels(&app).await);
     // Two rows per event, none for the property company.
-    assert_eq!(levels.len(), 2 * (n - 1));
-    app.client
-        .clone()
-        .rebuild_metrics(admin(pb::RebuildMetricsRequest {}))
-        .await
-        .unwrap();
-    assert_eq!(
-        all_levels(&app).await,
-        levels,
-        "a rebuild gives the applied levels"
-    );
-    assert_eq!(all_values(&app.pool).await.unwrap(), values);
-    assert_expected(&app, "rebuilt").await;
-
-    // `civicgrid replay` of the membership subscription: its reset, then
-    // every event again, in history order this time.
-    let mut tx = app.pool.begin().await.unwrap();
-    for statement in participation::reset("membership") {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    assert!(all_levels(&app).await.is_empty());
-    for event in &events {
-        let body = participation::decode(event.key, &event.payload).unwrap();
-        let stored = OtherEvent {
-            event_id: event.id,
-            source: "membership".to_owned(),
-            routing_key: event.key.to_owned(),
-            aggregate_id: body.group(),
-            occurred_at: chrono::Utc::now(),
-            payload: event.payload.clone(),
-        };
-        let mut tx = app.pool.begin().await.unwrap();
-        assert!(apply_participation_event(&mut tx, &stored).await.unwrap());
-        tx.commit().await.unwrap();
-    }
-    assert_eq!(
-        all_levels(&app).await,
-        levels,
-        "a replay gives the applied levels"
-    );
-    assert_eq!(all_values(&app.pool).await.unwrap(), values);
-    assert_expected(&app, "replayed").await;
+    assert_eq!(all_levels(&app).await.len(), 2 * (n - 1));
+    rebuilt_and_replayed_alike(&app, "membership", &events, party, &EXPECTED).await;
 }
