@@ -204,10 +204,21 @@ pub fn registration_changed(registration: &Registration, actor: &str) -> NewEven
 }
 
 /// The cell and compound names the contract's events carry for a centre.
+/// A centre in a compound names the compound's community as its cell too:
+/// consumers count by cell (and membership refuses an event without one),
+/// so a compound's check-ins would otherwise count nowhere.
 fn place_names(centre: &Centre) -> (String, String) {
     match &centre.location {
         Location::Cell(id) => (civicgrid_cell_tree::resource_name(id), String::new()),
-        Location::Compound(id) => (String::new(), civicgrid_cell_tree::compound_name(id)),
+        Location::Compound(id) => {
+            let community = centre
+                .location_path
+                .rsplit('/')
+                .find(|segment| !segment.is_empty())
+                .map(civicgrid_cell_tree::resource_name)
+                .unwrap_or_default();
+            (community, civicgrid_cell_tree::compound_name(id))
+        }
     }
 }
 
@@ -596,4 +607,43 @@ pub fn coverage_changed(
             version,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::centre::Category;
+
+    fn centre_at(location: Location, path: &str) -> Centre {
+        Centre {
+            id: "k1-room".into(),
+            display_name: "小区党群服务站".into(),
+            category: Category::ResidentialCompound,
+            owner_organisation: "organisations/k1-b".into(),
+            location,
+            location_path: path.into(),
+            floor_area: 60,
+            opening_hours: Vec::new(),
+            zones: Vec::new(),
+            linked_compounds: Vec::new(),
+            coordinates: None,
+            version: 1,
+            create_time: chrono::DateTime::UNIX_EPOCH,
+            update_time: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_centre_in_a_compound_names_the_compounds_community_as_its_cell() {
+        let in_compound = centre_at(Location::Compound("k1".into()), "c/s1/s1-m1");
+        assert_eq!(
+            place_names(&in_compound),
+            ("cells/s1-m1".to_owned(), "compounds/k1".to_owned())
+        );
+        let in_cell = centre_at(Location::Cell("s1-m1-g1".into()), "c/s1/s1-m1/s1-m1-g1");
+        assert_eq!(
+            place_names(&in_cell),
+            ("cells/s1-m1-g1".to_owned(), String::new())
+        );
+    }
 }

@@ -205,7 +205,7 @@ async fn registering_updating_and_a_new_standard_publish_each_centres_compliance
                 1,
                 &[ConvenienceServices],
                 10,
-                ("", "compounds/k-s2"),
+                ("cells/s2-m1", "compounds/k-s2"),
                 &s2m1,
                 1
             ),
@@ -225,7 +225,7 @@ async fn registering_updating_and_a_new_standard_publish_each_centres_compliance
                 2,
                 &[],
                 0,
-                ("", "compounds/k-s2"),
+                ("cells/s2-m1", "compounds/k-s2"),
                 &s2m1,
                 2
             ),
