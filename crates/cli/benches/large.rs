@@ -2,11 +2,13 @@
 //! (`make up`). Loads the large county (`civicgrid county load --scale
 //! large`, resumable, so a rerun only measures what is missing), sampling
 //! every service's RSS meanwhile, then measures ListTasks by subtree (a
-//! street, a community; pages of 100) and GetTaskStatistics, each beside
+//! street, a community; pages of 100), GetTaskStatistics and LookupMember
+//! by ID number (blind index, among the generated members), each beside
 //! pgbench running the same SELECT in the same run.
 //!
 //! BENCH_LARGE_TASKS (default: the scale's million) sets how many tasks to
-//! load; BENCH_LARGE_REQUESTS (default 300) the requests per measured call.
+//! load; BENCH_LARGE_REQUESTS (default 300) the requests per measured call;
+//! BENCH_LARGE_LOAD=0 skips the load and measures the county already there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,10 +19,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use civicgrid_cli::county::plan::{self, Scale};
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::task_service_client::TaskServiceClient;
+use civicgrid_proto::membership::v1 as mpb;
+use civicgrid_proto::membership::v1::membership_service_client::MembershipServiceClient;
 use civicgrid_runtime::auth::{Claims, Role, Signer};
 use hdrhistogram::Histogram;
+
+/// The seed `civicgrid county load` generates from by default.
+const SEED: u64 = 2026;
 
 const SERVICES: [&str; 4] = ["membership", "grid", "centres", "assessment"];
 
@@ -106,41 +114,13 @@ async fn main() {
             }
         })
     };
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_civicgrid"))
-        .current_dir(repo())
-        .args([
-            "county", "load", "--scale", "large", "--output", "json", "--quiet",
-        ])
-        .args(["--tasks", &tasks.to_string(), "--token", &token])
-        .output()
-        .expect("run civicgrid county load");
-    assert!(
-        output.status.success(),
-        "county load failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("load report");
-    println!("county load ({:.0} s):", started.elapsed().as_secs_f64());
-    let mut total_new = 0;
-    for count in report["counts"].as_array().unwrap() {
-        let created = count["created"].as_u64().unwrap_or(0);
-        total_new += created;
-        println!(
-            "  {:<10} {:>9} planned {:>9} created {:>9} already there",
-            count["kind"].as_str().unwrap_or(""),
-            count["planned"],
-            created,
-            count["existing"]
-        );
+    if env_u64("BENCH_LARGE_LOAD", 1) == 0 {
+        println!("BENCH_LARGE_LOAD=0: measuring the county already loaded\n");
+    } else {
+        load(tasks, &token);
     }
-    let seconds = report["seconds"].as_f64().unwrap_or(1.0);
-    println!(
-        "  generator: {:.0} new objects/s ({total_new} created in {seconds:.0} s)\n",
-        total_new as f64 / seconds.max(0.001)
-    );
 
-    // Queries, under a light concurrent reader so "under load" means something.
+    // Queries, one at a time, on the loaded county.
     let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:50052")
         .connect()
         .await
@@ -178,7 +158,7 @@ async fn main() {
         let sql = format!(
             "SELECT * FROM tasks WHERE cell_path LIKE '{path}%' ORDER BY create_time, id LIMIT 100;"
         );
-        report_line(label, &histogram, pgbench_latency(&sql));
+        report_line(label, &histogram, pgbench_latency("civicgrid_grid", &sql));
     }
     for (label, ancestor, path) in [
         ("GetTaskStatistics street", &street, "/gen/gen-s01/"),
@@ -208,8 +188,47 @@ async fn main() {
         let sql = format!(
             "SELECT count(*), count(*) FILTER (WHERE state >= 5) FROM tasks WHERE cell_path LIKE '{path}%';"
         );
-        report_line(label, &histogram, pgbench_latency(&sql));
+        report_line(label, &histogram, pgbench_latency("civicgrid_grid", &sql));
     }
+
+    // Member lookup by ID number through the blind index, among the
+    // generated members (their numbers come from the seed), beside pgbench
+    // running the service's own SELECT for one stored index.
+    let shape = Scale::Large.shape();
+    let members = plan::member_count(&shape);
+    let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1:50051")
+        .connect()
+        .await
+        .expect("membership at 127.0.0.1:50051");
+    let membership = MembershipServiceClient::new(channel);
+    let mut pick = 0u64;
+    let histogram = measure(requests, || {
+        let mut client = membership.clone();
+        pick = (pick + 104_729) % members.max(1);
+        let request = authorised(
+            mpb::LookupMemberRequest {
+                id_number: plan::id_number(SEED, pick),
+            },
+            &token,
+        );
+        async move {
+            client.lookup_member(request).await.expect("LookupMember");
+        }
+    })
+    .await;
+    let sql = stored_blind_index().map(|index| {
+        format!(
+            "SELECT m.id, m.full_name_sealed, m.id_number_sealed, m.phone_sealed, m.organisation_id, \
+             m.standing, m.flow_member, m.residence_cell_id, m.work_unit_id, m.version, m.create_time, \
+             m.update_time, o.area_path FROM members m JOIN organisations o ON o.id = m.organisation_id \
+             WHERE m.id_number_index = {index};"
+        )
+    });
+    report_line(
+        &format!("LookupMember of {members}"),
+        &histogram,
+        sql.and_then(|sql| pgbench_latency("civicgrid_membership", &sql)),
+    );
 
     sampling.store(false, Ordering::Relaxed);
     sampler.join().unwrap();
@@ -229,6 +248,44 @@ async fn main() {
             show(after.get(service))
         );
     }
+}
+
+/// Runs `civicgrid county load --scale large` and prints its counts and
+/// the generator's rate of new objects.
+fn load(tasks: u64, token: &str) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_civicgrid"))
+        .current_dir(repo())
+        .args([
+            "county", "load", "--scale", "large", "--output", "json", "--quiet",
+        ])
+        .args(["--tasks", &tasks.to_string(), "--token", token])
+        .output()
+        .expect("run civicgrid county load");
+    assert!(
+        output.status.success(),
+        "county load failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("load report");
+    println!("county load ({:.0} s):", started.elapsed().as_secs_f64());
+    let mut total_new = 0;
+    for count in report["counts"].as_array().unwrap() {
+        let created = count["created"].as_u64().unwrap_or(0);
+        total_new += created;
+        println!(
+            "  {:<10} {:>9} planned {:>9} created {:>9} already there",
+            count["kind"].as_str().unwrap_or(""),
+            count["planned"],
+            created,
+            count["existing"]
+        );
+    }
+    let seconds = report["seconds"].as_f64().unwrap_or(1.0);
+    println!(
+        "  generator: {:.0} new objects/s ({total_new} created in {seconds:.0} s)\n",
+        total_new as f64 / seconds.max(0.001)
+    );
 }
 
 fn authorised<T>(message: T, token: &str) -> tonic::Request<T> {
@@ -271,32 +328,30 @@ fn report_line(label: &str, histogram: &Histogram<u64>, raw_ms: Option<f64>) {
     );
 }
 
-/// pgbench's average latency for `sql` (one client, 5 s) on the grid's database.
-fn pgbench_latency(sql: &str) -> Option<f64> {
-    let script =
-        std::env::temp_dir().join(format!("civicgrid-bench-large-{}.sql", std::process::id()));
-    std::fs::write(&script, sql).ok()?;
-    let output = Command::new("pgbench")
+/// pgbench's average latency for `sql` (one client, 5 s) on `database`.
+fn pgbench_latency(database: &str, sql: &str) -> Option<f64> {
+    civicgrid_testkit::bench::pgbench_latency_ms(database, sql, 1, 5)
+}
+
+/// The blind index of one stored member, as a bytea literal, for pgbench's
+/// side of the lookup (pgbench cannot compute the HMAC).
+fn stored_blind_index() -> Option<String> {
+    let output = Command::new("psql")
         .args([
-            "-n",
+            "-X",
+            "-A",
+            "-t",
             "-h",
             "127.0.0.1",
             "-U",
             "postgres",
+            "-d",
+            "civicgrid_membership",
             "-c",
-            "1",
-            "-T",
-            "5",
-            "-f",
         ])
-        .arg(&script)
-        .arg("civicgrid_grid")
+        .arg("SELECT encode(id_number_index, 'hex') FROM members LIMIT 1")
         .output()
         .ok()?;
-    let _ = std::fs::remove_file(&script);
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find(|l| l.starts_with("latency average"))
-        .and_then(|l| l.split_whitespace().nth(3))
-        .and_then(|ms| ms.parse().ok())
+    let hex = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (!hex.is_empty()).then(|| format!("'\\x{hex}'::bytea"))
 }

@@ -30,7 +30,41 @@ pub async fn pgbench_tps(
         .expect("pgbench thread")
 }
 
+/// pgbench's average latency in milliseconds for `script` on the database
+/// named `database` at `clients` for `seconds`, run on this thread; `None`
+/// when pgbench printed no latency.
+pub fn pgbench_latency_ms(
+    database: &str,
+    script: &str,
+    clients: usize,
+    seconds: u64,
+) -> Option<f64> {
+    figure(
+        &pgbench_output(database, script, clients, seconds),
+        "latency average = ",
+    )
+}
+
 fn run(database: &str, script: &str, clients: usize, seconds: u64) -> f64 {
+    figure(
+        &pgbench_output(database, script, clients, seconds),
+        "tps = ",
+    )
+    .unwrap_or(0.0)
+}
+
+/// The number after `label` at the start of a line of pgbench's report.
+fn figure(output: &str, label: &str) -> Option<f64> {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+}
+
+/// What pgbench prints for `script` against `database` (no vacuum, `-j`
+/// at most the machine's two cores).
+fn pgbench_output(database: &str, script: &str, clients: usize, seconds: u64) -> String {
     let file = tempfile::NamedTempFile::new().expect("pgbench script file");
     std::fs::write(file.path(), script).expect("write pgbench script");
     let jobs = clients.min(2).to_string();
@@ -53,10 +87,21 @@ fn run(database: &str, script: &str, clients: usize, seconds: u64) -> f64 {
         .arg(database)
         .output()
         .expect("pgbench (Debian package postgresql) must be installed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find(|line| line.starts_with("tps = "))
-        .and_then(|line| line.trim_start_matches("tps = ").split_whitespace().next())
-        .and_then(|tps| tps.parse().ok())
-        .unwrap_or(0.0)
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::figure;
+
+    #[test]
+    fn figures_are_read_from_pgbench_report_lines() {
+        let report = "number of failed transactions: 0 (0.000%)\n\
+                      latency average = 0.193 ms\n\
+                      initial connection time = 3.1 ms\n\
+                      tps = 5168.420 (without initial connection time)\n";
+        assert_eq!(figure(report, "tps = "), Some(5168.42));
+        assert_eq!(figure(report, "latency average = "), Some(0.193));
+        assert_eq!(figure("pgbench: error: connection failed", "tps = "), None);
+    }
 }

@@ -3,7 +3,7 @@
 
 mod load;
 mod party;
-pub mod plan;
+pub use civicgrid_cli::county::plan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
