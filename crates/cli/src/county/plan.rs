@@ -11,10 +11,10 @@ use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A};
 
 pub use self::centres::{
-    Attendee, Fate, PlannedActivity, PlannedCentre, activities_per_centre, active_members,
+    Attendee, Fate, PlannedActivity, PlannedCentre, active_members, activities_per_centre,
     activity, centres,
 };
-pub use self::ratings::{PlannedRating, ratings};
+pub use self::ratings::ratings;
 
 /// How big a county to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -816,7 +816,13 @@ mod tests {
         // A rerun a while later plans the same ratings.
         assert_eq!(
             planned,
-            ratings(7, "gen", &shape, now + Duration::minutes(30), 0..shape.tasks)
+            ratings(
+                7,
+                "gen",
+                &shape,
+                now + Duration::minutes(30),
+                0..shape.tasks
+            )
         );
     }
 }

@@ -628,7 +628,7 @@ async fn an_activity_is_refused_naming_bad_fields_or_outside_opening_hours_and_n
 
 #[tokio::test]
 async fn an_activity_scheduled_again_with_its_request_id_is_the_same_activity_and_publishes_nothing()
-{
+ {
     let harness = Harness::new().await;
     let request_id = uuid::Uuid::new_v4().to_string();
     let schedule = |request_id: String| {

@@ -25,25 +25,54 @@ pub struct PlannedCentre {
 /// The categories a community hosts besides its community centre, each
 /// with its code suffix, name, floor area and zones.
 const CATEGORIES: [(cpb::CentreCategory, &str, &str, i32); 6] = [
-    (cpb::CentreCategory::IndustrialPark, "park", "产业园区党群服务站", 220),
-    (cpb::CentreCategory::OfficeBuilding, "office", "商务楼宇党群服务站", 160),
-    (cpb::CentreCategory::BusinessDistrict, "market", "商圈市场党群服务站", 140),
-    (cpb::CentreCategory::IndustrySystem, "system", "行业系统党群服务站", 180),
-    (cpb::CentreCategory::NonPublicEnterprise, "firm", "非公企业党群服务站", 120),
-    (cpb::CentreCategory::SocialOrganisation, "social", "社会组织党群服务站", 100),
+    (
+        cpb::CentreCategory::IndustrialPark,
+        "park",
+        "产业园区党群服务站",
+        220,
+    ),
+    (
+        cpb::CentreCategory::OfficeBuilding,
+        "office",
+        "商务楼宇党群服务站",
+        160,
+    ),
+    (
+        cpb::CentreCategory::BusinessDistrict,
+        "market",
+        "商圈市场党群服务站",
+        140,
+    ),
+    (
+        cpb::CentreCategory::IndustrySystem,
+        "system",
+        "行业系统党群服务站",
+        180,
+    ),
+    (
+        cpb::CentreCategory::NonPublicEnterprise,
+        "firm",
+        "非公企业党群服务站",
+        120,
+    ),
+    (
+        cpb::CentreCategory::SocialOrganisation,
+        "social",
+        "社会组织党群服务站",
+        100,
+    ),
 ];
 
 /// Monday to Saturday 08:30-17:30, Monday to Friday 18:00-21:00 extended,
 /// Sunday 09:00-12:00 off-peak (as the demo fixture's centres).
 fn hours() -> Vec<cpb::OpeningPeriod> {
-    let period = |weekday: i32, opens: &str, closes: &str, kind: cpb::OpeningKind| {
-        cpb::OpeningPeriod {
+    let period =
+        |weekday: i32, opens: &str, closes: &str, kind: cpb::OpeningKind| cpb::OpeningPeriod {
             weekday,
             opens: opens.to_owned(),
             closes: closes.to_owned(),
             kind: kind as i32,
-        }
-    };
+        };
     let mut hours: Vec<_> = (1..=6)
         .map(|day| period(day, "08:30", "17:30", cpb::OpeningKind::Regular))
         .collect();
@@ -137,8 +166,18 @@ pub fn centres(root: &str, shape: &Shape) -> Vec<PlannedCentre> {
                 floor_area_square_metres: 120,
                 opening_hours: hours(),
                 zones: vec![
-                    zone("hall", "党群活动室", cpb::CentreFunction::PartyMassActivity, 80),
-                    zone("gym", "文化健身室", cpb::CentreFunction::CultureAndFitness, 40),
+                    zone(
+                        "hall",
+                        "党群活动室",
+                        cpb::CentreFunction::PartyMassActivity,
+                        80,
+                    ),
+                    zone(
+                        "gym",
+                        "文化健身室",
+                        cpb::CentreFunction::CultureAndFitness,
+                        40,
+                    ),
                 ],
                 ..Default::default()
             },

@@ -63,7 +63,10 @@ pub fn ratings(
         for department in whistled {
             let (grade, comment) = match rng.below(10) {
                 0 => (apb::RatingGrade::Dissatisfied, "响应慢，需要多次催办"),
-                1 | 2 => (apb::RatingGrade::BasicallySatisfied, "按时报到，处理基本到位"),
+                1 | 2 => (
+                    apb::RatingGrade::BasicallySatisfied,
+                    "按时报到，处理基本到位",
+                ),
                 _ => (apb::RatingGrade::Satisfied, "及时报到，处理到位"),
             };
             out.push(PlannedRating {
