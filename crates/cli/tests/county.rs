@@ -21,19 +21,23 @@ fn load(county: &County, seed: &str) -> Command {
 }
 
 fn load_all(county: &County, seed: &str) -> Command {
+    load_at(county, seed, "small", "2")
+}
+
+fn load_at(county: &County, seed: &str, scale: &str, concurrency: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_civicgrid"));
     command.args([
         "county",
         "load",
         "--scale",
-        "small",
+        scale,
         "--seed",
         seed,
         "--quiet",
         "--output",
         "json",
         "--concurrency",
-        "2",
+        concurrency,
         "--grid",
         &format!("http://{}", county.grid.addr),
         "--membership",
@@ -275,4 +279,32 @@ async fn a_load_registers_the_party_organisations_and_members_once_even_when_rer
     .await
     .unwrap();
     assert_eq!((members, registered), (40, 40));
+}
+
+/// How long `make up`'s load takes: run once with `--run-ignored only`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes: measures the demo scale's load, for make up"]
+async fn the_demo_scale_loads_completely_into_a_test_county() {
+    let county = County::start(Workers::Background).await;
+    let started = std::time::Instant::now();
+    let report = json(&load_at(&county, "2026", "demo", "4").output().unwrap());
+    eprintln!(
+        "demo load: {:.1}s\n{report:#}",
+        started.elapsed().as_secs_f64()
+    );
+    for kind in [
+        "cells",
+        "compounds",
+        "tasks",
+        "organisations",
+        "members",
+        "centres",
+        "activities",
+        "registrations",
+        "check-ins",
+        "ratings",
+    ] {
+        let (planned, created, existing) = count_of(&report, kind);
+        assert_eq!((created, existing), (planned, 0), "{kind}");
+    }
 }
