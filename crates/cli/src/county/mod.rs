@@ -76,8 +76,9 @@ pub struct LoadArgs {
     /// the service while it runs).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
-    /// A bearer token (role county_admin, scope `*`); without it one is
-    /// minted with --key.
+    /// A bearer token (role county_admin, scope `*`; it also rates the
+    /// departments unless --rater-token is given, so add street_admin);
+    /// without it one is minted with --key.
     #[arg(long, env = "CIVICGRID_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// A bearer token that may rate departments (role street_admin or
