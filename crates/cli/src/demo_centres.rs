@@ -261,6 +261,7 @@ async fn load_bookings_and_activities(
                         volunteer_minutes: minutes,
                         ..Default::default()
                     }),
+                    request_id: String::new(),
                 },
                 token,
             )?)

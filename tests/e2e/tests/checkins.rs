@@ -182,6 +182,7 @@ async fn activity(c: &mut Clients, admin: &str) -> String {
                     volunteer_minutes: 60,
                     ..Default::default()
                 }),
+                request_id: String::new(),
             },
             admin,
         ))

@@ -447,6 +447,7 @@ async fn co_building_activity(c: &mut Clients, t: &Tokens, agreement: &str) -> S
                     volunteer_minutes: VOLUNTEER_MINUTES,
                     ..Default::default()
                 }),
+                request_id: String::new(),
             },
             &t.community,
         ))

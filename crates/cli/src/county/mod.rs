@@ -1,8 +1,10 @@
 //! `civicgrid county generate|load`: a county generated from a seed at a
 //! chosen scale and loaded through the services' public APIs.
 
+mod centres;
 mod load;
 mod party;
+mod ratings;
 pub use civicgrid_cli::county::plan;
 
 use std::path::PathBuf;
@@ -21,9 +23,13 @@ pub enum CountyCommand {
     Generate(Plan),
     /// Load the planned county: the directory, cells level by level,
     /// compounds, months of tasks with their histories (through
-    /// TaskService.ImportTasks), then the party organisations and members
-    /// (through membership's ImportMembers). Interrupted and rerun, it
-    /// completes without duplicates: every object's id comes from the seed.
+    /// TaskService.ImportTasks), the party organisations and members
+    /// (through membership's ImportMembers), centres of every category
+    /// with their activities, registrations and check-ins by the members
+    /// (centres), and the communities' ratings of the departments on
+    /// resolved tasks (assessment). Interrupted and rerun, it completes
+    /// without duplicates: every object's id or request id comes from the
+    /// seed.
     Load(LoadArgs),
 }
 
@@ -56,19 +62,31 @@ pub struct LoadArgs {
     /// The membership service (party organisations and members).
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     membership: String,
-    /// Load the grid's side only: no organisations or members (no
-    /// membership service needed).
+    /// The centres service (centres, activities, check-ins).
+    #[arg(long, default_value = "http://127.0.0.1:50053")]
+    centres: String,
+    /// The assessment service (the departments' ratings).
+    #[arg(long, default_value = "http://127.0.0.1:50054")]
+    assessment: String,
+    /// Load the grid's side only: no organisations, members, centres or
+    /// ratings (only the grid service needed).
     #[arg(long)]
     without_members: bool,
     /// Requests in flight at once (each holds one database connection in
     /// the service while it runs).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
-    /// A bearer token (role county_admin, scope `*`); without it one is
-    /// minted with --key.
+    /// A bearer token (role county_admin, scope `*`; it also rates the
+    /// departments unless --rater-token is given, so add street_admin);
+    /// without it one is minted with --key.
     #[arg(long, env = "CIVICGRID_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// The private key to mint the loader's county_admin token with.
+    /// A bearer token that may rate departments (role street_admin or
+    /// community_staff over the county); without it, --token when given,
+    /// else one minted with --key.
+    #[arg(long, env = "CIVICGRID_RATER_TOKEN", hide_env_values = true)]
+    rater_token: Option<String>,
+    /// The private key to mint the loader's tokens with.
     #[arg(
         long,
         env = "CIVICGRID_SIGNING_KEY_PATH",
@@ -112,6 +130,23 @@ pub async fn run(command: CountyCommand) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|l| l.len() as u64)
                 .sum();
+            let centres = plan::centres(&plan.county, &shape);
+            let now = chrono::Utc::now();
+            let (mut registrations, mut checkins) = (0, 0);
+            for (index, centre) in centres.iter().enumerate() {
+                for k in 0..plan::activities_per_centre(&shape) {
+                    let activity = plan::activity(plan.seed, index as u64, k, centre, &shape, now);
+                    registrations += activity.registrations.len() as u64;
+                    checkins += activity.checkins.len() as u64;
+                }
+            }
+            let ratings =
+                plan::ratings(plan.seed, &plan.county, &shape, now, 0..shape.tasks).len() as u64;
+            let planned = |kind, planned| Count {
+                kind,
+                planned,
+                ..Count::default()
+            };
             let counts = [
                 Count {
                     kind: "cells",
@@ -138,6 +173,14 @@ pub async fn run(command: CountyCommand) -> anyhow::Result<ExitCode> {
                     planned: plan::member_count(&shape),
                     ..Count::default()
                 },
+                planned("centres", centres.len() as u64),
+                planned(
+                    "activities",
+                    centres.len() as u64 * plan::activities_per_centre(&shape),
+                ),
+                planned("registrations", registrations),
+                planned("check-ins", checkins),
+                planned("ratings", ratings),
             ];
             print_counts(&counts, plan.output, None)?;
             Ok(ExitCode::SUCCESS)
@@ -160,13 +203,24 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         )?,
     };
     let channel = crate::endpoints::connect("grid", &args.grid, Duration::from_secs(5)).await?;
-    let membership = if args.without_members {
+    let rater_token = match (&args.rater_token, &args.token) {
+        (Some(token), _) | (None, Some(token)) => token.clone(),
+        (None, None) => crate::endpoints::operator_token(
+            &args.key,
+            &args.issuer,
+            "county-loader",
+            Role::StreetAdmin,
+        )?,
+    };
+    let others = if args.without_members {
         None
     } else {
-        Some(
-            crate::endpoints::connect("membership", &args.membership, Duration::from_secs(5))
-                .await?,
-        )
+        let connect = |name, addr| crate::endpoints::connect(name, addr, Duration::from_secs(5));
+        Some((
+            connect("membership", &args.membership).await?,
+            connect("centres", &args.centres).await?,
+            connect("assessment", &args.assessment).await?,
+        ))
     };
     let progress = if args.quiet {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
@@ -186,7 +240,7 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let tasks = loader.tasks(plan.seed, &plan.county, &shape).await?;
     let mut counts = vec![cells, compounds, tasks];
-    if let Some(membership) = &membership {
+    if let Some((membership, centres, assessment)) = &others {
         loader
             .wait_for_membership_replica(membership, &plan.county, &shape)
             .await?;
@@ -198,6 +252,22 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         counts.push(
             loader
                 .members(membership, plan.seed, &plan.county, &shape)
+                .await?,
+        );
+        loader
+            .wait_for_centres_replica(centres, &plan.county, &shape)
+            .await?;
+        let planned = plan::centres(&plan.county, &shape);
+        counts.push(loader.centres(centres, &planned).await?);
+        let members = loader.member_names(membership, plan.seed, &shape).await?;
+        counts.extend(
+            loader
+                .activities(centres, plan.seed, &shape, &planned, &members)
+                .await?,
+        );
+        counts.push(
+            loader
+                .ratings(assessment, &rater_token, plan.seed, &plan.county, &shape)
                 .await?,
         );
     }

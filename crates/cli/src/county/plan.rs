@@ -3,23 +3,41 @@
 //! service) plans exactly the same objects with the same ids and the
 //! services' idempotency skips what is there.
 
+mod centres;
+mod ratings;
+
 use chrono::{DateTime, Duration, Utc};
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::transition_task_request::{self as tr, Action as A};
+
+pub use self::centres::{
+    Attendee, Fate, PlannedActivity, PlannedCentre, active_members, activities_per_centre,
+    activity, centres,
+};
+pub use self::ratings::ratings;
 
 /// How big a county to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
     /// For tests and a first look: 2 streets, 4 communities, 91 cells,
-    /// 8 compounds, 1,000 tasks over three months, 40 party members.
+    /// 8 compounds, 1,000 tasks over three months, 40 party members; 34
+    /// centres (every category in every community, 6 compounds with
+    /// one), an activity per centre a month (102, with 4 members
+    /// registered each and most checked in), ratings of a third of the
+    /// tasks departments resolved.
     Small,
     /// A demo-sized county: 6 streets, 30 communities, 240 grids with
     /// buildings and units, 60 compounds, 3,000 tasks over four months,
-    /// 3,000 party members.
+    /// 3,000 party members; 250 centres of all eight categories, an
+    /// activity per centre a month (1,000: held, called off, still
+    /// ahead) with 6 members registered each and their check-ins, ratings
+    /// of half the tasks departments resolved.
     Demo,
     /// For load tests: 12 streets, 120 communities, 3,000 grids, about
     /// 213,000 cells, 360 compounds, a million tasks over a year, 240,000
-    /// party members.
+    /// party members; about 1,080 centres, an activity per centre a week
+    /// (51,840) with 8 members registered each, ratings of half
+    /// the tasks departments resolved.
     Large,
 }
 
@@ -36,6 +54,13 @@ pub struct Shape {
     pub months: u32,
     /// Party members per community (in membership).
     pub members: u32,
+    /// Activities per centre per month (at most about one a week).
+    pub activities: u32,
+    /// Members registered for each activity.
+    pub attendees: u32,
+    /// Percent of the tasks departments resolved whose departments the
+    /// community rates.
+    pub rated_percent: u32,
 }
 
 impl Scale {
@@ -51,6 +76,9 @@ impl Scale {
                 tasks: 1_000,
                 months: 3,
                 members: 10,
+                activities: 1,
+                attendees: 4,
+                rated_percent: 33,
             },
             Scale::Demo => Shape {
                 streets: 6,
@@ -62,6 +90,9 @@ impl Scale {
                 tasks: 3_000,
                 months: 4,
                 members: 100,
+                activities: 1,
+                attendees: 6,
+                rated_percent: 50,
             },
             Scale::Large => Shape {
                 streets: 12,
@@ -73,6 +104,9 @@ impl Scale {
                 tasks: 1_000_000,
                 months: 12,
                 members: 2_000,
+                activities: 4,
+                attendees: 8,
+                rated_percent: 50,
             },
         }
     }
@@ -121,6 +155,7 @@ impl Rng {
 
 const TASK_KIND: u64 = 1;
 const MEMBER_KIND: u64 = 2;
+// 3: activities (centres.rs); 4: ratings (ratings.rs).
 
 /// A cell to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -700,5 +735,94 @@ mod tests {
         let large: std::collections::HashSet<String> =
             (0..240_000).map(|i| id_number(7, i)).collect();
         assert_eq!(large.len(), 240_000);
+    }
+
+    #[test]
+    fn the_demo_scale_has_centres_of_every_category_and_an_activity_per_centre_a_month() {
+        use civicgrid_proto::centres::v1::CentreCategory;
+        let shape = Scale::Demo.shape();
+        let planned = centres("gen", &shape);
+        assert_eq!(planned.len(), 250);
+        let mut ids: Vec<&str> = planned.iter().map(|c| c.id.as_str()).collect();
+        assert!(ids.iter().all(|id| civicgrid_cell_tree::is_valid_id(id)));
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 250, "distinct ids");
+        let categories: std::collections::BTreeSet<i32> =
+            planned.iter().map(|c| c.centre.category).collect();
+        assert_eq!(categories.len(), 8, "all eight categories");
+        assert!(!categories.contains(&(CentreCategory::Unspecified as i32)));
+        assert_eq!(activities_per_centre(&shape), 4);
+        assert_eq!(centres("gen", &Scale::Small.shape()).len(), 34);
+        // At most about one a week at the large scale.
+        let large = Scale::Large.shape();
+        assert!(activities_per_centre(&large) <= u64::from(large.months) * 31 / 7);
+    }
+
+    #[test]
+    fn activities_fall_in_opening_hours_held_ones_behind_us_with_registered_or_walk_in_attendees() {
+        let shape = Scale::Demo.shape();
+        let now = Utc::now();
+        let planned = centres("gen", &shape);
+        let active: std::collections::HashSet<u64> = active_members(&shape).into_iter().collect();
+        let mut requests = std::collections::HashSet::new();
+        let mut fates = std::collections::HashMap::new();
+        for (index, centre) in planned.iter().enumerate() {
+            for k in 0..activities_per_centre(&shape) {
+                let a = activity(7, index as u64, k, centre, &shape, now);
+                assert_eq!(a, activity(7, index as u64, k, centre, &shape, now));
+                assert!(requests.insert(a.request_id.clone()), "distinct keys");
+                *fates.entry(format!("{:?}", a.fate)).or_insert(0) += 1;
+                let start = a.activity.start_time.unwrap().seconds;
+                let end = a.activity.end_time.unwrap().seconds;
+                // Shanghai local time: within 09:00-21:00 on one day.
+                let local = (start + 8 * 3600).rem_euclid(86_400);
+                assert!((9 * 3600..=19 * 3600).contains(&local), "{a:?}");
+                assert!(end > start && local + (end - start) <= 21 * 3600);
+                match a.fate {
+                    Fate::Held | Fate::Cancelled if end < now.timestamp() => {}
+                    Fate::Scheduled if start > now.timestamp() => {}
+                    Fate::Cancelled => {}
+                    _ => panic!("out of place in time: {a:?}"),
+                }
+                assert!(a.registrations.len() as i32 <= a.activity.capacity);
+                assert!(a.registrations.iter().all(|m| active.contains(m)));
+                for attendee in &a.checkins {
+                    match attendee {
+                        Attendee::Member(m) => assert!(a.registrations.contains(m)),
+                        Attendee::Resident(name) => assert!(name.starts_with("residents/")),
+                    }
+                }
+                if a.fate != Fate::Held {
+                    assert!(a.checkins.is_empty());
+                }
+            }
+        }
+        assert_eq!(requests.len(), 1_000);
+        assert_eq!(fates.len(), 3, "held, called off and ahead: {fates:?}");
+    }
+
+    #[test]
+    fn ratings_rate_each_whistled_department_of_tasks_resolved_a_day_ago_once() {
+        let shape = Scale::Demo.shape();
+        let now = Utc::now();
+        let planned = ratings(7, "gen", &shape, now, 0..shape.tasks);
+        assert!(planned.len() > 300, "{} ratings", planned.len());
+        let mut keys = std::collections::HashSet::new();
+        for rating in &planned {
+            assert!(rating.department.starts_with("departments/"));
+            assert!(keys.insert((rating.task.clone(), rating.department.clone())));
+        }
+        // A rerun a while later plans the same ratings.
+        assert_eq!(
+            planned,
+            ratings(
+                7,
+                "gen",
+                &shape,
+                now + Duration::minutes(30),
+                0..shape.tasks
+            )
+        );
     }
 }

@@ -45,7 +45,7 @@ pub fn booking_name(name: &str, field: &str) -> Result<(String, Uuid), Status> {
     })
 }
 
-fn request_id(text: &str, violations: &mut FieldViolations) -> Option<Uuid> {
+pub(crate) fn request_id(text: &str, violations: &mut FieldViolations) -> Option<Uuid> {
     if text.is_empty() {
         return None;
     }

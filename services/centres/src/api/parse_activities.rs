@@ -131,9 +131,11 @@ pub fn create_activity(request: &pb::CreateActivityRequest) -> Result<NewActivit
             format!("must be 0-{MAX_VOLUNTEER_MINUTES} minutes"),
         );
     }
+    let request_id = super::parse::request_id(&request.request_id, &mut violations);
     match (centre, activity_type, start, end) {
         (Some(centre), Some(activity_type), Some(start), Some(end)) if violations.is_empty() => {
             Ok(NewActivity {
+                request_id,
                 centre_id: centre.as_str().to_owned(),
                 display_name,
                 organiser: activity.organiser.clone(),

@@ -1,5 +1,6 @@
 //! CreateActivity: an organisation's activity at a centre, within one of
-//! the centre's opening periods.
+//! the centre's opening periods. With a request id it is idempotent: a
+//! retry returns the activity the first request scheduled.
 
 use civicgrid_messaging::outbox;
 use civicgrid_runtime::auth::Caller;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use super::{CommandError, now};
 use crate::domain::access::{may_book, sees};
-use crate::domain::activity::{Activity, ActivityState, NewActivity};
+use crate::domain::activity::{Activity, ActivityState, NewActivity, activity_name};
 use crate::domain::centre::centre_name;
 use crate::domain::hours::{TIME_ZONE, period_for};
 use crate::events::publish;
@@ -36,6 +37,15 @@ pub async fn create_activity(
             "your roles do not allow organising activities".to_owned(),
         ));
     }
+    if let Some(request_id) = new.request_id
+        && let Some(existing) = activities::scheduled_by_request(&mut *conn, request_id).await?
+    {
+        // A retry of a request that succeeded: the same activity, as it is
+        // now, and no new event.
+        return activities::get(&mut *conn, existing)
+            .await?
+            .ok_or_else(|| CommandError::NotFound(activity_name(existing)));
+    }
     if period_for(&centre.opening_hours, new.start, new.end).is_none() {
         return Err(CommandError::Precondition(format!(
             "{name} is not open for the whole of the activity: it must fall within one opening period ({TIME_ZONE}, whole minutes)"
@@ -62,6 +72,13 @@ pub async fn create_activity(
         update_time: at,
     };
     activities::insert(&mut *conn, &activity).await?;
+    if let Some(request_id) = new.request_id
+        && !activities::remember_request(&mut *conn, request_id, activity.id).await?
+    {
+        return Err(CommandError::Aborted(
+            "an activity with this request_id is being scheduled; try again".to_owned(),
+        ));
+    }
     outbox::enqueue(
         &mut *conn,
         &publish::activity_scheduled(&activity, &caller.subject),

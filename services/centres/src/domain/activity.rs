@@ -107,6 +107,8 @@ impl RegistrationState {
 /// An activity to schedule, parsed from a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewActivity {
+    /// Idempotency key: a retry with it returns the activity it scheduled.
+    pub request_id: Option<Uuid>,
     /// The centre's code.
     pub centre_id: String,
     /// 1-200 characters.

@@ -144,3 +144,32 @@ pub async fn lock_unless_busy(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
     .await?;
     row.map(Activity::try_from).transpose()
 }
+
+/// The activity a CreateActivity with `request_id` scheduled, if any.
+pub async fn scheduled_by_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT activity_id FROM activity_requests WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Remembers that `request_id` scheduled `activity_id`; `false` when a
+/// concurrent transaction with the same key remembered its own first.
+pub async fn remember_request(
+    conn: &mut PgConnection,
+    request_id: Uuid,
+    activity_id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO activity_requests (request_id, activity_id) VALUES ($1, $2) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(activity_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

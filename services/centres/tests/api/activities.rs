@@ -75,6 +75,7 @@ impl Harness {
                 pb::CreateActivityRequest {
                     parent: "centres/m1-centre".into(),
                     activity: Some(activity),
+                    request_id: String::new(),
                 },
                 token,
             ))
@@ -623,4 +624,38 @@ async fn an_activity_is_refused_naming_bad_fields_or_outside_opening_hours_and_n
         .await
         .unwrap_err();
     assert_eq!(fields(&status), ["registration.attendee"]);
+}
+
+#[tokio::test]
+async fn an_activity_scheduled_again_with_its_request_id_is_the_same_activity_and_publishes_nothing()
+ {
+    let harness = Harness::new().await;
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let schedule = |request_id: String| {
+        let mut client = harness.app.client.clone();
+        async move {
+            client
+                .create_activity(with_token(
+                    pb::CreateActivityRequest {
+                        parent: "centres/m1-centre".into(),
+                        activity: Some(activity(5, pb::ActivityType::VolunteerService, "")),
+                        request_id,
+                    },
+                    &organiser(),
+                ))
+                .await
+                .map(|r| r.into_inner().activity.unwrap())
+        }
+    };
+    let first = schedule(request_id.clone()).await.unwrap();
+    let events = harness.count("SELECT count(*) FROM outbox").await;
+    let again = schedule(request_id.clone()).await.unwrap();
+    assert_eq!(again.name, first.name);
+    assert_eq!(harness.count("SELECT count(*) FROM outbox").await, events);
+    assert_eq!(harness.count("SELECT count(*) FROM activities").await, 1);
+    // Another key is another activity; a key that is no UUID is refused.
+    let other = schedule(uuid::Uuid::new_v4().to_string()).await.unwrap();
+    assert_ne!(other.name, first.name);
+    let status = schedule("not-a-uuid".into()).await.unwrap_err();
+    assert_eq!(fields(&status), ["request_id"]);
 }
