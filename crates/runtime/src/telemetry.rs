@@ -103,6 +103,10 @@ pub struct RecordedSpan {
     pub trace_id: String,
     /// The span's name (`otel.name`).
     pub name: String,
+    /// A consumer span's queue (`messaging.destination`, e.g.
+    /// `civicgrid.centres.grid-tasks`), which names the service that
+    /// consumed: all services of a test share one process.
+    pub destination: Option<String>,
 }
 
 fn recorded() -> &'static std::sync::Mutex<Vec<RecordedSpan>> {
@@ -136,6 +140,11 @@ impl opentelemetry_sdk::trace::SpanExporter for SpanRecorder {
         if let Ok(mut spans) = recorded().lock() {
             spans.extend(batch.into_iter().map(|span| RecordedSpan {
                 trace_id: span.span_context.trace_id().to_string(),
+                destination: span
+                    .attributes
+                    .iter()
+                    .find(|kv| kv.key.as_str() == "messaging.destination")
+                    .map(|kv| kv.value.as_str().into_owned()),
                 name: span.name.into_owned(),
             }));
         }
