@@ -138,14 +138,16 @@ impl opentelemetry_sdk::trace::SpanExporter for SpanRecorder {
         batch: Vec<opentelemetry_sdk::trace::SpanData>,
     ) -> impl std::future::Future<Output = opentelemetry_sdk::error::OTelSdkResult> + Send {
         if let Ok(mut spans) = recorded().lock() {
-            spans.extend(batch.into_iter().map(|span| RecordedSpan {
-                trace_id: span.span_context.trace_id().to_string(),
-                destination: span
-                    .attributes
-                    .iter()
-                    .find(|kv| kv.key.as_str() == "messaging.destination")
-                    .map(|kv| kv.value.as_str().into_owned()),
-                name: span.name.into_owned(),
+            spans.extend(batch.into_iter().map(|span| {
+                RecordedSpan {
+                    trace_id: span.span_context.trace_id().to_string(),
+                    destination: span
+                        .attributes
+                        .iter()
+                        .find(|kv| kv.key.as_str() == "messaging.destination")
+                        .map(|kv| kv.value.as_str().into_owned()),
+                    name: span.name.into_owned(),
+                }
             }));
         }
         std::future::ready(Ok(()))

@@ -18,8 +18,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use civicgrid_e2e::{
-    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, replica_copies,
-    shanghai_hour,
+    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, replica_copies, shanghai_hour,
 };
 use civicgrid_grid::commands::sweep_supervision::sweep_once;
 use civicgrid_membership::domain::report::Quarter;
@@ -1757,7 +1756,12 @@ async fn the_leak_is_a_demand_of_its_community_offered_to_the_member_with_the_sk
             let mut client = c.centres.clone();
             let request = with_token(centres::ListDemandsRequest::default(), &t.admin);
             async move {
-                let demands = client.list_demands(request).await.ok()?.into_inner().demands;
+                let demands = client
+                    .list_demands(request)
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .demands;
                 Some(
                     demands
                         .into_iter()
@@ -1880,7 +1884,10 @@ async fn the_report_is_traced_into_every_service_that_consumes_it(day: &mut Day,
             .replicas
             .iter()
             .find(|service| service.consumers.iter().any(|c| c.queue_name() == queue))
-            .map_or_else(|| format!("unknown queue {queue}"), |service| service.name.to_owned())
+            .map_or_else(
+                || format!("unknown queue {queue}"),
+                |service| service.name.to_owned(),
+            )
     };
     let mut expected: Vec<(String, String)> = vec![(
         "/civicgrid.grid.v1.TaskService/ReportTask".to_owned(),

@@ -54,7 +54,10 @@ pub fn demand_of(
     changed: &grid::TaskChanged,
 ) -> Result<Option<(NewDemand, String, String)>, TaskDemandError> {
     let invalid = |why: &str| TaskDemandError::Invalid(format!("grid.task.reported {why}"));
-    let task = changed.task.as_ref().ok_or_else(|| invalid("without a task"))?;
+    let task = changed
+        .task
+        .as_ref()
+        .ok_or_else(|| invalid("without a task"))?;
     let Some(code) = rules.categories.get(&task.category) else {
         return Ok(None);
     };

@@ -49,8 +49,7 @@ impl Handler for TaskDemands {
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let changed: grid::TaskChanged = event.decode()?;
-            match enter_task_demand(conn, &self.rules, &changed, &event.event_id.to_string())
-                .await
+            match enter_task_demand(conn, &self.rules, &changed, &event.event_id.to_string()).await
             {
                 Ok(_) => Ok(()),
                 Err(TaskDemandError::Invalid(why)) => Err(HandlerError::Permanent(why)),

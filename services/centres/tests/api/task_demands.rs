@@ -179,6 +179,9 @@ async fn a_reported_task_in_a_cell_the_replica_does_not_know_yet_is_retried_not_
     let event = reported(uuid::Uuid::now_v7(), "categories/pipe-leak", "cells/s1-new");
     app.publish("grid.task.reported", uuid::Uuid::now_v7(), &event)
         .await;
-    assert_eq!(consumer.consume_once().await.unwrap(), Some(Outcome::Requeued));
+    assert_eq!(
+        consumer.consume_once().await.unwrap(),
+        Some(Outcome::Requeued)
+    );
     assert!(demands(&app).await.is_empty());
 }

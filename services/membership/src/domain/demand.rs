@@ -82,7 +82,11 @@ mod tests {
             volunteer_posts: &posts,
             active: true,
         };
-        assert!(is_offered(&report, &demand("elderly_care", "m1", 20), now()));
+        assert!(is_offered(
+            &report,
+            &demand("elderly_care", "m1", 20),
+            now()
+        ));
     }
 
     #[test]

@@ -32,7 +32,9 @@ impl CommunityDemands {
 
 /// The place and row of a demand event; a malformed event is permanent.
 /// The community is filled in from the replica.
-pub fn row_from_event(event: &centres::DemandRegistered) -> Result<(Place, DemandRow), HandlerError> {
+pub fn row_from_event(
+    event: &centres::DemandRegistered,
+) -> Result<(Place, DemandRow), HandlerError> {
     let bad = |what: &str| HandlerError::Permanent(format!("demand event with {what}"));
     let demand = event.demand.as_ref().ok_or_else(|| bad("no demand"))?;
     let id = demand

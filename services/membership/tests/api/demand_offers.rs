@@ -192,7 +192,11 @@ async fn a_demand_in_a_cell_the_replica_does_not_know_yet_is_retried_and_bad_par
         Some(Outcome::Requeued)
     );
 
-    for parent in ["", "unitReports/0192f0c0-0000-7000-8000-000000000001", "members/x"] {
+    for parent in [
+        "",
+        "unitReports/0192f0c0-0000-7000-8000-000000000001",
+        "members/x",
+    ] {
         let status = offers(&app, parent).await.unwrap_err();
         assert_eq!(fields(&status), ["parent"], "{parent:?}");
     }
