@@ -98,9 +98,13 @@ start_service() {
   # A service's own section (services/<svc>/src/config.rs): other services
   # refuse these keys by name.
   local own_settings=()
+  local DEMO_TASK_DEMANDS='{"categories/water-leak"="plumbing","categories/elevator-failure"="elevator_repair","categories/garbage"="cleaning"}'
   case "$svc" in
     grid) own_settings=(CIVICGRID_DATA_KEY_PATH="$KEY_DIR/data.key") ;;
     membership) own_settings=(CIVICGRID_MEMBERSHIP_DATA_KEY_PATH="$KEY_DIR/membership-data.key") ;;
+    # The demo county's residents' requests that enter centres' demand list
+    # (task_demand_categories: grid category -> demand category code).
+    centres) own_settings=(CIVICGRID_TASK_DEMAND_CATEGORIES="$DEMO_TASK_DEMANDS") ;;
   esac
   printf '\n===== %s: starting civicgrid-%s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$svc" >>"$logf"
   # Own session (setsid) so a Ctrl-C in this terminal does not reach it; the

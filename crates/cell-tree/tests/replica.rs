@@ -26,6 +26,7 @@ fn inbound(event: NewEvent) -> InboundEvent {
         routing_key: event.routing_key,
         payload: event.payload,
         previous_deliveries: 0,
+        span: tracing::Span::none(),
     }
 }
 

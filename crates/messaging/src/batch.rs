@@ -102,6 +102,7 @@ impl Consumer {
                     previous_deliveries: crate::consumer::delivery_count(
                         delivery.properties.headers().as_ref(),
                     ),
+                    span: span.clone(),
                 },
                 position: crate::consumer::position_of(delivery.properties.headers().as_ref()),
                 handler: self.subscription.handlers.get(routing_key).cloned(),

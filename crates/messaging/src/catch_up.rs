@@ -23,6 +23,7 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use sqlx::PgConnection;
 use tonic::transport::{Channel, Endpoint};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::broker::BrokerError;
@@ -271,6 +272,7 @@ impl Consumer {
                 routing_key: event.routing_key.clone(),
                 payload: event.payload.clone(),
                 previous_deliveries: 0,
+                span: self.logged_span(event),
             };
             match self
                 .apply_in(
@@ -280,6 +282,7 @@ impl Consumer {
                     Some(event.position),
                     false,
                 )
+                .instrument(inbound.span.clone())
                 .await
             {
                 Ok(Applied::Now) => applied += 1,
@@ -311,6 +314,28 @@ impl Consumer {
         }
     }
 
+    /// The consumer span of an event read from the log: like a live
+    /// delivery's, a child of the producer's span whose context the event
+    /// was logged with, so what a handler writes while catching up stays
+    /// on the trace of the request that made the change.
+    fn logged_span(&self, event: &pb::Event) -> tracing::Span {
+        let span = tracing::info_span!(
+            "amqp.consume",
+            otel.name = %format!("{} process", event.routing_key),
+            otel.kind = "consumer",
+            messaging.system = "rabbitmq",
+            messaging.destination = %self.queue_name(),
+            messaging.rabbitmq.routing_key = %event.routing_key,
+            messaging.message.id = %event.event_id,
+            messaging.operation = "catch_up",
+        );
+        civicgrid_runtime::trace_context::set_parent(
+            &span,
+            civicgrid_runtime::trace_context::from_map(&event.headers),
+        );
+        span
+    }
+
     /// Applies one logged event through its handler, if it has one.
     async fn settle_logged(&self, event: &pb::Event) -> Result<Applied, CatchUpError> {
         let Some(handler) = self.subscription.handlers.get(&event.routing_key) else {
@@ -328,8 +353,11 @@ impl Consumer {
             routing_key: event.routing_key.clone(),
             payload: event.payload.clone(),
             previous_deliveries: 0,
+            span: self.logged_span(event),
         };
-        self.settle(handler.as_ref(), &inbound, event).await
+        self.settle(handler.as_ref(), &inbound, event)
+            .instrument(inbound.span.clone())
+            .await
     }
 
     /// `apply_once` for a logged event; an event the handler can never

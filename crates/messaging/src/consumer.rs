@@ -46,6 +46,12 @@ pub struct InboundEvent {
     pub payload: Vec<u8>,
     /// How many times the broker delivered it before (0 on the first delivery).
     pub previous_deliveries: u32,
+    /// The consumer span it is applied in: a child of the producer's span
+    /// whose context the delivery (or the logged event) carries. The
+    /// handler runs inside it, so an outbox row the handler writes carries
+    /// this event's trace, also when a batch holds events of many traces.
+    /// `Span::none()` for events built by hand.
+    pub span: tracing::Span,
 }
 
 impl InboundEvent {
@@ -96,7 +102,11 @@ pub trait Handler: Send + Sync {
     ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             for event in events {
-                self.handle(&mut *conn, event).await?;
+                // Each in its own consumer span: a batch (one transaction)
+                // may hold events of several traces.
+                self.handle(&mut *conn, event)
+                    .instrument(event.span.clone())
+                    .await?;
             }
             Ok(())
         })
@@ -499,6 +509,7 @@ impl Consumer {
             routing_key: routing_key.to_owned(),
             payload: delivery.data.clone(),
             previous_deliveries: delivery_count(delivery.properties.headers().as_ref()),
+            span: tracing::Span::current(),
         };
         let position = position_of(delivery.properties.headers().as_ref());
         let mut applied = self.apply_once(handler.as_ref(), &event, position).await;

@@ -479,3 +479,83 @@ async fn a_running_consumer_applies_waiting_deliveries_in_batches_once_each_and_
         "600 waiting deliveries are applied in batches, not one transaction each: {first_transactions} transactions"
     );
 }
+
+/// Records the trace id its handler runs on, per aggregate.
+struct TraceRecorder;
+
+impl Handler for TraceRecorder {
+    fn name(&self) -> &'static str {
+        "test.trace-recorder"
+    }
+
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a InboundEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            let meta: EventMeta = event.decode()?;
+            let trace = civicgrid_runtime::trace_context::current_trace_id().unwrap_or_default();
+            sqlx::query("INSERT INTO applied (event_id, aggregate_id) VALUES ($1, $2)")
+                .bind(event.event_id)
+                .bind(format!("{}={trace}", meta.aggregate_id))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn each_event_of_a_batch_is_handled_on_the_trace_it_was_committed_in() {
+    let h = Harness::new().await;
+    let subscription = Subscription::new(&h.topology, "test", "traces")
+        .on("test.thing.happened", Arc::new(TraceRecorder));
+    h.broker.track_queue(&subscription.queue.name);
+    let consumer = Consumer::new(
+        h.db.pool.clone(),
+        Broker::new(&h.broker.url, "test-consumer"),
+        h.topology.clone(),
+        subscription,
+    );
+    consumer.declare().await.unwrap();
+    // Five events, each committed by a request of its own trace, all
+    // waiting before the consumer runs, so they arrive as one batch.
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let span = tracing::info_span!("request");
+        let _entered = span.enter();
+        commit_events(&h.db.pool, &[event(&format!("t-{i}"))]).await;
+        let trace = civicgrid_runtime::trace_context::current_trace_id().expect("a trace id");
+        expected.push(format!("t-{i}={trace}"));
+    }
+    assert_eq!(h.relay(&h.broker.url).drain().await.unwrap(), 5);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(consumer.run(shutdown.clone()));
+    let pool = h.db.pool.clone();
+    let seen = eventually(
+        Duration::from_secs(60),
+        "the 5 events to be applied",
+        || {
+            let pool = pool.clone();
+            async move {
+                let seen = applied(&pool).await;
+                (seen.len() == 5).then_some(seen)
+            }
+        },
+    )
+    .await;
+    shutdown.cancel();
+    running.await.unwrap();
+    let batches: i64 = sqlx::query_scalar("SELECT count(DISTINCT tx) FROM applied")
+        .fetch_one(&h.db.pool)
+        .await
+        .unwrap();
+    // What has arrived while a batch was applied makes the next one: the
+    // first delivery may go alone, the rest together.
+    assert!(
+        batches < 5,
+        "some events shared a batch ({batches} transactions)"
+    );
+    assert_eq!(seen, expected);
+}

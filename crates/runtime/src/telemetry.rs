@@ -103,6 +103,10 @@ pub struct RecordedSpan {
     pub trace_id: String,
     /// The span's name (`otel.name`).
     pub name: String,
+    /// A consumer span's queue (`messaging.destination`, e.g.
+    /// `civicgrid.centres.grid-tasks`), which names the service that
+    /// consumed: all services of a test share one process.
+    pub destination: Option<String>,
 }
 
 fn recorded() -> &'static std::sync::Mutex<Vec<RecordedSpan>> {
@@ -134,9 +138,16 @@ impl opentelemetry_sdk::trace::SpanExporter for SpanRecorder {
         batch: Vec<opentelemetry_sdk::trace::SpanData>,
     ) -> impl std::future::Future<Output = opentelemetry_sdk::error::OTelSdkResult> + Send {
         if let Ok(mut spans) = recorded().lock() {
-            spans.extend(batch.into_iter().map(|span| RecordedSpan {
-                trace_id: span.span_context.trace_id().to_string(),
-                name: span.name.into_owned(),
+            spans.extend(batch.into_iter().map(|span| {
+                RecordedSpan {
+                    trace_id: span.span_context.trace_id().to_string(),
+                    destination: span
+                        .attributes
+                        .iter()
+                        .find(|kv| kv.key.as_str() == "messaging.destination")
+                        .map(|kv| kv.value.as_str().into_owned()),
+                    name: span.name.into_owned(),
+                }
             }));
         }
         std::future::ready(Ok(()))

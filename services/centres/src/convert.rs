@@ -351,6 +351,7 @@ pub fn demand_proto(demand: &Demand) -> pb::Demand {
         } as i32,
         requested_by: demand.requested_by.clone(),
         create_time: Some(timestamp(demand.create_time)),
+        task: demand.task.clone().unwrap_or_default(),
     }
 }
 

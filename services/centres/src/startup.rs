@@ -45,6 +45,7 @@ impl Application {
         self.host.consumers(subscriptions(
             &self.host.topology,
             self.config.walking_radius(),
+            self.config.task_demands(),
         ))
     }
 
@@ -92,7 +93,11 @@ impl Service for Application {
         };
         let workers = Workers {
             relay: true,
-            subscriptions: subscriptions(&self.host.topology, self.config.walking_radius()),
+            subscriptions: subscriptions(
+                &self.host.topology,
+                self.config.walking_radius(),
+                self.config.task_demands(),
+            ),
             jobs: vec![sweeper],
         };
         let apis = Apis::new(&self.host.authenticator).with(api);

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 
+use civicgrid_centres::config::CentresSettings;
 use civicgrid_grid::config::GridSettings;
 use civicgrid_grid::domain::supervision::Ladder;
 use civicgrid_host::Service;
@@ -87,6 +88,18 @@ impl County {
         adjust: impl Fn(&mut civicgrid_runtime::Settings),
         adjust_grid: impl FnOnce(&mut GridSettings),
     ) -> County {
+        Self::start_county(workers, adjust, adjust_grid, |_| {}).await
+    }
+
+    /// [`County::start_configured`], letting `adjust_centres` change the
+    /// centres' own settings too (which residents' requests become
+    /// demands).
+    pub async fn start_county(
+        workers: Workers,
+        adjust: impl Fn(&mut civicgrid_runtime::Settings),
+        adjust_grid: impl FnOnce(&mut GridSettings),
+        adjust_centres: impl FnOnce(&mut CentresSettings),
+    ) -> County {
         civicgrid_runtime::telemetry::init_for_tests();
         let broker = TestBroker::new();
         let shutdown = CancellationToken::new();
@@ -164,7 +177,9 @@ impl County {
                 ..Default::default()
             }
         );
-        replica!("centres", civicgrid_centres::Application);
+        let mut centres_config = CentresSettings::default();
+        adjust_centres(&mut centres_config);
+        replica!("centres", civicgrid_centres::Application, centres_config);
         replica!("assessment", civicgrid_assessment::Application);
 
         County {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use civicgrid_e2e::{
-    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, shanghai_hour,
+    County, PATIENCE, Workers, id_number, m1_centre, once_replicated, replica_copies, shanghai_hour,
 };
 use civicgrid_grid::commands::sweep_supervision::sweep_once;
 use civicgrid_membership::domain::report::Quarter;
@@ -49,6 +49,8 @@ const DISSATISFIED_REASON: &str = "楼道仍在渗水";
 const SCHEME: &str = "schemes/day";
 /// Each check-in at the co-building activity credits two volunteer hours.
 const VOLUNTEER_MINUTES: i32 = 120;
+/// The centres' demand category `categories/pipe-leak` is mapped to.
+const PLUMBING: &str = "plumbing";
 
 struct Clients {
     grid: GridServiceClient<Channel>,
@@ -341,7 +343,13 @@ async fn the_party_side(c: &mut Clients, t: &Tokens, year: i32) -> Party {
                         member: member.clone(),
                         community: "cells/m1".into(),
                         period_year: year,
-                        skills: vec!["水电维修".into()],
+                        // The first member also offers plumbing, the
+                        // demand category the county maps pipe leaks to.
+                        skills: if n == 1 {
+                            vec!["水电维修".into(), PLUMBING.into()]
+                        } else {
+                            vec!["水电维修".into()]
+                        },
                         ..Default::default()
                     }),
                 },
@@ -787,6 +795,15 @@ fn standings(ranking: &assessment::Ranking) -> Vec<(String, String, Option<f64>,
 /// A resident reports a leak through the residents' app, in a trace of
 /// their own: the request the test follows into every consumer.
 async fn a_resident_reports_a_leak(day: &mut Day, trace_id: &str) -> grid::Task {
+    // Centres and membership know the leak's grid before it is reported:
+    // a report they cannot place yet would be retried, and each retry is
+    // one more consumer span in the trace asserted at the end.
+    for service in day.county.replicas.iter() {
+        eventually(PATIENCE, "the replicas to hold g1", || async {
+            (replica_copies(&service.pool, "g1").await.0 == 1).then_some(())
+        })
+        .await;
+    }
     let (c, t) = (&mut day.c, &day.t);
     let mut report = with_token(
         grid::ReportTaskRequest {
@@ -1717,15 +1734,122 @@ async fn the_periods_scores_and_score_card_follow_from_the_counts(day: &mut Day)
     );
 }
 
-/// The trace of the resident's report, from the recorded spans.
-async fn the_report_is_traced_into_every_service_that_consumes_it(day: &mut Day, trace_id: &str) {
-    let county = &day.county;
-    // The trace of the resident's report: the grid's call, then one
-    // consumer span per service that consumes grid.task.reported. Of the
-    // four, only assessment does (membership and centres take cells,
-    // compounds, reports and check-ins, not tasks), so that is where the
-    // trace must arrive, exactly once.
-    let consumers_of_reports: Vec<&str> = county
+/// The leak enters the demand list (需求清单) of its community in centres,
+/// once, naming the task; membership offers it to the one reported member
+/// whose skills take it (the first: plumbing), not to the other two.
+async fn the_leak_is_a_demand_of_its_community_offered_to_the_member_with_the_skill(
+    day: &mut Day,
+    leak: &str,
+    party: &Party,
+) {
+    let (c, t) = (&day.c, &day.t);
+    let demands = settles(
+        "the leak to enter centres' demand list",
+        &vec![(
+            leak.to_owned(),
+            PLUMBING.to_owned(),
+            "cells/g1".to_owned(),
+            1,
+            "3号楼楼道顶上的水管在漏水".to_owned(),
+            centres::DemandState::Open as i32,
+        )],
+        || {
+            let mut client = c.centres.clone();
+            let request = with_token(centres::ListDemandsRequest::default(), &t.admin);
+            async move {
+                let demands = client
+                    .list_demands(request)
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .demands;
+                Some(
+                    demands
+                        .into_iter()
+                        .map(|d| {
+                            (
+                                d.task,
+                                d.category,
+                                d.cell,
+                                d.quantity,
+                                d.description,
+                                d.state,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        },
+    )
+    .await;
+    assert_eq!(demands.len(), 1);
+    let demand = c
+        .centres
+        .clone()
+        .list_demands(with_token(centres::ListDemandsRequest::default(), &t.admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .demands
+        .remove(0);
+    // The reporter is named by their token's subject; the contact stays in
+    // the grid.
+    assert_eq!(demand.requested_by, "test-integration_client");
+    assert!(!format!("{demand:?}").contains("5678"));
+
+    // Offered to the first member's report only.
+    let expected: Vec<Vec<(String, String)>> = party
+        .member_reports
+        .iter()
+        .enumerate()
+        .map(|(i, report)| {
+            if i == 0 {
+                vec![(demand.name.clone(), report.clone())]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    settles("membership to offer the leak", &expected, || {
+        let client = c.membership.clone();
+        let reports = party.member_reports.clone();
+        let token = t.admin.clone();
+        let leak = leak.to_owned();
+        async move {
+            let mut all = Vec::new();
+            for report in reports {
+                let offers = client
+                    .clone()
+                    .list_demand_offers(with_token(
+                        membership::ListDemandOffersRequest {
+                            parent: report,
+                            ..Default::default()
+                        },
+                        &token,
+                    ))
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .offers;
+                if offers.iter().any(|o| o.task != leak) {
+                    return None;
+                }
+                all.push(
+                    offers
+                        .into_iter()
+                        .map(|o| (o.demand, o.report))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            Some(all)
+        }
+    })
+    .await;
+}
+
+/// Which services' subscriptions bind `key`, in the county's order.
+fn consumers_of(county: &County, key: &str) -> Vec<&'static str> {
+    county
         .replicas
         .iter()
         .filter(|service| {
@@ -1735,34 +1859,77 @@ async fn the_report_is_traced_into_every_service_that_consumes_it(day: &mut Day,
                     .queue
                     .bindings
                     .iter()
-                    .any(|pattern| topic_matches(pattern, "grid.task.reported"))
+                    .any(|pattern| topic_matches(pattern, key))
             })
         })
         .map(|service| service.name)
-        .collect();
-    assert_eq!(consumers_of_reports, vec!["assessment"]);
+        .collect()
+}
+
+/// The trace of the resident's report, from the recorded spans: the
+/// grid's call, one `grid.task.reported process` span in each service
+/// consuming the report (assessment counts it, centres enters it as a
+/// demand), and one `centres.demand.registered process` span in each
+/// service consuming the demand centres published on the consumer's trace
+/// (membership, which offers it): all four services.
+async fn the_report_is_traced_into_every_service_that_consumes_it(day: &mut Day, trace_id: &str) {
+    let county = &day.county;
+    let reported = consumers_of(county, "grid.task.reported");
+    let demanded = consumers_of(county, "centres.demand.registered");
+    assert_eq!(reported, vec!["centres", "assessment"]);
+    assert_eq!(demanded, vec!["membership"]);
+    // (span name, service), sorted; a consumer span's service is the one
+    // whose consumer reads its queue (`messaging.destination`).
+    let service_of = |queue: &str| -> String {
+        county
+            .replicas
+            .iter()
+            .find(|service| service.consumers.iter().any(|c| c.queue_name() == queue))
+            .map_or_else(
+                || format!("unknown queue {queue}"),
+                |service| service.name.to_owned(),
+            )
+    };
+    let mut expected: Vec<(String, String)> = vec![(
+        "/civicgrid.grid.v1.TaskService/ReportTask".to_owned(),
+        "grid".to_owned(),
+    )];
+    for (key, services) in [
+        ("grid.task.reported", &reported),
+        ("centres.demand.registered", &demanded),
+    ] {
+        for service in services {
+            expected.push((format!("{key} process"), (*service).to_owned()));
+        }
+    }
+    expected.sort();
     let spans = settles(
-        "the report's trace to reach its consumers",
-        &(1, consumers_of_reports.len()),
+        "the report's trace to reach every consumer down the chain",
+        &expected,
         || async {
-            let names: Vec<String> = civicgrid_runtime::telemetry::recorded_spans(trace_id)
-                .into_iter()
-                .map(|s| s.name)
-                .collect();
-            Some((
-                names
-                    .iter()
-                    .filter(|n| *n == "/civicgrid.grid.v1.TaskService/ReportTask")
-                    .count(),
-                names
-                    .iter()
-                    .filter(|n| *n == "grid.task.reported process")
-                    .count(),
-            ))
+            let mut seen: Vec<(String, String)> =
+                civicgrid_runtime::telemetry::recorded_spans(trace_id)
+                    .into_iter()
+                    .filter_map(|span| {
+                        if span.name == "/civicgrid.grid.v1.TaskService/ReportTask" {
+                            return Some((span.name, "grid".to_owned()));
+                        }
+                        if !span.name.ends_with(" process") {
+                            return None;
+                        }
+                        let service = service_of(span.destination.as_deref().unwrap_or_default());
+                        Some((span.name, service))
+                    })
+                    .collect();
+            seen.sort();
+            Some(seen)
         },
     )
     .await;
-    assert_eq!(spans, (1, 1));
+    let mut reached: Vec<&str> = spans.iter().map(|(_, service)| service.as_str()).collect();
+    reached.sort_unstable();
+    reached.dedup();
+    assert_eq!(reached, ["assessment", "centres", "grid", "membership"]);
 }
 
 /// The four services of a county, the day's actors and the period it counts in.
@@ -1781,12 +1948,18 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
     // during the test (an hour apart): the test runs the grid's own sweep
     // once the deadline has really passed, so the orders issued do not
     // depend on when a timer happens to fire on a loaded machine.
-    let county = County::start_configured(
+    // Centres enters pipe leaks in the demand list as plumbing demands.
+    let county = County::start_county(
         Workers::Background,
         |_| {},
         |grid| {
             grid.supervision_warning_before_minutes = 0;
             grid.supervision_sweep_interval_ms = 3_600_000;
+        },
+        |centres| {
+            centres
+                .task_demand_categories
+                .insert("categories/pipe-leak".to_owned(), PLUMBING.to_owned());
         },
     )
     .await;
@@ -1805,9 +1978,14 @@ async fn a_day_in_the_county_shows_exactly_in_the_periods_metrics_and_scores_and
 
     let trace_id = uuid::Uuid::new_v4().simple().to_string();
     let task = a_resident_reports_a_leak(&mut day, &trace_id).await;
+    let leak = task.name.clone();
     let (task, urban_due) =
         the_grid_cannot_solve_it_and_the_community_whistles_twice(&mut day, task).await;
     let party = reported_members_attend_a_co_building_activity(&mut day).await;
+    the_leak_is_a_demand_of_its_community_offered_to_the_member_with_the_skill(
+        &mut day, &leak, &party,
+    )
+    .await;
     let task = urban_management_checks_in_late_under_supervision_and_both_resolve(
         &mut day, task, urban_due,
     )

@@ -54,6 +54,45 @@ pub async fn create_demand(
         ));
     }
     let place = place_in_scope(&mut *conn, caller, &new.location, "demand").await?;
+    let entered = enter_demand(
+        &mut *conn,
+        new,
+        place,
+        Source {
+            requested_by: &caller.subject,
+            task: None,
+            actor: &caller.subject,
+            causation: "",
+        },
+    )
+    .await?;
+    // Only a demand with a source task can be refused as entered before.
+    entered.ok_or_else(|| {
+        CommandError::Unavailable("the demand was not stored; retry the call".to_owned())
+    })
+}
+
+/// Who a demand comes from and which change caused it.
+pub(crate) struct Source<'a> {
+    /// Stored as the demand's `requested_by`.
+    pub requested_by: &'a str,
+    /// `tasks/{task_id}` for a resident's request from the grid.
+    pub task: Option<String>,
+    /// The event's actor.
+    pub actor: &'a str,
+    /// The event that caused it (empty for an API call).
+    pub causation: &'a str,
+}
+
+/// Stores a demand at `place` and writes `centres.demand.registered`, the
+/// one path every demand takes into the list, grid tasks included;
+/// `None` (nothing written) when `source.task` has a demand already.
+pub(crate) async fn enter_demand(
+    conn: &mut PgConnection,
+    new: NewDemand,
+    place: Placed,
+    source: Source<'_>,
+) -> Result<Option<Demand>, CommandError> {
     let demand = Demand {
         id: Uuid::now_v7(),
         category: new.category,
@@ -63,15 +102,18 @@ pub async fn create_demand(
         end: new.end,
         small_wish: new.small_wish,
         description: new.description,
-        requested_by: caller.subject.clone(),
+        requested_by: source.requested_by.to_owned(),
+        task: source.task,
         state: DemandState::Open,
         create_time: now(),
     };
-    lists::insert_demand(&mut *conn, &demand).await?;
+    if !lists::insert_demand(&mut *conn, &demand).await? {
+        return Ok(None);
+    }
     outbox::enqueue(
         &mut *conn,
-        &publish::demand_registered(&demand, &caller.subject),
+        &publish::demand_registered(&demand, source.actor, source.causation),
     )
     .await?;
-    Ok(demand)
+    Ok(Some(demand))
 }

@@ -29,6 +29,7 @@ pub mod create_registration;
 pub mod create_resource;
 pub mod create_service_slot;
 pub mod create_slot_booking;
+pub mod enter_task_demand;
 pub(crate) mod publish_state;
 pub mod record_checkin;
 pub mod seed_standards;

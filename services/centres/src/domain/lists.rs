@@ -78,6 +78,9 @@ pub struct Demand {
     pub description: String,
     /// Who entered it.
     pub requested_by: String,
+    /// `tasks/{task_id}` when it came from a resident's request in the
+    /// grid (`grid.task.reported`); `None` when entered directly.
+    pub task: Option<String>,
     /// Open or matched.
     pub state: DemandState,
     /// Entered at.

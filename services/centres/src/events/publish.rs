@@ -378,14 +378,14 @@ pub const PROJECT_MILESTONE_REACHED: &str = "centres.project.milestone_reached";
 pub const PROJECT_COMPLETED: &str = "centres.project.completed";
 
 /// `centres.demand.registered`.
-pub fn demand_registered(demand: &Demand, actor: &str) -> NewEvent {
+pub fn demand_registered(demand: &Demand, actor: &str, causation: &str) -> NewEvent {
     let (event_id, meta) = meta(
         PRODUCER,
         DEMAND_REGISTERED,
         &demand.resource_name(),
         1,
         actor,
-        "",
+        causation,
     );
     NewEvent::encode(
         event_id,

@@ -59,6 +59,7 @@ struct DemandRow {
     small_wish: bool,
     description: String,
     requested_by: String,
+    source_task: Option<String>,
     state: String,
     create_time: DateTime<Utc>,
 }
@@ -89,6 +90,7 @@ impl TryFrom<DemandRow> for Demand {
             small_wish: row.small_wish,
             description: row.description,
             requested_by: row.requested_by,
+            task: row.source_task,
             create_time: row.create_time,
         })
     }
@@ -96,15 +98,18 @@ impl TryFrom<DemandRow> for Demand {
 
 const DEMAND_COLUMNS: &str = "id, category, cell_id, compound_id, street_id, community_id, location_path, \
      quantity, lower(during) AS start_time, upper(during) AS end_time, small_wish, description, \
-     requested_by, state, create_time";
+     requested_by, source_task, state, create_time";
 
-/// Inserts a new demand.
-pub async fn insert_demand(conn: &mut PgConnection, demand: &Demand) -> sqlx::Result<()> {
+/// Inserts a new demand; `false` (nothing written) when its source task
+/// has a demand already, so a task enters the list once however often its
+/// report is delivered or replayed.
+pub async fn insert_demand(conn: &mut PgConnection, demand: &Demand) -> sqlx::Result<bool> {
     let (cell, compound) = columns(&demand.place);
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO demands (id, category, cell_id, compound_id, street_id, community_id, location_path, \
-           quantity, during, small_wish, description, requested_by, state, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13)",
+           quantity, during, small_wish, description, requested_by, state, create_time, source_task) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13, $14) \
+         ON CONFLICT (source_task) DO NOTHING",
     )
     .bind(demand.id)
     .bind(&demand.category)
@@ -119,9 +124,10 @@ pub async fn insert_demand(conn: &mut PgConnection, demand: &Demand) -> sqlx::Re
     .bind(&demand.description)
     .bind(&demand.requested_by)
     .bind(demand.create_time)
+    .bind(&demand.task)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Demands within the scope patterns (`None`: all), oldest first, after `after`.

@@ -29,3 +29,4 @@ mod lists;
 mod published_state;
 mod standards;
 mod support;
+mod task_demands;

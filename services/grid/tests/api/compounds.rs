@@ -690,6 +690,7 @@ async fn the_compound_events_the_grid_publishes_build_a_replica_equal_to_the_gri
             routing_key: routing_key.clone(),
             payload: payload.clone(),
             previous_deliveries: 0,
+            span: tracing::Span::none(),
         };
         CompoundReplica.handle(&mut conn, &event).await.unwrap();
     }

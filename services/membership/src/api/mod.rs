@@ -358,6 +358,16 @@ impl MembershipService for MembershipApi {
         ))
     }
 
+    async fn list_demand_offers(
+        &self,
+        request: Request<pb::ListDemandOffersRequest>,
+    ) -> Result<Response<pb::ListDemandOffersResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            reports::demand_offers(&self.pool, caller, request.get_ref()).await?,
+        ))
+    }
+
     async fn sign_agreement(
         &self,
         request: Request<pb::SignAgreementRequest>,

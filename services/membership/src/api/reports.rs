@@ -214,3 +214,136 @@ pub async fn feedback_card(
     }
     Ok(pb::GetUnitFeedbackCardResponse { card: Some(card) })
 }
+
+/// Whose offers ListDemandOffers lists.
+enum OfferParent {
+    Report(Uuid),
+    Member(Uuid),
+}
+
+fn offer_parent(name: &str, violations: &mut FieldViolations) -> Option<OfferParent> {
+    let parsed = name.split_once('/').and_then(|(collection, id)| {
+        let id = Uuid::parse_str(id).ok()?;
+        match collection {
+            "memberReports" => Some(OfferParent::Report(id)),
+            "members" => Some(OfferParent::Member(id)),
+            _ => None,
+        }
+    });
+    if parsed.is_none() {
+        violations.add(
+            "parent",
+            "must be a member report name `memberReports/{report_id}` or a member name `members/{member_id}`",
+        );
+    }
+    parsed
+}
+
+/// The open demands of the parent's communities offered to its active
+/// member reports (`domain::demand::is_offered`), by demand; NOT_FOUND
+/// for a report or member outside the caller's scope.
+pub async fn demand_offers(
+    pool: &PgPool,
+    caller: &Caller,
+    request: &pb::ListDemandOffersRequest,
+) -> Result<pb::ListDemandOffersResponse, Status> {
+    use crate::domain::demand::{Offeree, is_offered};
+    use crate::store::demands;
+
+    check_reader(caller)?;
+    let mut violations = FieldViolations::new();
+    let parent = offer_parent(&request.parent, &mut violations);
+    let size = civicgrid_runtime::paging::page_size(request.page_size, &mut violations);
+    let fingerprint = format!("parent={}", request.parent);
+    let after =
+        civicgrid_runtime::paging::decode(&request.page_token, &fingerprint, &mut violations)
+            .and_then(|after| {
+                let id = Uuid::parse_str(&after).ok();
+                if id.is_none() {
+                    violations.add("page_token", "is not a token this service issued");
+                }
+                id
+            });
+    let Some(parent) = parent else {
+        return Err(violations.into_status());
+    };
+    violations.check(())?;
+    let roots = caller.scope_roots("cells");
+    let not_found = || Status::from(UseCaseError::NotFound(request.parent.clone()));
+    let reports: Vec<MemberReportRow> = match parent {
+        OfferParent::Report(id) => {
+            let report = reports::get_member(pool, id)
+                .await
+                .map_err(status::database)?
+                .filter(|r| visible(&r.community_path, roots.as_deref()))
+                .ok_or_else(not_found)?;
+            vec![report]
+        }
+        OfferParent::Member(id) => {
+            // Scoped like every member read: by where the member belongs.
+            crate::store::members::get(pool, id)
+                .await
+                .map_err(status::database)?
+                .filter(|m| visible(&m.area_path, roots.as_deref()))
+                .ok_or_else(not_found)?;
+            reports::active_of_member(pool, id)
+                .await
+                .map_err(status::database)?
+        }
+    };
+    let now = chrono::Utc::now();
+    let mut communities: Vec<String> = reports.iter().map(|r| r.community_id.clone()).collect();
+    communities.sort_unstable();
+    communities.dedup();
+    let candidates = demands::open_in(pool, &communities, now, after)
+        .await
+        .map_err(status::database)?;
+    let mut offers = Vec::new();
+    for demand in &candidates {
+        let matched = demand.to_domain();
+        // One offer per demand: under the member's first report that takes it.
+        let Some(report) = reports.iter().find(|r| {
+            let offeree = Offeree {
+                community_id: &r.community_id,
+                skills: &r.skills,
+                volunteer_posts: &r.volunteer_posts,
+                active: r.ended_at.is_none(),
+            };
+            is_offered(&offeree, &matched, now)
+        }) else {
+            continue;
+        };
+        offers.push(pb::DemandOffer {
+            demand: format!("demands/{}", demand.id),
+            report: format!("memberReports/{}", report.id),
+            member: format!("members/{}", report.member_id),
+            category: demand.category.clone(),
+            community: civicgrid_cell_tree::resource_name(&demand.community_id),
+            cell: demand
+                .cell_id
+                .as_deref()
+                .map(civicgrid_cell_tree::resource_name)
+                .unwrap_or_default(),
+            compound: demand
+                .compound_id
+                .as_deref()
+                .map(civicgrid_cell_tree::compound_name)
+                .unwrap_or_default(),
+            start_time: Some(to_timestamp(demand.start_time)),
+            end_time: Some(to_timestamp(demand.end_time)),
+            description: demand.description.clone(),
+            task: demand.task.clone(),
+        });
+        if offers.len() > size {
+            break;
+        }
+    }
+    let (offers, next_page_token) =
+        civicgrid_runtime::paging::paged(offers, size, &fingerprint, |offer| {
+            offer.demand.trim_start_matches("demands/").to_owned()
+        });
+    Ok(pb::ListDemandOffersResponse {
+        offers,
+        next_page_token,
+    })
+}

@@ -16,6 +16,7 @@ pub mod fulfil_commitment;
 pub mod import_members;
 mod member_rows;
 pub mod record_checkin;
+pub mod record_demand;
 pub mod register_member;
 pub mod register_report;
 pub mod sign_agreement;

@@ -3,6 +3,7 @@
 //! No I/O, no proto, no sqlx.
 
 pub mod access;
+pub mod demand;
 pub mod gaps;
 pub mod id_number;
 pub mod member;

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod checkins;
+pub mod demands;
 pub mod publish;
 
 use civicgrid_cell_tree::{CellReplica, CompoundReplica};
@@ -20,5 +21,6 @@ pub fn subscriptions(topology: &Topology) -> Vec<Subscription> {
         // taken as they come.
         checkins::CheckinParticipation::subscription(topology),
         activities::AgreementActivity::subscription(topology),
+        demands::CommunityDemands::subscription(topology),
     ]
 }

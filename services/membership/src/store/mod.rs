@@ -4,6 +4,7 @@
 
 pub mod agreements;
 pub mod conferences;
+pub mod demands;
 pub mod members;
 pub mod organisations;
 pub mod points;

@@ -169,6 +169,33 @@ pub async fn lock_member(
     .await
 }
 
+/// The member report `id`.
+pub async fn get_member<'e>(
+    executor: impl PgExecutor<'e>,
+    id: Uuid,
+) -> sqlx::Result<Option<MemberReportRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM member_reports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The active member reports of `member`, any year, by id.
+pub async fn active_of_member<'e>(
+    executor: impl PgExecutor<'e>,
+    member: Uuid,
+) -> sqlx::Result<Vec<MemberReportRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MEMBER_COLUMNS} FROM member_reports \
+         WHERE member_id = $1 AND ended_at IS NULL ORDER BY id"
+    )))
+    .bind(member)
+    .fetch_all(executor)
+    .await
+}
+
 /// Ends a unit report (`unit`) or member report.
 pub async fn end(
     conn: &mut PgConnection,

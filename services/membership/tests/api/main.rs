@@ -7,6 +7,7 @@ mod access;
 mod agreements;
 mod capture;
 mod conferences;
+mod demand_offers;
 mod demo_check;
 mod import;
 mod member_changes;
