@@ -19,13 +19,9 @@ use futures::stream::{self, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::load::{Count, Loader, internal, retrying};
+use super::load::{Count, Loader, REPLICA_WAIT, grids, internal, retrying, wait_for_replica};
 use super::plan::{self, Attendee, Fate, PlannedActivity, PlannedCentre, Shape};
 use crate::endpoints::authorised;
-
-/// How long centres' replica of the grid may take to learn the cells and
-/// compounds just created (they arrive by events).
-const REPLICA_WAIT: Duration = Duration::from_secs(600);
 
 /// What one activity came to.
 #[derive(Debug, Default)]
@@ -44,44 +40,23 @@ impl Loader {
         root: &str,
         shape: &Shape,
     ) -> anyhow::Result<()> {
-        let community = format!(
-            "cells/{root}-s{:02}-c{:02}",
-            shape.streets, shape.communities
-        );
-        let wanted = usize::try_from(shape.grids)?;
         let client = CentresServiceClient::new(centres.clone());
-        let started = Instant::now();
-        loop {
+        wait_for_replica("centres'", root, shape, |community| {
+            let mut client = client.clone();
             let request = authorised(
                 cpb::ListKnownCellsRequest {
-                    ancestor: community.clone(),
+                    ancestor: community,
                     page_size: 1000,
                     page_token: String::new(),
                 },
                 &self.token,
-            )?;
-            let known = client
-                .clone()
-                .list_known_cells(request)
-                .await
-                .map(|r| {
-                    r.into_inner()
-                        .cells
-                        .iter()
-                        .filter(|c| c.level == civicgrid_proto::grid::v1::CellLevel::Grid as i32)
-                        .count()
-                })
-                .unwrap_or(0);
-            if known >= wanted {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                started.elapsed() < REPLICA_WAIT,
-                "centres' replica still lacks the grids of {community} after {}s",
-                REPLICA_WAIT.as_secs()
             );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+            async move {
+                let cells = client.list_known_cells(request?).await?.into_inner().cells;
+                Ok(grids(cells.iter().map(|c| c.level)))
+            }
+        })
+        .await
     }
 
     /// Registers the centres in parallel. A compound may reach centres'

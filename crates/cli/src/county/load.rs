@@ -5,7 +5,7 @@
 //! ImportTasks), so an interrupted load rerun completes without duplicates.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use civicgrid_proto::grid::v1 as pb;
 use civicgrid_proto::grid::v1::grid_service_client::GridServiceClient;
@@ -279,4 +279,50 @@ fn compound_request(compound: &PlannedCompound) -> pb::CreateCompoundRequest {
         }),
         request_id: String::new(),
     }
+}
+
+/// How long a service's replica of the grid may take to learn the cells
+/// and compounds just created (they arrive by events).
+pub(super) const REPLICA_WAIT: Duration = Duration::from_secs(600);
+
+/// Waits (bounded by [`REPLICA_WAIT`]) until `service`'s replica knows
+/// every grid of the county's last community: cells are created level by
+/// level and a replica applies them in the order they were logged, so the
+/// rest are known by then. `grids_known` asks the service how many grids it
+/// knows below a community (an error counts as none yet).
+pub(super) async fn wait_for_replica<F, Fut>(
+    service: &str,
+    root: &str,
+    shape: &Shape,
+    mut grids_known: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = anyhow::Result<usize>>,
+{
+    let community = format!(
+        "cells/{root}-s{:02}-c{:02}",
+        shape.streets, shape.communities
+    );
+    let wanted = usize::try_from(shape.grids)?;
+    let started = Instant::now();
+    loop {
+        if grids_known(community.clone()).await.unwrap_or(0) >= wanted {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < REPLICA_WAIT,
+            "{service} replica still lacks the grids of {community} after {}s",
+            REPLICA_WAIT.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// How many of `levels` are grids.
+pub(super) fn grids(levels: impl IntoIterator<Item = i32>) -> usize {
+    levels
+        .into_iter()
+        .filter(|level| *level == pb::CellLevel::Grid as i32)
+        .count()
 }

@@ -5,25 +5,19 @@
 //! skips a roll that is there: an interrupted load completes without
 //! duplicates.
 
-use std::time::{Duration, Instant};
-
 use civicgrid_proto::membership::v1 as mpb;
 use civicgrid_proto::membership::v1::membership_service_client::MembershipServiceClient;
 use futures::stream::{self, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::load::{Count, Loader, internal, retrying};
+use super::load::{Count, Loader, grids, internal, retrying, wait_for_replica};
 use super::plan::{self, PlannedOrganisation, Shape};
 use crate::endpoints::authorised;
 
 /// Members per ImportMembers request: one transaction, well inside a
 /// service's request timeout.
 const ROLL: u64 = 500;
-
-/// How long membership's replica of the grid may take to learn the cells
-/// just created (they arrive by events).
-const REPLICA_WAIT: Duration = Duration::from_secs(600);
 
 impl Loader {
     /// Waits (bounded) until membership's replica knows every grid of the
@@ -36,44 +30,23 @@ impl Loader {
         root: &str,
         shape: &Shape,
     ) -> anyhow::Result<()> {
-        let community = format!(
-            "cells/{root}-s{:02}-c{:02}",
-            shape.streets, shape.communities
-        );
-        let wanted = usize::try_from(shape.grids)?;
         let client = MembershipServiceClient::new(membership.clone());
-        let started = Instant::now();
-        loop {
+        wait_for_replica("membership's", root, shape, |community| {
+            let mut client = client.clone();
             let request = authorised(
                 mpb::ListKnownCellsRequest {
-                    ancestor: community.clone(),
+                    ancestor: community,
                     page_size: 1000,
                     page_token: String::new(),
                 },
                 &self.token,
-            )?;
-            let known = client
-                .clone()
-                .list_known_cells(request)
-                .await
-                .map(|r| {
-                    r.into_inner()
-                        .cells
-                        .iter()
-                        .filter(|c| c.level == civicgrid_proto::grid::v1::CellLevel::Grid as i32)
-                        .count()
-                })
-                .unwrap_or(0);
-            if known >= wanted {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                started.elapsed() < REPLICA_WAIT,
-                "membership's replica still lacks the grids of {community} after {}s",
-                REPLICA_WAIT.as_secs()
             );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+            async move {
+                let cells = client.list_known_cells(request?).await?.into_inner().cells;
+                Ok(grids(cells.iter().map(|c| c.level)))
+            }
+        })
+        .await
     }
 
     /// Creates the party organisations level by level, each level in parallel.
