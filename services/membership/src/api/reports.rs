@@ -8,7 +8,7 @@ use civicgrid_proto::membership::v1 as pb;
 use civicgrid_runtime::auth::Caller;
 use civicgrid_runtime::error::UseCaseError;
 use civicgrid_runtime::status::{self, FieldViolations};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use tonic::Status;
 use uuid::Uuid;
 
@@ -74,13 +74,13 @@ async fn visible_community(pool: &PgPool, caller: &Caller, name: &str) -> Result
 }
 
 /// Attendance of each member in `community`, since each one's time.
-async fn attendance_of(
-    pool: &PgPool,
+async fn attendance_of<'e>(
+    executor: impl PgExecutor<'e>,
     community: &str,
     quarter: Quarter,
     members: &[(Uuid, chrono::DateTime<chrono::Utc>)],
 ) -> Result<HashMap<Uuid, Attendance>, Status> {
-    Ok(reports::attendance(pool, community, quarter, members)
+    Ok(reports::attendance(executor, community, quarter, members)
         .await
         .map_err(status::database)?
         .into_iter()
@@ -100,20 +100,28 @@ pub async fn participation(
         return Err(violations.into_status());
     };
     let community = visible_community(pool, caller, &request.community).await?;
-    let member_reports = reports::active_member_reports(pool, &community, quarter.year, None)
+    // One snapshot for every count: a check-in applied between two reads
+    // would otherwise show a community attendance that a member's own
+    // attendance (read just before) does not yet hold.
+    let mut tx = pool.begin().await.map_err(status::database)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
         .await
         .map_err(status::database)?;
-    let unit_reports = reports::active_unit_reports(pool, &community, quarter.year)
+    let member_reports = reports::active_member_reports(&mut *tx, &community, quarter.year, None)
+        .await
+        .map_err(status::database)?;
+    let unit_reports = reports::active_unit_reports(&mut *tx, &community, quarter.year)
         .await
         .map_err(status::database)?;
     let members: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = member_reports
         .iter()
         .map(|r| (r.member_id, r.registered_at))
         .collect();
-    let attended = attendance_of(pool, &community, quarter, &members).await?;
+    let attended = attendance_of(&mut *tx, &community, quarter, &members).await?;
     let mut response = pb::GetParticipationResponse {
         community_attended: count(
-            reports::community_attendance(pool, &community, quarter)
+            reports::community_attendance(&mut *tx, &community, quarter)
                 .await
                 .map_err(status::database)?,
         ),
@@ -134,13 +142,13 @@ pub async fn participation(
     }
     for report in &unit_reports {
         let staff: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> =
-            reports::members_of_unit(pool, &report.unit_id)
+            reports::members_of_unit(&mut *tx, &report.unit_id)
                 .await
                 .map_err(status::database)?
                 .into_iter()
                 .map(|id| (id, report.registered_at))
                 .collect();
-        let of_unit = attendance_of(pool, &community, quarter, &staff).await?;
+        let of_unit = attendance_of(&mut *tx, &community, quarter, &staff).await?;
         let in_quarter: i64 = of_unit.values().map(|a| a.in_quarter).sum();
         let since: i64 = of_unit.values().map(|a| a.since).sum();
         let name = format!("unitReports/{}", report.id);
