@@ -77,7 +77,7 @@ bench: infra ## Report-a-task rate vs pgbench; catch-up vs live replica rate (re
 	$(CARGO) bench -p civicgrid-centres --bench booking
 	$(CARGO) bench -p civicgrid-assessment --bench consumer_lag
 
-bench-large: ## The county at scale on a release stack (restarts the local stack): load the large county (resumable; BENCH_LARGE_TASKS, default 1,000,000), ListTasks/GetTaskStatistics p50/p99 beside pgbench, RSS per service
+bench-large: ## The county at scale on a release stack (restarts the local stack): load the large county (cells/large, resumable; BENCH_LARGE_TASKS, default 1,000,000; BENCH_LARGE_LOAD=0 measures it as loaded), ListTasks/GetTaskStatistics/LookupMember p50/p99 beside pgbench, RSS per service
 	@$(LOCAL)/down.sh
 	@CIVICGRID_PROFILE=release $(LOCAL)/up.sh
 	$(CARGO) bench -p civicgrid-cli --bench large

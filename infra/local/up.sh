@@ -2,7 +2,8 @@
 # Brings the local stack up (what `make up` runs):
 #   PostgreSQL + RabbitMQ (started if needed), the four databases, a debug
 #   build of every binary, an Ed25519 key pair for tokens, the four services in
-#   the background, a health wait, and the demo county loaded into grid.
+#   the background, a health wait, the hand-written demo county loaded
+#   (demo-county) and the generated demo-scale county (gen).
 #
 # Idempotent: a service whose pid file names a live process is left alone.
 #
@@ -11,6 +12,7 @@
 #   CIVICGRID_STATE_DIR   keys, logs and pid files (default: .state/ in the repo)
 #   SKIP_BUILD=1          use the binaries already built
 #   CIVICGRID_PROFILE     debug (default) or release: which build to run
+#   DEMO_SCALE=0          skip the generated demo-scale county (cells/gen)
 #   UP_TIMEOUT            seconds to wait for all services to be SERVING (120)
 #   <SVC>_PORT, <SVC>_METRICS_PORT, <SVC>_DATABASE_URL   per-service overrides
 #   CIVICGRID_AMQP_URL, CIVICGRID_LOG_FILTER             passed to every service
@@ -163,6 +165,18 @@ done
 log "loading the demo county into grid"
 "$CLI" demo --grid "http://127.0.0.1:$GRID_PORT" --key "$KEY_DIR/auth_private.pem" \
   || die "civicgrid demo failed (services keep running; see $(show "$LOG_DIR")/grid.log)"
+
+# The generated county at the demo scale (cells/gen...), through every
+# service's public API; resumable, so a second `make up` only checks it.
+if [ "${DEMO_SCALE:-1}" != "0" ]; then
+  log "loading the generated demo-scale county (civicgrid county load --scale demo; DEMO_SCALE=0 skips)"
+  "$CLI" county load --scale demo --key "$KEY_DIR/auth_private.pem" \
+    --grid "http://127.0.0.1:$(grpc_port grid)" \
+    --membership "http://127.0.0.1:$(grpc_port membership)" \
+    --centres "http://127.0.0.1:$(grpc_port centres)" \
+    --assessment "http://127.0.0.1:$(grpc_port assessment)" \
+    || die "civicgrid county load failed (services keep running; see $(show "$LOG_DIR")/); rerun make up to resume"
+fi
 
 # ---------------------------------------------------------------- summary
 cli_shown="$(show "$CLI")"

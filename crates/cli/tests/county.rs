@@ -97,6 +97,13 @@ async fn everything(county: &County) -> Vec<i64> {
         .await,
         one(membership, "SELECT count(*) FROM organisations").await,
         one(membership, "SELECT count(*) FROM members").await,
+        one(membership, "SELECT count(*) FROM unit_reports").await,
+        one(membership, "SELECT count(*) FROM member_reports").await,
+        one(
+            membership,
+            "SELECT count(*) FROM outbox WHERE routing_key = 'membership.report.member_registered'",
+        )
+        .await,
         one(centres, "SELECT count(*) FROM centres").await,
         one(centres, "SELECT count(*) FROM activities").await,
         one(
@@ -149,6 +156,8 @@ async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load()
     let plan = generated("11");
     let planned = |kind| count_of(&plan, kind).0;
     let kinds = [
+        "unit reports",
+        "member reports",
         "centres",
         "activities",
         "registrations",
@@ -187,7 +196,7 @@ async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load()
     child.kill().unwrap();
     child.wait().unwrap();
     let part = everything(&killed).await;
-    assert!(part[7] < 102, "killed before the last activity ({part:?})");
+    assert!(part[10] < 102, "killed before the last activity ({part:?})");
 
     let rerun = json(&load_all(&killed, "11").output().unwrap());
     assert_eq!(count_of(&rerun, "tasks"), (1_000, 0, 1_000));
@@ -219,8 +228,11 @@ async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load()
         8,
         1_000,
         1_000,
-        7,
+        13,
         40,
+        12,
+        planned("member reports") as i64,
+        planned("member reports") as i64,
         34,
         102,
         102,
@@ -266,11 +278,23 @@ async fn a_load_puts_tasks_in_every_state_spread_over_the_months_behind_us() {
 async fn a_load_registers_the_party_organisations_and_members_once_even_when_rerun() {
     let county = County::start(Workers::Background).await;
     let first = json(&load_all(&county, "5").output().unwrap());
-    assert_eq!(count_of(&first, "organisations"), (7, 7, 0));
+    // The county committee, 2 street committees, 4 community committees
+    // and each street's 3 work units.
+    assert_eq!(count_of(&first, "organisations"), (13, 13, 0));
     assert_eq!(count_of(&first, "members"), (40, 40, 0));
+    // Each work unit reports to both communities of its street.
+    assert_eq!(count_of(&first, "unit reports"), (12, 12, 0));
+    let (reporting, created, _) = count_of(&first, "member reports");
+    assert!(reporting > 0 && reporting < 40, "{first}");
+    assert_eq!(created, reporting);
     let again = json(&load_all(&county, "5").output().unwrap());
-    assert_eq!(count_of(&again, "organisations"), (7, 0, 7));
+    assert_eq!(count_of(&again, "organisations"), (13, 0, 13));
     assert_eq!(count_of(&again, "members"), (40, 0, 40));
+    assert_eq!(count_of(&again, "unit reports"), (12, 0, 12));
+    assert_eq!(
+        count_of(&again, "member reports"),
+        (reporting, 0, reporting)
+    );
     let pool = &county.replicas[0].pool;
     let members: i64 = sqlx::query_scalar("SELECT count(*) FROM members")
         .fetch_one(pool)
@@ -283,6 +307,21 @@ async fn a_load_registers_the_party_organisations_and_members_once_even_when_rer
     .await
     .unwrap();
     assert_eq!((members, registered), (40, 40));
+    // Every reporting member is in service at a work unit of their street,
+    // and reports to the community of their organisation of record.
+    let (reports, in_service, at_home): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(r.work_unit_id), \
+                count(*) FILTER (WHERE o.id = r.community_id || '-pc') \
+         FROM member_reports r JOIN members m ON m.id = r.member_id \
+         JOIN organisations o ON o.id = m.organisation_id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (reports, in_service, at_home),
+        (reporting as i64, reporting as i64, reporting as i64)
+    );
 }
 
 /// How long `make up`'s load takes: run once with `--run-ignored only`.
@@ -302,6 +341,8 @@ async fn the_demo_scale_loads_completely_into_a_test_county() {
         "tasks",
         "organisations",
         "members",
+        "unit reports",
+        "member reports",
         "centres",
         "activities",
         "registrations",

@@ -10,7 +10,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel};
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Row};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -472,16 +472,19 @@ impl Relay {
     /// Runs until `shutdown`: relays whenever a commit notifies, at least
     /// every second, and with backoff while the broker or database is down.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut listener: Option<PgListener> = None;
+        let wake = Arc::new(Notify::new());
+        let stop_listening = shutdown.child_token();
+        let listening = tokio::spawn(listen(
+            self.pool.clone(),
+            wake.clone(),
+            stop_listening.clone(),
+        ));
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
         let mut last_prune = tokio::time::Instant::now();
         let mut last_gauge: Option<tokio::time::Instant> = None;
         loop {
             if shutdown.is_cancelled() {
                 break;
-            }
-            if listener.is_none() {
-                listener = self.listen().await;
             }
             match self.relay_once().await {
                 Ok(published) if published as i64 == self.batch_size => continue,
@@ -499,26 +502,15 @@ impl Relay {
                         }
                         last_prune = tokio::time::Instant::now();
                     }
-                    let woke = match listener.as_mut() {
-                        Some(listener) => tokio::select! {
-                            () = shutdown.cancelled() => break,
-                            received = tokio::time::timeout(POLL_INTERVAL, listener.recv()) => received,
-                        },
-                        None => tokio::select! {
-                            () = shutdown.cancelled() => break,
-                            () = tokio::time::sleep(POLL_INTERVAL) => continue,
-                        },
+                    let woken = tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        woken = tokio::time::timeout(POLL_INTERVAL, wake.notified()) => woken.is_ok(),
                     };
-                    match woke {
-                        Ok(Err(error)) => {
-                            tracing::warn!(%error, "outbox listener lost; polling until it is back");
-                            listener = None;
-                        }
+                    if woken {
                         // Woken by a commit: give concurrent commits a moment to
                         // land, so one pass publishes them together instead of
                         // one pass (five round trips and a confirm) per event.
-                        Ok(Ok(_)) => tokio::time::sleep(COALESCE).await,
-                        Err(_) => {}
+                        tokio::time::sleep(COALESCE).await;
                     }
                 }
                 Err(error) => {
@@ -532,13 +524,9 @@ impl Relay {
                 }
             }
         }
+        stop_listening.cancel();
+        let _ = listening.await;
         tracing::info!("outbox relay stopped");
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(NOTIFY_CHANNEL).await.ok()?;
-        Some(listener)
     }
 
     async fn record_backlog(&self) {
@@ -586,6 +574,54 @@ pub(crate) fn header_map(table: Option<&FieldTable>) -> HashMap<String, String> 
         }
     }
     map
+}
+
+/// Reads the outbox channel's notifications on a task of its own, for as
+/// long as the relay runs, and wakes the relay for each. Reading must never
+/// pause: a backend whose notifications go unread blocks writing them from
+/// inside a transaction, and that transaction's snapshot holds back vacuum
+/// for the whole database. (It did when the relay, busy with a backlog of
+/// millions, read them only when idle: dead outbox rows piled up and each
+/// pass's scan for unpublished rows slowed to 400 ms.) When the listener's
+/// connection is lost it reconnects with backoff; the relay polls meanwhile.
+async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+    loop {
+        let connected = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            () = shutdown.cancelled() => return,
+            connected = connected => match connected {
+                Ok(listener) => listener,
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::debug!(%error, retry_in_ms = delay.as_millis() as u64, "outbox listener not connected; the relay polls");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(delay) => continue,
+                    }
+                }
+            },
+        };
+        backoff.reset();
+        // The relay may have missed commits while this was away.
+        wake.notify_one();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                received = listener.recv() => match received {
+                    Ok(_) => wake.notify_one(),
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox listener lost; the relay polls until it is back");
+                        break;
+                    }
+                },
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use futures::stream::{self, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::load::{Count, Loader, REPLICA_WAIT, grids, internal, retrying, wait_for_replica};
+use super::load::{Count, Loader, REPLICA_WAIT, internal, retrying, units, wait_for_replica};
 use super::plan::{self, Attendee, Fate, PlannedActivity, PlannedCentre, Shape};
 use crate::endpoints::authorised;
 
@@ -32,8 +32,8 @@ struct Tally {
 }
 
 impl Loader {
-    /// Waits (bounded) until centres' replica knows every grid of the
-    /// county's last community, as membership's is waited for.
+    /// Waits (bounded) until centres' replica knows every unit of the
+    /// county's last building, as membership's is waited for.
     pub async fn wait_for_centres_replica(
         &self,
         centres: &Channel,
@@ -41,11 +41,11 @@ impl Loader {
         shape: &Shape,
     ) -> anyhow::Result<()> {
         let client = CentresServiceClient::new(centres.clone());
-        wait_for_replica("centres'", root, shape, |community| {
+        wait_for_replica("centres'", root, shape, |cell| {
             let mut client = client.clone();
             let request = authorised(
                 cpb::ListKnownCellsRequest {
-                    ancestor: community,
+                    ancestor: cell,
                     page_size: 1000,
                     page_token: String::new(),
                 },
@@ -53,7 +53,7 @@ impl Loader {
             );
             async move {
                 let cells = client.list_known_cells(request?).await?.into_inner().cells;
-                Ok(grids(cells.iter().map(|c| c.level)))
+                Ok(units(cells.iter().map(|c| c.level)))
             }
         })
         .await
@@ -111,16 +111,16 @@ impl Loader {
         Ok(count)
     }
 
-    /// The resource names of the members activities draw on, looked up by
-    /// their planned ID numbers.
+    /// The resource names of the members `indexes`, looked up by their
+    /// planned ID numbers.
     pub async fn member_names(
         &self,
         membership: &Channel,
         seed: u64,
-        shape: &Shape,
+        indexes: &[u64],
     ) -> anyhow::Result<HashMap<u64, String>> {
         let client = MembershipServiceClient::new(membership.clone());
-        let found = stream::iter(plan::active_members(shape).into_iter().map(|index| {
+        let found = stream::iter(indexes.iter().map(|&index| {
             let client = client.clone();
             async move {
                 let id_number = plan::id_number(seed, index);

@@ -286,43 +286,45 @@ fn compound_request(compound: &PlannedCompound) -> pb::CreateCompoundRequest {
 pub(super) const REPLICA_WAIT: Duration = Duration::from_secs(600);
 
 /// Waits (bounded by [`REPLICA_WAIT`]) until `service`'s replica knows
-/// every grid of the county's last community: cells are created level by
+/// every unit of the county's last building: cells are created level by
 /// level and a replica applies them in the order they were logged, so the
-/// rest are known by then. `grids_known` asks the service how many grids it
-/// knows below a community (an error counts as none yet).
+/// rest are known by then. `units_known` asks the service how many units it
+/// knows below a cell (an error counts as none yet). (A community of the
+/// large scale holds 1,775 cells, more than a page; a building's few units
+/// fit in one.)
 pub(super) async fn wait_for_replica<F, Fut>(
     service: &str,
     root: &str,
     shape: &Shape,
-    mut grids_known: F,
+    mut units_known: F,
 ) -> anyhow::Result<()>
 where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = anyhow::Result<usize>>,
 {
-    let community = format!(
-        "cells/{root}-s{:02}-c{:02}",
-        shape.streets, shape.communities
+    let building = format!(
+        "cells/{root}-s{:02}-c{:02}-g{:02}-b{:02}",
+        shape.streets, shape.communities, shape.grids, shape.buildings
     );
-    let wanted = usize::try_from(shape.grids)?;
+    let wanted = usize::try_from(shape.units)?;
     let started = Instant::now();
     loop {
-        if grids_known(community.clone()).await.unwrap_or(0) >= wanted {
+        if units_known(building.clone()).await.unwrap_or(0) >= wanted {
             return Ok(());
         }
         anyhow::ensure!(
             started.elapsed() < REPLICA_WAIT,
-            "{service} replica still lacks the grids of {community} after {}s",
+            "{service} replica still lacks the units of {building} after {}s",
             REPLICA_WAIT.as_secs()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
-/// How many of `levels` are grids.
-pub(super) fn grids(levels: impl IntoIterator<Item = i32>) -> usize {
+/// How many of `levels` are units.
+pub(super) fn units(levels: impl IntoIterator<Item = i32>) -> usize {
     levels
         .into_iter()
-        .filter(|level| *level == pb::CellLevel::Grid as i32)
+        .filter(|level| *level == pb::CellLevel::Unit as i32)
         .count()
 }

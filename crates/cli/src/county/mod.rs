@@ -5,6 +5,7 @@ mod centres;
 mod load;
 mod party;
 mod ratings;
+mod reports;
 pub use civicgrid_cli::county::plan;
 
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ pub enum CountyCommand {
     /// Load the planned county: the directory, cells level by level,
     /// compounds, months of tasks with their histories (through
     /// TaskService.ImportTasks), the party organisations and members
-    /// (through membership's ImportMembers), centres of every category
+    /// (through membership's ImportMembers) with the work units' and the
+    /// in-service members' dual reporting, centres of every category
     /// with their activities, registrations and check-ins by the members
     /// (centres), and the communities' ratings of the departments on
     /// resolved tasks (assessment). Interrupted and rerun, it completes
@@ -173,6 +175,14 @@ pub async fn run(command: CountyCommand) -> anyhow::Result<ExitCode> {
                     planned: plan::member_count(&shape),
                     ..Count::default()
                 },
+                planned(
+                    "unit reports",
+                    plan::unit_reports(&plan.county, &shape).len() as u64,
+                ),
+                planned(
+                    "member reports",
+                    plan::member_reports(plan.seed, &plan.county, &shape).len() as u64,
+                ),
                 planned("centres", centres.len() as u64),
                 planned(
                     "activities",
@@ -254,12 +264,28 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 .members(membership, plan.seed, &plan.county, &shape)
                 .await?,
         );
+        // The members activities and reports name, looked up once.
+        let reporting = plan::member_reports(plan.seed, &plan.county, &shape);
+        let mut named = plan::active_members(&shape);
+        named.extend(reporting.iter().map(|report| report.member));
+        named.sort_unstable();
+        named.dedup();
+        let members = loader.member_names(membership, plan.seed, &named).await?;
+        counts.extend(
+            loader
+                .reports(
+                    membership,
+                    &plan::unit_reports(&plan.county, &shape),
+                    &reporting,
+                    &members,
+                )
+                .await?,
+        );
         loader
             .wait_for_centres_replica(centres, &plan.county, &shape)
             .await?;
         let planned = plan::centres(&plan.county, &shape);
         counts.push(loader.centres(centres, &planned).await?);
-        let members = loader.member_names(membership, plan.seed, &shape).await?;
         counts.extend(
             loader
                 .activities(centres, plan.seed, &shape, &planned, &members)

@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::load::{Count, Loader, grids, internal, retrying, wait_for_replica};
+use super::load::{Count, Loader, internal, retrying, units, wait_for_replica};
 use super::plan::{self, PlannedOrganisation, Shape};
 use crate::endpoints::authorised;
 
@@ -20,8 +20,8 @@ use crate::endpoints::authorised;
 const ROLL: u64 = 500;
 
 impl Loader {
-    /// Waits (bounded) until membership's replica knows every grid of the
-    /// county's last community: cells are created level by level and the
+    /// Waits (bounded) until membership's replica knows every unit of the
+    /// county's last building: cells are created level by level and the
     /// replica applies them in the order they were logged, so the rest are
     /// known by then.
     pub async fn wait_for_membership_replica(
@@ -31,11 +31,11 @@ impl Loader {
         shape: &Shape,
     ) -> anyhow::Result<()> {
         let client = MembershipServiceClient::new(membership.clone());
-        wait_for_replica("membership's", root, shape, |community| {
+        wait_for_replica("membership's", root, shape, |cell| {
             let mut client = client.clone();
             let request = authorised(
                 mpb::ListKnownCellsRequest {
-                    ancestor: community,
+                    ancestor: cell,
                     page_size: 1000,
                     page_token: String::new(),
                 },
@@ -43,7 +43,7 @@ impl Loader {
             );
             async move {
                 let cells = client.list_known_cells(request?).await?.into_inner().cells;
-                Ok(grids(cells.iter().map(|c| c.level)))
+                Ok(units(cells.iter().map(|c| c.level)))
             }
         })
         .await

@@ -5,6 +5,7 @@
 
 mod centres;
 mod ratings;
+mod reports;
 
 use chrono::{DateTime, Duration, Utc};
 use civicgrid_proto::grid::v1 as pb;
@@ -15,6 +16,9 @@ pub use self::centres::{
     activity, centres,
 };
 pub use self::ratings::ratings;
+pub use self::reports::{
+    PlannedMemberReport, PlannedUnitReport, member_reports, unit_reports, work_unit,
+};
 
 /// How big a county to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -35,9 +39,11 @@ pub enum Scale {
     Demo,
     /// For load tests: 12 streets, 120 communities, 3,000 grids, about
     /// 213,000 cells, 360 compounds, a million tasks over a year, 240,000
-    /// party members; about 1,080 centres, an activity per centre a week
-    /// (51,840) with 8 members registered each, ratings of half
-    /// the tasks departments resolved.
+    /// party members; about 1,080 centres, an activity per centre a month
+    /// (12,960) with 8 members registered each, ratings of half the tasks
+    /// departments resolved. (An activity a week would be about 900,000
+    /// centres calls, an hour of the load on two cores, for no figure the
+    /// bench reports.)
     Large,
 }
 
@@ -104,7 +110,7 @@ impl Scale {
                 tasks: 1_000_000,
                 months: 12,
                 members: 2_000,
-                activities: 4,
+                activities: 1,
                 attendees: 8,
                 rated_percent: 50,
             },
@@ -155,7 +161,8 @@ impl Rng {
 
 const TASK_KIND: u64 = 1;
 const MEMBER_KIND: u64 = 2;
-// 3: activities (centres.rs); 4: ratings (ratings.rs).
+// 3: activities (centres.rs); 4: ratings (ratings.rs); 5, 6: work units
+// and member reports (reports.rs).
 
 /// A cell to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,7 +298,9 @@ pub struct PlannedOrganisation {
 
 /// The party organisations, one list per level (parents first): the
 /// county committee, a working committee per street, a party committee
-/// per community (the members' organisation of record).
+/// per community (the members' organisation of record) and each street's
+/// work units (where in-service members work; they report to the street's
+/// communities).
 pub fn organisations(root: &str, shape: &Shape) -> Vec<Vec<PlannedOrganisation>> {
     use civicgrid_proto::membership::v1::OrganisationKind as K;
     let county = format!("{root}-cc");
@@ -325,6 +334,7 @@ pub fn organisations(root: &str, shape: &Shape) -> Vec<Vec<PlannedOrganisation>>
                 display_name: format!("{name}第{c}社区党委"),
             });
         }
+        levels[2].extend(reports::work_units(&street, s));
     }
     levels
 }
@@ -344,11 +354,8 @@ pub const MEMBER_CSV_HEADER: &str =
 /// twenty a flow member.
 pub fn member(seed: u64, index: u64, root: &str, shape: &Shape) -> (String, String) {
     let mut rng = Rng::for_object(seed, MEMBER_KIND, index);
-    let per_street = u64::from(shape.communities) * u64::from(shape.members);
-    let street = 1 + index / per_street.max(1);
-    let community = 1 + index % per_street.max(1) / u64::from(shape.members).max(1);
     let grid = 1 + rng.below(shape.grids.into());
-    let place = format!("{root}-s{street:02}-c{community:02}");
+    let (_, place) = member_home(index, root, shape);
     let id_number = id_number(seed, index);
     const SURNAMES: [&str; 12] = [
         "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
@@ -368,9 +375,22 @@ pub fn member(seed: u64, index: u64, root: &str, shape: &Shape) -> (String, Stri
         "full"
     };
     let flow = rng.below(20) == 0;
-    let line =
-        format!("{name},{id_number},{phone},{place}-pc,{standing},{flow},{place}-g{grid:02},");
+    let work_unit = work_unit(seed, index, root, shape).unwrap_or_default();
+    let line = format!(
+        "{name},{id_number},{phone},{place}-pc,{standing},{flow},{place}-g{grid:02},{work_unit}"
+    );
     (line, id_number)
+}
+
+/// The street and community (their ids) member `index` belongs to:
+/// members fill the communities in turn.
+fn member_home(index: u64, root: &str, shape: &Shape) -> (String, String) {
+    let per_street = u64::from(shape.communities) * u64::from(shape.members);
+    let street = 1 + index / per_street.max(1);
+    let community = 1 + index % per_street.max(1) / u64::from(shape.members).max(1);
+    let street = format!("{root}-s{street:02}");
+    let community = format!("{street}-c{community:02}");
+    (street, community)
 }
 
 /// The `index`th generated ID number (GB 11643-1999): a real region code,
@@ -378,6 +398,8 @@ pub fn member(seed: u64, index: u64, root: &str, shape: &Shape) -> (String, Stri
 /// so counties of other seeds mostly differ), distinct for every index
 /// below 78 million, with its ISO 7064 MOD 11-2 check character.
 pub fn id_number(seed: u64, index: u64) -> String {
+    // Not the hand-written demo's regions (`demo_membership.rs`): the two
+    // counties live side by side under `make up`.
     const REGIONS: [&str; 4] = ["330102", "110105", "440305", "510104"];
     const DAYS: u64 = 19_700;
     let born = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
@@ -824,5 +846,56 @@ mod tests {
                 0..shape.tasks
             )
         );
+    }
+
+    #[test]
+    fn in_service_members_report_to_their_community_and_some_of_them_never_take_part() {
+        let shape = Scale::Demo.shape();
+        let reports = member_reports(2026, "gen", &shape);
+        assert!(!reports.is_empty());
+        for report in &reports {
+            let unit = work_unit(2026, report.member, "gen", &shape).expect("in service");
+            let (line, _) = member(2026, report.member, "gen", &shape);
+            let street = &report.community[..report.community.len() - 4];
+            assert!(line.ends_with(&format!(",{unit}")), "{line}");
+            assert!(unit.starts_with(&format!("{street}-wu-")), "{unit}");
+            assert!(
+                line.contains(&format!(",{}-pc,", report.community)),
+                "{line}"
+            );
+            assert_eq!((report.skills.len(), report.volunteer_posts.len()), (2, 1));
+        }
+        let active: std::collections::HashSet<u64> = active_members(&shape).into_iter().collect();
+        let attending = reports
+            .iter()
+            .filter(|r| active.contains(&r.member))
+            .count();
+        assert!(attending > 0, "reporting members take part");
+        assert!(attending < reports.len(), "and some never do");
+        // About half of all members are in service.
+        let members = member_count(&shape);
+        let in_service = (0..members)
+            .filter(|&i| work_unit(2026, i, "gen", &shape).is_some())
+            .count() as u64;
+        assert!(in_service > members / 3 && in_service < members * 2 / 3);
+    }
+
+    #[test]
+    fn each_streets_work_units_report_to_every_community_of_the_street() {
+        let shape = Scale::Demo.shape();
+        let organisations: std::collections::HashMap<String, PlannedOrganisation> =
+            organisations("gen", &shape)
+                .into_iter()
+                .flatten()
+                .map(|o| (o.id.clone(), o))
+                .collect();
+        let reports = unit_reports("gen", &shape);
+        assert_eq!(reports.len(), 6 * 3 * 5);
+        for report in &reports {
+            let unit = &organisations[&report.unit];
+            assert_eq!(unit.parent, format!("{}-wc", unit.cell));
+            assert!(report.community.starts_with(&format!("{}-c", unit.cell)));
+            assert!(!report.resources.is_empty());
+        }
     }
 }

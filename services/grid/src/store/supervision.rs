@@ -50,10 +50,15 @@ pub async fn tasks_to_sweep(
             rung(due)
         )
     };
+    // UNION ALL, de-duplicated below: UNION had to find every candidate
+    // before LIMIT applied (a hash of all of them), which at a million
+    // tasks with months of historical lapses ran for minutes and held the
+    // database's vacuum horizon back meanwhile; the branches' states are
+    // disjoint, so only a task with two lapsing assignments comes twice.
     let query = format!(
         "SELECT t.id FROM tasks t WHERE t.state = 1 AND t.accept_due <= $2 AND {accept} \
-         UNION SELECT t.id FROM tasks t WHERE t.state IN (2, 3) AND t.resolve_due <= $2 AND {grid_resolve} \
-         UNION SELECT t.id FROM tasks t JOIN task_assignments a ON a.task_id = t.id WHERE t.state = 4 \
+         UNION ALL SELECT t.id FROM tasks t WHERE t.state IN (2, 3) AND t.resolve_due <= $2 AND {grid_resolve} \
+         UNION ALL SELECT t.id FROM tasks t JOIN task_assignments a ON a.task_id = t.id WHERE t.state = 4 \
            AND ((a.state = 1 AND a.check_in_due <= $2 AND {check_in}) OR (a.state = 2 AND a.resolve_due <= $2 AND {resolve})) \
          LIMIT $4",
         accept = missing("t.accept_due", "''", 1),
@@ -61,13 +66,16 @@ pub async fn tasks_to_sweep(
         check_in = missing("a.check_in_due", "a.department_id", 2),
         resolve = missing("a.resolve_due", "a.department_id", 3),
     );
-    sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
         .bind(now)
         .bind(horizon)
         .bind(red_after)
         .bind(limit)
         .fetch_all(pool)
-        .await
+        .await?;
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.retain(|id| seen.insert(*id));
+    Ok(ids)
 }
 
 /// Issues the order for `lapse` at `level`; `None` when it was issued before.

@@ -229,7 +229,7 @@ pub fn activities_per_centre(shape: &Shape) -> u64 {
 /// Which members of a community take part in its activities: its first
 /// `pool` members (the rest of the roll never does, as the speech says
 /// of many).
-fn pool(shape: &Shape) -> u64 {
+pub(super) fn pool(shape: &Shape) -> u64 {
     (u64::from(shape.members) * 2 / 3).clamp(1, 30)
 }
 
