@@ -11,6 +11,7 @@ use civicgrid_e2e::{County, Workers};
 use civicgrid_runtime::auth::Role;
 use civicgrid_testkit::{TestKeys, eventually};
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 
 /// The grid's side only (these counties' relays and consumers are driven
 /// by the test, so membership would never learn the cells).
@@ -71,6 +72,16 @@ fn generated(seed: &str) -> serde_json::Value {
 /// centres' centres, activities (and their `scheduled` events),
 /// registrations and check-ins (and their events); assessment's ratings.
 async fn everything(county: &County) -> Vec<i64> {
+    // Connections of its own, not the services' pools: a count taken
+    // while a county's consumers catch up after the kill must not wait for
+    // (and time out on) the connections they hold.
+    let connect = |url: &str| {
+        PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_lazy(url)
+            .unwrap()
+    };
     let one = |pool: &PgPool, sql: &'static str| {
         let pool = pool.clone();
         async move {
@@ -80,12 +91,13 @@ async fn everything(county: &County) -> Vec<i64> {
                 .unwrap()
         }
     };
-    let (grid, membership, centres, assessment) = (
-        &county.grid.pool,
-        &county.replicas[0].pool,
-        &county.replicas[1].pool,
-        &county.replicas[2].pool,
+    let pools = (
+        connect(county.grid.database_url()),
+        connect(county.replicas[0].database_url()),
+        connect(county.replicas[1].database_url()),
+        connect(county.replicas[2].database_url()),
     );
+    let (grid, membership, centres, assessment) = (&pools.0, &pools.1, &pools.2, &pools.3);
     vec![
         one(grid, "SELECT count(*) FROM cells").await,
         one(grid, "SELECT count(*) FROM compounds").await,
@@ -177,7 +189,12 @@ async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load()
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let centres = killed.replicas[1].pool.clone();
+    // Its own connection, as in `everything`.
+    let centres = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_lazy(killed.replicas[1].database_url())
+        .unwrap();
     eventually(
         Duration::from_secs(300),
         "some activities scheduled",

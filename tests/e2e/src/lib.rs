@@ -30,6 +30,12 @@ pub struct Running {
 }
 
 impl Running {
+    /// Its database's URL, for a test's own connection: an observer that
+    /// borrows the service's pool competes with the service for it.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Its consumer of the grid's cell events (queue purpose `grid-cells`).
     pub fn cell_consumer(&self) -> &Consumer {
         let mut cells = self
