@@ -237,8 +237,13 @@ impl Loader {
         members: &HashMap<u64, String>,
         started: DateTime<Utc>,
     ) -> Result<Tally, Status> {
+        // To the nanosecond: a rerun that reaches its activities within the
+        // second the killed run made one would otherwise count it as its own.
         let before = |at: Option<&prost_types::Timestamp>| {
-            at.is_some_and(|at| at.seconds < started.timestamp())
+            at.is_some_and(|at| {
+                (at.seconds, at.nanos)
+                    < (started.timestamp(), started.timestamp_subsec_nanos() as i32)
+            })
         };
         let activity = retrying(|| {
             let request = request(
