@@ -23,6 +23,9 @@ pub struct GridSettings {
     pub supervision_red_after_minutes: u32,
     /// How often the supervision sweeper runs.
     pub supervision_sweep_interval_ms: u64,
+    /// How often the statistics' tallies fold their deltas (the statistics
+    /// are exact either way; folding keeps them few).
+    pub statistics_fold_interval_ms: u64,
 }
 
 impl Default for GridSettings {
@@ -32,17 +35,29 @@ impl Default for GridSettings {
             supervision_warning_before_minutes: 60,
             supervision_red_after_minutes: 24 * 60,
             supervision_sweep_interval_ms: 30_000,
+            statistics_fold_interval_ms: 5_000,
         }
     }
 }
 
 impl Section for GridSettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.supervision_sweep_interval_ms == 0 {
-            return Err(ConfigError::Invalid {
-                key: "supervision_sweep_interval_ms",
-                reason: "must be at least 1".to_owned(),
-            });
+        for (key, value) in [
+            (
+                "supervision_sweep_interval_ms",
+                self.supervision_sweep_interval_ms,
+            ),
+            (
+                "statistics_fold_interval_ms",
+                self.statistics_fold_interval_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
         }
         Ok(())
     }
@@ -62,6 +77,11 @@ impl GridSettings {
     /// `supervision_sweep_interval_ms` as a duration.
     pub fn sweep_interval(&self) -> Duration {
         Duration::from_millis(self.supervision_sweep_interval_ms)
+    }
+
+    /// `statistics_fold_interval_ms` as a duration.
+    pub fn fold_interval(&self) -> Duration {
+        Duration::from_millis(self.statistics_fold_interval_ms)
     }
 }
 

@@ -20,6 +20,7 @@ use crate::commands::sweep_supervision::sweep_once;
 use crate::config::GridSettings;
 use crate::domain::supervision::Ladder;
 use crate::store::lookups::Lookups;
+use crate::store::tallies;
 
 /// The grid's own migrations, embedded in the binary; the shared ones are
 /// in [`Service::MIGRATIONS`].
@@ -90,11 +91,16 @@ impl Service for Application {
             let interval = self.config.sweep_interval();
             Box::new(move |stop| Box::pin(sweep_forever(pool, ladder, interval, stop)))
         };
+        let folder: Job = {
+            let pool = self.host.pool.clone();
+            let interval = self.config.fold_interval();
+            Box::new(move |stop| Box::pin(fold_forever(pool, interval, stop)))
+        };
         let directory_api =
             DirectoryServiceServer::new(DirectoryApi::new(self.host.pool.clone(), lookups.clone()));
         let workers = Workers {
             relay: true,
-            jobs: vec![sweeper],
+            jobs: vec![sweeper, folder],
             ..Default::default()
         };
         let apis = Apis::new(&self.host.authenticator)
@@ -102,6 +108,19 @@ impl Service for Application {
             .with(directory_api)
             .with(tasks);
         self.host.serve(apis, workers, shutdown).await
+    }
+}
+
+/// Folds the statistics' deltas on an interval until stopped.
+async fn fold_forever(pool: PgPool, interval: Duration, stop: CancellationToken) {
+    loop {
+        if let Err(error) = tallies::fold(&pool).await {
+            tracing::warn!(%error, "folding the statistics' tallies failed; retrying next interval");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
     }
 }
 

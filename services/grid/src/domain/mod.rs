@@ -9,5 +9,6 @@ pub mod directory;
 pub mod layout;
 pub mod report;
 pub mod staff;
+pub mod statistics;
 pub mod supervision;
 pub mod task;

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod lookups;
 pub mod staff;
 pub mod supervision;
+pub mod tallies;
 pub mod tasks;
 
 /// A stored value the domain refuses (the row was written past the API, or

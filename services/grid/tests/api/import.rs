@@ -33,7 +33,7 @@ fn step(time: DateTime<Utc>, actor: &str, action: A, reason: &str) -> pb::Histor
 
 /// A leak reported in s1-m1-g1 on `reported`, accepted, whistled to
 /// housing, checked in and resolved by housing, rated satisfied.
-fn resolved_leak(id: uuid::Uuid, reported: DateTime<Utc>) -> pb::HistoricalTask {
+pub(crate) fn resolved_leak(id: uuid::Uuid, reported: DateTime<Utc>) -> pb::HistoricalTask {
     let minutes = |m| reported + Duration::minutes(m);
     pb::HistoricalTask {
         name: format!("tasks/{id}"),

@@ -13,5 +13,6 @@ mod layout;
 mod operations;
 mod outage;
 mod staff;
+mod statistics;
 mod support;
 mod tasks;
