@@ -140,13 +140,9 @@ async fn main() {
         "{:<34} {:>9} {:>9} {:>14} {:>7}",
         "call", "p50 ms", "p99 ms", "pgbench p50 ms", "ratio"
     );
-    for (label, ancestor, path) in [
-        ("ListTasks street, page of 100", &street, &street_path),
-        (
-            "ListTasks community, page of 100",
-            &community,
-            &community_path,
-        ),
+    for (label, ancestor, field) in [
+        ("ListTasks street, page of 100", &street, 3),
+        ("ListTasks community, page of 100", &community, 4),
     ] {
         let histogram = measure(requests, || {
             let mut client = client.clone();
@@ -163,20 +159,42 @@ async fn main() {
             }
         })
         .await;
+        // The service's SELECT for this page (its second, the page's
+        // assignments, is left out).
+        let cell = ancestor.trim_start_matches("cells/");
         let sql = format!(
-            "SELECT * FROM tasks WHERE cell_path LIKE '{path}%' ORDER BY create_time, id LIMIT 100;"
+            "SELECT * FROM tasks t WHERE true AND split_part(t.cell_path, '/', {field}) = '{cell}' \
+             ORDER BY t.create_time, t.id LIMIT 100;"
         );
         report_line(label, &histogram, pgbench_latency("civicgrid_grid", &sql));
     }
-    for (label, ancestor, path) in [
-        ("GetTaskStatistics street", &street, &street_path),
-        ("GetTaskStatistics community", &community, &community_path),
+    // The last 90 days from now: whole days from the kept tallies, the
+    // hours since midnight counted from the history.
+    let quarter = prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() - 90 * 86_400,
+        nanos: 0,
+    };
+    for (label, ancestor, path, after) in [
+        ("GetTaskStatistics street", &street, &street_path, None),
+        (
+            "GetTaskStatistics community",
+            &community,
+            &community_path,
+            None,
+        ),
+        (
+            "GetTaskStatistics street, 90 days",
+            &street,
+            &street_path,
+            Some(quarter),
+        ),
     ] {
         let statistics = |ancestor: String| {
             let mut client = client.clone();
             let request = authorised(
                 pb::GetTaskStatisticsRequest {
                     ancestor,
+                    reported_after: after.clone(),
                     ..Default::default()
                 },
                 &token,
@@ -200,8 +218,13 @@ async fn main() {
             async move { call.await.expect("GetTaskStatistics") }
         })
         .await;
+        // The kept tallies' sum for the subtree (the service's statement
+        // for the whole days of the window).
         let sql = format!(
-            "SELECT count(*), count(*) FILTER (WHERE state >= 5) FROM tasks WHERE cell_path LIKE '{path}%';"
+            "SELECT sum(tasks), sum(responses), sum(responses_on_time), sum(ratings), sum(returns) FROM \
+             (SELECT tasks, responses, responses_on_time, ratings, returns FROM task_tallies WHERE tally_path LIKE '{path}%' \
+              UNION ALL SELECT tasks, responses, responses_on_time, ratings, returns FROM task_tally_deltas \
+              WHERE tally_path LIKE '{path}%') k;"
         );
         report_line(label, &histogram, pgbench_latency("civicgrid_grid", &sql));
     }

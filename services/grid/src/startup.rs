@@ -113,10 +113,23 @@ impl Service for Application {
 
 /// Folds the statistics' deltas on an interval until stopped.
 async fn fold_forever(pool: PgPool, interval: Duration, stop: CancellationToken) {
+    // The first pass vacuums whatever it folds: a grid stopped mid-load
+    // may have left the deltas full of dead rows.
+    let mut first = true;
     loop {
-        if let Err(error) = tallies::fold(&pool).await {
-            tracing::warn!(%error, "folding the statistics' tallies failed; retrying next interval");
+        let folded = match tallies::fold(&pool).await {
+            Ok(folded) => folded,
+            Err(error) => {
+                tracing::warn!(%error, "folding the statistics' tallies failed; retrying next interval");
+                0
+            }
+        };
+        if (folded > 0 || first)
+            && let Err(error) = tallies::vacuum(&pool).await
+        {
+            tracing::warn!(%error, "vacuuming the statistics' tallies failed; retrying after the next fold");
         }
+        first = false;
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(interval) => {}

@@ -149,6 +149,7 @@ async fn statistics_from_the_tallies_match_the_history_for_every_scope_subtree_a
             }
         }
         tallies::fold(&app.pool).await.unwrap();
+        tallies::vacuum(&app.pool).await.unwrap();
         let deltas: i64 = sqlx::query_scalar("SELECT count(*) FROM task_tally_deltas")
             .fetch_one(&app.pool)
             .await
