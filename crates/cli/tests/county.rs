@@ -67,6 +67,14 @@ fn generated(seed: &str) -> serde_json::Value {
     )
 }
 
+/// A county whose services keep small pools. Two whole counties at the
+/// services' default (16 connections each) beside `make up`'s running
+/// stack passed PostgreSQL's 100 connections: "too many clients", seen by
+/// the tests as PoolTimedOut.
+async fn small_county(workers: Workers) -> County {
+    County::start_with(workers, |settings| settings.database_max_connections = 4).await
+}
+
 /// What the four services hold: the grid's cells, compounds, tasks and
 /// `grid.task.reported` events; membership's organisations and members;
 /// centres' centres, activities (and their `scheduled` events),
@@ -163,8 +171,8 @@ fn count_of(report: &serde_json::Value, kind: &str) -> (u64, u64, u64) {
 async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load() {
     // Background workers: membership and centres learn the cells, and
     // assessment the tasks, by events, as in production.
-    let killed = County::start(Workers::Background).await;
-    let clean = County::start(Workers::Background).await;
+    let killed = small_county(Workers::Background).await;
+    let clean = small_county(Workers::Background).await;
     let plan = generated("11");
     let planned = |kind| count_of(&plan, kind).0;
     let kinds = [
@@ -272,7 +280,7 @@ async fn a_load_killed_half_way_and_rerun_ends_with_the_counts_of_a_clean_load()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_load_puts_tasks_in_every_state_spread_over_the_months_behind_us() {
-    let county = County::start(Workers::Driven).await;
+    let county = small_county(Workers::Driven).await;
     json(&load(&county, "3").output().unwrap());
     let states: Vec<(i16, i64)> =
         sqlx::query_as("SELECT state, count(*) FROM tasks GROUP BY state ORDER BY state")
@@ -293,7 +301,7 @@ async fn a_load_puts_tasks_in_every_state_spread_over_the_months_behind_us() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_load_registers_the_party_organisations_and_members_once_even_when_rerun() {
-    let county = County::start(Workers::Background).await;
+    let county = small_county(Workers::Background).await;
     let first = json(&load_all(&county, "5").output().unwrap());
     // The county committee, 2 street committees, 4 community committees
     // and each street's 3 work units.
@@ -345,7 +353,7 @@ async fn a_load_registers_the_party_organisations_and_members_once_even_when_rer
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "minutes: measures the demo scale's load, for make up"]
 async fn the_demo_scale_loads_completely_into_a_test_county() {
-    let county = County::start(Workers::Background).await;
+    let county = small_county(Workers::Background).await;
     let started = std::time::Instant::now();
     let report = json(&load_at(&county, "2026", "demo", "4").output().unwrap());
     eprintln!(

@@ -86,6 +86,9 @@ fn share(part: i64, whole: i64) -> f64 {
     }
 }
 
+/// Report times `[from, to)`, either end open.
+pub type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// A window of report times cut into the whole days (China Standard Time)
 /// the tallies answer for and the instants at its edges they cannot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +97,7 @@ pub struct WindowParts {
     /// the window holds no whole day.
     pub days: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
     /// Edges `[from, to)` to count from the history.
-    pub edges: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)>,
+    pub edges: Vec<Span>,
 }
 
 /// Cuts `[after, before)` (either end open) at the first and last
