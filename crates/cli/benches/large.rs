@@ -194,7 +194,7 @@ async fn main() {
             let request = authorised(
                 pb::GetTaskStatisticsRequest {
                     ancestor,
-                    reported_after: after.clone(),
+                    reported_after: after,
                     ..Default::default()
                 },
                 &token,
