@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
-use super::tasks::{TaskFilter, escape_like};
+use super::tasks::{TaskFilter, escape_like, root_patterns};
 use crate::domain::statistics::Tallies;
 
 /// How many cells deep the tallies keep a path.
@@ -15,6 +15,11 @@ const DEPTH: usize = 3;
 
 const COUNTS: &str = "tasks, responses, responses_on_time, resolutions, resolutions_on_time, ratings, \
     ratings_satisfied, returns, check_ins, reopenings, resolved";
+
+/// `each(count)` for every count, joined by commas.
+fn per_count(each: impl Fn(&str) -> String) -> String {
+    COUNTS.split(", ").map(each).collect::<Vec<_>>().join(", ")
+}
 
 /// Whether the tallies can answer `filter`: no department (the tallies
 /// keep no department's own steps), a subtree no deeper than a community,
@@ -45,11 +50,7 @@ pub async fn sum(
     filter: &TaskFilter,
     (first, end): (Option<NaiveDate>, Option<NaiveDate>),
 ) -> sqlx::Result<Tallies> {
-    let sums = COUNTS
-        .split(", ")
-        .map(|c| format!("coalesce(sum({c}), 0)::int8 AS {c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sums = per_count(|c| format!("coalesce(sum({c}), 0)::int8 AS {c}"));
     let mut sql = QueryBuilder::new(format!("SELECT {sums} FROM ("));
     for (i, table) in ["task_tallies", "task_tally_deltas"].iter().enumerate() {
         if i > 0 {
@@ -69,14 +70,8 @@ fn push_conditions(
     end: Option<NaiveDate>,
 ) {
     if !filter.scope.everything {
-        let roots: Vec<String> = filter
-            .scope
-            .cell_roots
-            .iter()
-            .map(|r| format!("%/{}/%", escape_like(r)))
-            .collect();
         sql.push(" AND k.tally_path LIKE ANY(")
-            .push_bind(roots)
+            .push_bind(root_patterns(&filter.scope))
             .push(")");
     }
     if let Some(path) = &filter.ancestor_path {
@@ -115,16 +110,8 @@ const FOLD_BATCH: i64 = 10_000;
 /// are left; returns how many were folded. Safe beside another fold (a
 /// delta is deleted once) and beside the appends (they only insert).
 pub async fn fold(pool: &PgPool) -> sqlx::Result<u64> {
-    let updates = COUNTS
-        .split(", ")
-        .map(|c| format!("{c} = task_tallies.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sums = COUNTS
-        .split(", ")
-        .map(|c| format!("sum({c})"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = per_count(|c| format!("{c} = task_tallies.{c} + excluded.{c}"));
+    let sums = per_count(|c| format!("sum({c})"));
     let statement = format!(
         "WITH gone AS (DELETE FROM task_tally_deltas WHERE id IN \
            (SELECT id FROM task_tally_deltas ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING *), \

@@ -368,18 +368,22 @@ fn push_scope(sql: &mut QueryBuilder<Postgres>, scope: &TaskScope, departments: 
     if scope.everything {
         return;
     }
-    let roots: Vec<String> = scope
-        .cell_roots
-        .iter()
-        .map(|r| format!("%/{}/%", escape_like(r)))
-        .collect();
     sql.push(" AND (t.cell_path LIKE ANY(")
-        .push_bind(roots)
+        .push_bind(root_patterns(scope))
         .push(format_args!(
             ") OR EXISTS (SELECT 1 FROM {departments} = ANY("
         ))
         .push_bind(scope.departments.clone())
         .push(")))");
+}
+
+/// LIKE patterns matching a path through any of the scope's cells.
+pub(super) fn root_patterns(scope: &TaskScope) -> Vec<String> {
+    scope
+        .cell_roots
+        .iter()
+        .map(|r| format!("%/{}/%", escape_like(r)))
+        .collect()
 }
 
 /// The subtree at `path`. A street's or a community's (the path's second
