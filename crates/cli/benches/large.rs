@@ -69,7 +69,8 @@ fn rss() -> BTreeMap<&'static str, f64> {
     out
 }
 
-fn token() -> String {
+/// A token of `role` over the whole county, signed with the stack's key.
+fn token(role: Role) -> String {
     let pem = std::fs::read(state().join("keys/auth_private.pem"))
         .expect("the stack's signing key (.state/keys/auth_private.pem): run `make up` first");
     let signer = Signer::from_pem(&pem).expect("signing key");
@@ -80,7 +81,7 @@ fn token() -> String {
             iss: "civicgrid".to_owned(),
             iat: now,
             exp: now + 24 * 3600,
-            roles: vec![Role::CountyAdmin],
+            roles: vec![role],
             scope: vec!["*".to_owned()],
             department: None,
         })
@@ -100,7 +101,7 @@ async fn main() {
     let seed = env_u64("BENCH_LARGE_SEED", SEED);
     let root = std::env::var("BENCH_LARGE_COUNTY").unwrap_or_else(|_| ROOT.to_owned());
     let requests = env_u64("BENCH_LARGE_REQUESTS", 300);
-    let token = token();
+    let token = token(Role::CountyAdmin);
     let idle = rss();
     println!("civicgrid at scale: the large county ({tasks} tasks) on the local stack\n");
 
@@ -313,6 +314,9 @@ fn load(tasks: u64, seed: u64, root: &str, token: &str) {
         ])
         .args(["--seed", &seed.to_string(), "--county", root])
         .args(["--tasks", &tasks.to_string(), "--token", token])
+        // Only a street or community rates its departments: the county
+        // admin's token would be refused (PERMISSION_DENIED).
+        .args(["--rater-token", &self::token(Role::StreetAdmin)])
         .output()
         .expect("run civicgrid county load");
     assert!(

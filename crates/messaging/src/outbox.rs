@@ -41,6 +41,13 @@ const COALESCE: Duration = Duration::from_millis(20);
 /// How often the idle relay refreshes the `outbox_backlog` gauge.
 const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Rows published between the relay's own vacuums of the outbox. Stamping
+/// a row published leaves its old version behind, and the claim query's
+/// partial index keeps an entry for each: where autovacuum is off (as on
+/// the county's CI machine) a million-task load left millions of them for
+/// every claim to step over. Where autovacuum runs this finds little to do.
+const VACUUM_AFTER: usize = 100_000;
+
 /// The AMQP header carrying an event's position in its producer's log, so
 /// a catch-up consumer can checkpoint live events too.
 pub const POSITION_HEADER: &str = "x-civicgrid-position";
@@ -482,11 +489,20 @@ impl Relay {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
         let mut last_prune = tokio::time::Instant::now();
         let mut last_gauge: Option<tokio::time::Instant> = None;
+        let mut since_vacuum = 0;
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
-            match self.relay_once().await {
+            let relayed = self.relay_once().await;
+            if let Ok(published) = relayed {
+                since_vacuum += published;
+                if since_vacuum >= VACUUM_AFTER {
+                    self.vacuum().await;
+                    since_vacuum = 0;
+                }
+            }
+            match relayed {
                 Ok(published) if published as i64 == self.batch_size => continue,
                 Ok(_) => {
                     backoff.reset();
@@ -532,6 +548,18 @@ impl Relay {
     async fn record_backlog(&self) {
         if let Ok(count) = backlog(&self.pool).await {
             metrics::gauge!("outbox_backlog").set(count as f64);
+        }
+    }
+
+    /// Reclaims the published rows' old versions (VACUUM cannot run in a
+    /// transaction, so it goes straight to the pool). A failure is logged:
+    /// the relay works on without it.
+    async fn vacuum(&self) {
+        if let Err(error) = sqlx::raw_sql("VACUUM (ANALYZE) outbox")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%error, "vacuuming the outbox failed");
         }
     }
 

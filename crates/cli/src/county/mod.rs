@@ -2,6 +2,7 @@
 //! chosen scale and loaded through the services' public APIs.
 
 mod centres;
+mod drain;
 mod load;
 mod party;
 mod ratings;

@@ -1,8 +1,10 @@
 //! Loading the community's ratings of departments (two-way assessment)
 //! through assessment's CreateDepartmentRating. A rating needs assessment
-//! to have consumed the task's events: NOT_FOUND (task unknown so far) and
-//! FAILED_PRECONDITION (not resolved so far) are retried with backoff for
-//! a bounded time. A rerun finds the first run's ratings ALREADY_EXISTS.
+//! to have consumed the task's events, so the ratings start once it has
+//! worked off the load's events (see `drain`); NOT_FOUND (task unknown so
+//! far) and FAILED_PRECONDITION (not resolved so far), from the few
+//! deliveries still in its hands then, are retried with backoff for a
+//! bounded time. A rerun finds the first run's ratings ALREADY_EXISTS.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,8 @@ use super::load::{Count, Loader, internal};
 use super::plan::{self, Shape};
 use crate::endpoints::authorised;
 
-/// How long assessment may take to consume the tasks just imported.
+/// How long assessment may take to apply the deliveries it holds once its
+/// queues are empty.
 const CONSUME_WAIT: Duration = Duration::from_secs(600);
 
 /// Tasks planned for ratings at a time, so a million never sit in memory.
@@ -32,6 +35,7 @@ impl Loader {
         root: &str,
         shape: &Shape,
     ) -> anyhow::Result<Count> {
+        self.wait_for_assessment(assessment).await?;
         let bar = self.bar("ratings", 0);
         let mut count = Count {
             kind: "ratings",
