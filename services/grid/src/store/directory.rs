@@ -46,6 +46,17 @@ pub async fn department_exists(conn: &mut PgConnection, id: &str) -> sqlx::Resul
         .await
 }
 
+/// Which of `ids` are departments.
+pub async fn departments_existing(
+    conn: &mut PgConnection,
+    ids: &[&str],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT id FROM departments WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
 /// Up to `limit` departments with ids after `after`, by id.
 pub async fn list_departments(
     conn: &mut PgConnection,

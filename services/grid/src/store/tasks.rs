@@ -67,6 +67,15 @@ async fn fetch(conn: &mut PgConnection, id: TaskId, locking: &str) -> sqlx::Resu
     }
 }
 
+/// Which of `ids` are stored.
+pub async fn existing(conn: &mut PgConnection, ids: &[TaskId]) -> sqlx::Result<Vec<TaskId>> {
+    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM tasks WHERE id = ANY($1)")
+        .bind(ids.iter().map(|id| id.uuid()).collect::<Vec<_>>())
+        .fetch_all(conn)
+        .await?;
+    Ok(found.into_iter().map(TaskId::from_uuid).collect())
+}
+
 /// Stores a transition's lifecycle; `false` when the stored version is no
 /// longer `expected_version` (someone else changed it first).
 #[tracing::instrument(level = "debug", skip_all, fields(task = %id))]
@@ -77,71 +86,133 @@ pub async fn update(
     expected_version: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let (rejection_kind, rejection_reason) = match &lifecycle.rejection {
-        Some((kind, reason)) => (Some(rejection_number(*kind)), Some(reason.as_str())),
-        None => (None, None),
-    };
-    let merged_into = lifecycle
-        .merged_into
-        .as_deref()
-        .and_then(|id| Uuid::parse_str(id).ok());
-    let updated = sqlx::query(
-        "UPDATE tasks SET state = $3, accept_due = $4, resolve_due = $5, reopen_count = $6, satisfied = $7, \
-           merged_into = $8, rejection_kind = $9, rejection_reason = $10, version = $11, update_time = $12, \
-           resolve_time = $13, close_time = $14 \
-         WHERE id = $1 AND version = $2",
-    )
-    .bind(id.uuid())
-    .bind(expected_version)
-    .bind(lifecycle.state.number())
-    .bind(lifecycle.accept_due)
-    .bind(lifecycle.resolve_due)
-    .bind(lifecycle.reopen_count)
-    .bind(lifecycle.satisfied)
-    .bind(merged_into)
-    .bind(rejection_kind)
-    .bind(rejection_reason)
-    .bind(lifecycle.version)
-    .bind(now)
-    .bind(lifecycle.resolve_time)
-    .bind(lifecycle.close_time)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Ok(false);
+    Ok(update_many(conn, &[(id, lifecycle, now)], expected_version).await? == 1)
+}
+
+/// [`update`] for several tasks at once, each expected at
+/// `expected_version`, in three statements however many there are (a
+/// batch of imported tasks); returns how many were at that version and
+/// stored. Only their assignments are replaced.
+pub async fn update_many(
+    conn: &mut PgConnection,
+    changes: &[(TaskId, &Lifecycle, DateTime<Utc>)],
+    expected_version: i64,
+) -> sqlx::Result<usize> {
+    if changes.is_empty() {
+        return Ok(0);
     }
-    sqlx::query("DELETE FROM task_assignments WHERE task_id = $1")
-        .bind(id.uuid())
+    let ids: Vec<Uuid> = changes.iter().map(|(id, _, _)| id.uuid()).collect();
+    let lifecycles: Vec<&Lifecycle> = changes.iter().map(|(_, l, _)| *l).collect();
+    let times: Vec<DateTime<Utc>> = changes.iter().map(|(_, _, now)| *now).collect();
+    let of = |f: &dyn Fn(&Lifecycle) -> Option<DateTime<Utc>>| {
+        lifecycles.iter().map(|l| f(l)).collect::<Vec<_>>()
+    };
+    let updated: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE tasks t SET state = c.state, accept_due = c.accept_due, resolve_due = c.resolve_due, \
+           reopen_count = c.reopen_count, satisfied = c.satisfied, merged_into = c.merged_into, \
+           rejection_kind = c.rejection_kind, rejection_reason = c.rejection_reason, version = c.version, \
+           update_time = c.update_time, resolve_time = c.resolve_time, close_time = c.close_time \
+         FROM UNNEST($2::uuid[], $3::int2[], $4::timestamptz[], $5::timestamptz[], $6::int4[], $7::bool[], \
+           $8::uuid[], $9::int2[], $10::text[], $11::int8[], $12::timestamptz[], $13::timestamptz[], \
+           $14::timestamptz[]) AS c(id, state, accept_due, resolve_due, reopen_count, satisfied, merged_into, \
+           rejection_kind, rejection_reason, version, update_time, resolve_time, close_time) \
+         WHERE t.id = c.id AND t.version = $1 \
+         RETURNING t.id",
+    )
+    .bind(expected_version)
+    .bind(&ids)
+    .bind(lifecycles.iter().map(|l| l.state.number()).collect::<Vec<_>>())
+    .bind(of(&|l| l.accept_due))
+    .bind(of(&|l| l.resolve_due))
+    .bind(lifecycles.iter().map(|l| l.reopen_count).collect::<Vec<_>>())
+    .bind(lifecycles.iter().map(|l| l.satisfied).collect::<Vec<_>>())
+    .bind(
+        lifecycles
+            .iter()
+            .map(|l| l.merged_into.as_deref().and_then(|id| Uuid::parse_str(id).ok()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lifecycles
+            .iter()
+            .map(|l| l.rejection.as_ref().map(|(kind, _)| rejection_number(*kind)))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lifecycles
+            .iter()
+            .map(|l| l.rejection.as_ref().map(|(_, reason)| reason.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .bind(lifecycles.iter().map(|l| l.version).collect::<Vec<_>>())
+    .bind(&times)
+    .bind(of(&|l| l.resolve_time))
+    .bind(of(&|l| l.close_time))
+    .fetch_all(&mut *conn)
+    .await?;
+    if updated.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query("DELETE FROM task_assignments WHERE task_id = ANY($1)")
+        .bind(&updated)
         .execute(&mut *conn)
         .await?;
-    for (position, a) in lifecycle.assignments.iter().enumerate() {
+    // Only the tasks stored: one whose version moved keeps its assignments.
+    let rows: Vec<(Uuid, usize, &Assignment)> = changes
+        .iter()
+        .filter(|(id, _, _)| updated.contains(&id.uuid()))
+        .flat_map(|(id, lifecycle, _)| {
+            lifecycle
+                .assignments
+                .iter()
+                .enumerate()
+                .map(move |(position, a)| (id.uuid(), position, a))
+        })
+        .collect();
+    if !rows.is_empty() {
+        let times = |f: &dyn Fn(&Assignment) -> Option<DateTime<Utc>>| {
+            rows.iter().map(|(_, _, a)| f(a)).collect::<Vec<_>>()
+        };
         sqlx::query(
             "INSERT INTO task_assignments (task_id, department_id, position, role, state, whistle_time, check_in_due, \
                return_due, resolve_due, check_in_time, resolve_time, return_reason, extension_until, extension_reason, \
                return_time, release_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int2[], $4::int2[], $5::int2[], $6::timestamptz[], \
+               $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], \
+               $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[], $16::timestamptz[])",
         )
-        .bind(id.uuid())
-        .bind(&a.department)
-        .bind(i16::try_from(position).unwrap_or(i16::MAX))
-        .bind(role_number(a.role))
-        .bind(assignment_state_number(a.state))
-        .bind(a.whistle_time)
-        .bind(a.check_in_due)
-        .bind(a.return_due)
-        .bind(a.resolve_due)
-        .bind(a.check_in_time)
-        .bind(a.resolve_time)
-        .bind(a.return_reason.as_deref())
-        .bind(a.extension.as_ref().map(|e| e.until))
-        .bind(a.extension.as_ref().map(|e| e.reason.as_str()))
-        .bind(a.return_time)
-        .bind(a.release_time)
+        .bind(rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(_, _, a)| a.department.as_str()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|(_, position, _)| i16::try_from(*position).unwrap_or(i16::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|(_, _, a)| role_number(a.role)).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|(_, _, a)| assignment_state_number(a.state))
+                .collect::<Vec<_>>(),
+        )
+        .bind(times(&|a| Some(a.whistle_time)))
+        .bind(times(&|a| Some(a.check_in_due)))
+        .bind(times(&|a| Some(a.return_due)))
+        .bind(times(&|a| a.resolve_due))
+        .bind(times(&|a| a.check_in_time))
+        .bind(times(&|a| a.resolve_time))
+        .bind(rows.iter().map(|(_, _, a)| a.return_reason.as_deref()).collect::<Vec<_>>())
+        .bind(times(&|a| a.extension.as_ref().map(|e| e.until)))
+        .bind(
+            rows.iter()
+                .map(|(_, _, a)| a.extension.as_ref().map(|e| e.reason.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(times(&|a| a.return_time))
+        .bind(times(&|a| a.release_time))
         .execute(&mut *conn)
         .await?;
     }
-    Ok(true)
+    Ok(updated.len())
 }
 
 /// Appends `steps` to the task's history, numbered after what is there.
@@ -193,47 +264,40 @@ pub async fn append_history(
     Ok(rows)
 }
 
-/// Stores `entries` (numbered by the caller, with each one's on-time mark)
-/// in one statement: an imported task's whole history at once.
-#[tracing::instrument(level = "debug", skip_all, fields(task = %id, entries = entries.len()))]
-pub async fn insert_history(
+/// Stores each task's `entries` (numbered by the caller, with each one's
+/// on-time mark) in one statement for all of them: imported tasks' whole
+/// histories at once.
+#[tracing::instrument(level = "debug", skip_all, fields(tasks = histories.len()))]
+pub async fn insert_histories(
     conn: &mut PgConnection,
-    id: TaskId,
-    entries: &[(HistoryEntry, Option<bool>)],
+    histories: &[(TaskId, &[(HistoryEntry, Option<bool>)])],
 ) -> sqlx::Result<()> {
-    if entries.is_empty() {
+    let rows: Vec<(Uuid, &HistoryEntry, Option<bool>)> = histories
+        .iter()
+        .flat_map(|(id, entries)| entries.iter().map(|(e, on_time)| (id.uuid(), e, *on_time)))
+        .collect();
+    if rows.is_empty() {
         return Ok(());
     }
-    let sequences: Vec<i64> = entries.iter().map(|(e, _)| e.sequence).collect();
-    let actions: Vec<&str> = entries.iter().map(|(e, _)| e.action.as_str()).collect();
-    let from: Vec<Option<i16>> = entries
-        .iter()
-        .map(|(e, _)| e.from_state.map(TaskState::number))
-        .collect();
-    let to: Vec<i16> = entries.iter().map(|(e, _)| e.to_state.number()).collect();
-    let actors: Vec<&str> = entries.iter().map(|(e, _)| e.actor.as_str()).collect();
-    let departments: Vec<Option<&str>> = entries
-        .iter()
-        .map(|(e, _)| e.department.as_deref())
-        .collect();
-    let reasons: Vec<Option<&str>> = entries.iter().map(|(e, _)| e.reason.as_deref()).collect();
-    let times: Vec<DateTime<Utc>> = entries.iter().map(|(e, _)| e.time).collect();
-    let on_time: Vec<Option<bool>> = entries.iter().map(|(_, on_time)| *on_time).collect();
     sqlx::query(
         "INSERT INTO task_history (task_id, sequence, action, from_state, to_state, actor, department, reason, time, on_time) \
-         SELECT $1, * FROM UNNEST($2::int8[], $3::text[], $4::int2[], $5::int2[], $6::text[], $7::text[], $8::text[], \
-           $9::timestamptz[], $10::bool[])",
+         SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::text[], $4::int2[], $5::int2[], $6::text[], $7::text[], \
+           $8::text[], $9::timestamptz[], $10::bool[])",
     )
-    .bind(id.uuid())
-    .bind(&sequences)
-    .bind(&actions)
-    .bind(&from)
-    .bind(&to)
-    .bind(&actors)
-    .bind(&departments)
-    .bind(&reasons)
-    .bind(&times)
-    .bind(&on_time)
+    .bind(rows.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.sequence).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.action.as_str()).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|(_, e, _)| e.from_state.map(TaskState::number))
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|(_, e, _)| e.to_state.number()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.actor.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.department.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.reason.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, e, _)| e.time).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, _, on_time)| *on_time).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -816,10 +880,10 @@ pub async fn insert_reported<'c>(
         .collect()
 }
 
-/// Marks `id` as loaded by ImportTasks.
-pub async fn mark_imported(conn: &mut PgConnection, id: TaskId) -> sqlx::Result<()> {
-    sqlx::query("UPDATE tasks SET imported = true WHERE id = $1")
-        .bind(id.uuid())
+/// Marks `ids` as loaded by ImportTasks.
+pub async fn mark_imported(conn: &mut PgConnection, ids: &[TaskId]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tasks SET imported = true WHERE id = ANY($1)")
+        .bind(ids.iter().map(|id| id.uuid()).collect::<Vec<_>>())
         .execute(conn)
         .await?;
     Ok(())

@@ -320,3 +320,70 @@ async fn only_a_county_admin_imports_tasks() {
     let live = app.report("s1-m1-g1", &admin()).await;
     assert!(!live.imported);
 }
+
+#[tokio::test]
+async fn a_batch_merges_into_its_own_earlier_task_and_skips_a_task_named_twice() {
+    let app = spawn().await;
+    let reported = Utc::now() - Duration::days(5);
+    let original_id = uuid::Uuid::new_v4();
+    let mut original = resolved_leak(original_id, reported);
+    // Accepted only: still open, so it can take a duplicate.
+    original.steps.truncate(1);
+    let mut duplicate = resolved_leak(uuid::Uuid::new_v4(), reported + Duration::hours(1));
+    duplicate.steps = vec![step(
+        reported + Duration::hours(2),
+        "worker-1",
+        A::MergeAsDuplicate(tr::MergeAsDuplicate {
+            duplicate_of: format!("tasks/{original_id}"),
+        }),
+        "",
+    )];
+
+    let imported = app
+        .import_tasks(vec![original.clone(), duplicate, original], &admin())
+        .await
+        .unwrap();
+
+    assert_eq!((imported.imported_count, imported.skipped_count), (2, 1));
+    assert_eq!(app.task_count().await, 2);
+    let merged: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT merged_into FROM tasks WHERE id <> $1")
+            .bind(original_id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(merged, Some(original_id));
+}
+
+#[tokio::test]
+async fn a_whistle_to_an_unknown_department_fails_the_batch_naming_the_step() {
+    let app = spawn().await;
+    let reported = Utc::now() - Duration::days(5);
+    let good = resolved_leak(uuid::Uuid::new_v4(), reported);
+    let mut bad = resolved_leak(uuid::Uuid::new_v4(), reported);
+    bad.steps[1] = step(
+        reported + Duration::minutes(40),
+        "community-1",
+        whistle("nobody", &[]),
+        "",
+    );
+    let outbox = app.outbox_count().await;
+
+    let refused = app
+        .import_tasks(vec![good, bad], &admin())
+        .await
+        .unwrap_err();
+
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused
+            .message()
+            .starts_with("tasks[1].steps[1]: departments/nobody does not exist"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        (app.task_count().await, app.outbox_count().await),
+        (0, outbox)
+    );
+}
