@@ -94,6 +94,12 @@ pub async fn import_tasks(
         .into_iter()
         .collect();
     let departments = known_departments(&mut *conn, input).await?;
+    let context = Context {
+        lookups,
+        key,
+        scope: &scope,
+        departments: &departments,
+    };
     let mut outcome = Imported::default();
     let mut pending: Vec<Planned> = Vec::new();
     for (index, historical) in input.iter().enumerate() {
@@ -110,12 +116,6 @@ pub async fn import_tasks(
         {
             write(&mut *conn, &mut pending).await?;
         }
-        let context = Context {
-            lookups,
-            key,
-            scope: &scope,
-            departments: &departments,
-        };
         pending.push(plan_one(&mut *conn, &context, index, historical).await?);
         outcome.imported += 1;
     }

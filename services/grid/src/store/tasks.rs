@@ -158,9 +158,10 @@ pub async fn update_many(
         .execute(&mut *conn)
         .await?;
     // Only the tasks stored: one whose version moved keeps its assignments.
+    let stored: std::collections::HashSet<Uuid> = updated.iter().copied().collect();
     let rows: Vec<(Uuid, usize, &Assignment)> = changes
         .iter()
-        .filter(|(id, _, _)| updated.contains(&id.uuid()))
+        .filter(|(id, _, _)| stored.contains(&id.uuid()))
         .flat_map(|(id, lifecycle, _)| {
             lifecycle
                 .assignments
@@ -264,13 +265,16 @@ pub async fn append_history(
     Ok(rows)
 }
 
+/// History entries with each one's on-time mark, as an import computed them.
+pub type MarkedEntries = [(HistoryEntry, Option<bool>)];
+
 /// Stores each task's `entries` (numbered by the caller, with each one's
 /// on-time mark) in one statement for all of them: imported tasks' whole
 /// histories at once.
 #[tracing::instrument(level = "debug", skip_all, fields(tasks = histories.len()))]
 pub async fn insert_histories(
     conn: &mut PgConnection,
-    histories: &[(TaskId, &[(HistoryEntry, Option<bool>)])],
+    histories: &[(TaskId, &MarkedEntries)],
 ) -> sqlx::Result<()> {
     let rows: Vec<(Uuid, &HistoryEntry, Option<bool>)> = histories
         .iter()

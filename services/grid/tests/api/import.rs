@@ -105,6 +105,31 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// Imports `[good, bad]`, expects FAILED_PRECONDITION with a message
+    /// starting `prefix`, and that nothing was stored or published.
+    async fn assert_batch_refused(
+        &self,
+        good: pb::HistoricalTask,
+        bad: pb::HistoricalTask,
+        prefix: &str,
+    ) {
+        let outbox = self.outbox_count().await;
+        let refused = self
+            .import_tasks(vec![good, bad], &admin())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+        assert!(
+            refused.message().starts_with(prefix),
+            "{}",
+            refused.message()
+        );
+        assert_eq!(
+            (self.task_count().await, self.outbox_count().await),
+            (0, outbox)
+        );
+    }
 }
 
 /// Whole seconds (the test's times are whole minutes).
@@ -244,23 +269,9 @@ async fn a_step_the_rules_refuse_fails_the_whole_batch_naming_the_task_and_step(
     let mut bad = resolved_leak(uuid::Uuid::new_v4(), reported);
     // Resolving before anyone was whistled.
     bad.steps.remove(1);
-    let outbox = app.outbox_count().await;
 
-    let refused = app
-        .import_tasks(vec![good, bad], &admin())
-        .await
-        .unwrap_err();
-
-    assert_eq!(refused.code(), Code::FailedPrecondition);
-    assert!(
-        refused.message().starts_with("tasks[1].steps[1]"),
-        "{}",
-        refused.message()
-    );
-    assert_eq!(
-        (app.task_count().await, app.outbox_count().await),
-        (0, outbox)
-    );
+    app.assert_batch_refused(good, bad, "tasks[1].steps[1]")
+        .await;
 }
 
 #[tokio::test]
@@ -367,23 +378,11 @@ async fn a_whistle_to_an_unknown_department_fails_the_batch_naming_the_step() {
         whistle("nobody", &[]),
         "",
     );
-    let outbox = app.outbox_count().await;
 
-    let refused = app
-        .import_tasks(vec![good, bad], &admin())
-        .await
-        .unwrap_err();
-
-    assert_eq!(refused.code(), Code::FailedPrecondition);
-    assert!(
-        refused
-            .message()
-            .starts_with("tasks[1].steps[1]: departments/nobody does not exist"),
-        "{}",
-        refused.message()
-    );
-    assert_eq!(
-        (app.task_count().await, app.outbox_count().await),
-        (0, outbox)
-    );
+    app.assert_batch_refused(
+        good,
+        bad,
+        "tasks[1].steps[1]: departments/nobody does not exist",
+    )
+    .await;
 }
