@@ -402,6 +402,11 @@ impl Host {
             for job in workers.jobs {
                 tasks.spawn(job(workers_stop.clone()));
             }
+            tasks.spawn(civicgrid_runtime::upkeep::run(
+                self.pool.clone(),
+                civicgrid_runtime::upkeep::INTERVAL,
+                workers_stop.clone(),
+            ));
         }
         tracing::info!(grpc_addr = %self.grpc_addr, service = %self.settings.service_name, "serving");
         let endpoints = grpc::Endpoints {

@@ -1,7 +1,7 @@
 //! What every civicgrid service shares at run time: layered configuration,
 //! telemetry, the gRPC server with health and reflection, readiness probes,
-//! Prometheus metrics, the PostgreSQL pool with migrations, bearer-token
-//! authentication, precise statuses and pagination.
+//! Prometheus metrics, the PostgreSQL pool with migrations and table upkeep,
+//! bearer-token authentication, precise statuses and pagination.
 
 pub mod auth;
 pub mod config;
@@ -18,6 +18,7 @@ pub mod status;
 pub mod telemetry;
 pub mod trace_context;
 pub mod transaction;
+pub mod upkeep;
 
 pub use config::{NoSection, Section, Settings};
 pub use tokio_util::sync::CancellationToken;
