@@ -80,12 +80,16 @@ pub async fn autovacuum_on(pool: &PgPool) -> sqlx::Result<bool> {
     .await
 }
 
-/// The counters of every table of the database's own schemas.
+/// The counters of every table of the database's own schemas. Other
+/// sessions' temporary tables are listed there too, but only their own
+/// session may analyse or vacuum them.
 pub async fn activity(pool: &PgPool) -> sqlx::Result<Vec<Activity>> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), n_live_tup, \
                 n_mod_since_analyze, n_dead_tup \
-         FROM pg_stat_user_tables ORDER BY schemaname, relname",
+         FROM pg_stat_user_tables \
+         WHERE schemaname NOT LIKE 'pg\\_temp\\_%' AND schemaname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+         ORDER BY schemaname, relname",
     )
     .fetch_all(pool)
     .await?;

@@ -67,3 +67,38 @@ async fn a_changed_table_is_analysed_and_a_dead_one_vacuumed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn another_sessions_temporary_table_is_left_to_that_session() {
+    use sqlx::Connection;
+    let database = TestDatabase::create_empty().await.unwrap();
+    let mut other = sqlx::PgConnection::connect(&database.url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TEMPORARY TABLE scratch (id int); \
+         INSERT INTO scratch SELECT n FROM generate_series(1, 1000) AS n",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    // Listed with its changes once that session's statistics arrive.
+    eventually(
+        Duration::from_secs(30),
+        "the temporary table's counters",
+        || async {
+            let modified: Option<i64> = sqlx::query_scalar(
+                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'scratch'",
+            )
+            .fetch_optional(&database.pool)
+            .await
+            .unwrap();
+            (modified >= Some(1000)).then_some(())
+        },
+    )
+    .await;
+    let done = upkeep::pass(&database.pool).await.unwrap();
+    assert!(
+        !done.iter().any(|(table, _)| table.contains("scratch")),
+        "only its own session may analyse it: {done:?}"
+    );
+    other.close().await.unwrap();
+}
