@@ -29,6 +29,7 @@ use civicgrid_proto::events::v1::subscription_admin_service_server::Subscription
 use civicgrid_runtime::auth::{Authenticator, Verifier};
 use civicgrid_runtime::grpc::MAX_MESSAGE_BYTES;
 use civicgrid_runtime::health::{DatabaseProbe, Probe};
+use civicgrid_runtime::shutdown::pause;
 use civicgrid_runtime::{
     CancellationToken, Section, Settings, db, grpc, metrics, shutdown, telemetry,
 };
@@ -479,11 +480,8 @@ impl QueuesDeclared {
                 }
             }
             pending = failed;
-            if !pending.is_empty() {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(backoff.next_delay()) => {}
-                }
+            if !pending.is_empty() && !pause(backoff.next_delay(), &stop).await {
+                return;
             }
         }
         self.0.store(true, std::sync::atomic::Ordering::Release);

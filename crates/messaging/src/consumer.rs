@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use civicgrid_runtime::shutdown::pause;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
@@ -342,9 +343,8 @@ impl Consumer {
                     Err(error) => {
                         let delay = backoff.next_delay();
                         tracing::warn!(queue = self.queue_name(), %error, retry_in_ms = delay.as_millis() as u64, "catch-up failed");
-                        tokio::select! {
-                            () = shutdown.cancelled() => return,
-                            () = tokio::time::sleep(delay) => {}
+                        if !pause(delay, &shutdown).await {
+                            return;
                         }
                     }
                 }

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use civicgrid_runtime::shutdown::pause;
 use lapin::Confirmation;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -533,9 +534,8 @@ impl Relay {
                     let delay = backoff.next_delay();
                     tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "outbox relay failed");
                     self.record_backlog().await;
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(delay) => {}
+                    if !pause(delay, &shutdown).await {
+                        break;
                     }
                 }
             }
@@ -627,10 +627,10 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
                 Err(error) => {
                     let delay = backoff.next_delay();
                     tracing::debug!(%error, retry_in_ms = delay.as_millis() as u64, "outbox listener not connected; the relay polls");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(delay) => continue,
+                    if pause(delay, &shutdown).await {
+                        continue;
                     }
+                    return;
                 }
             },
         };

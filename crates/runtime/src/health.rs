@@ -76,9 +76,8 @@ pub async fn report_readiness(
             }
             last = Some(status);
         }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+        if !crate::shutdown::pause(interval, &shutdown).await {
+            return;
         }
     }
 }

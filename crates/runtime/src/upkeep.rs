@@ -88,7 +88,7 @@ pub async fn activity(pool: &PgPool) -> sqlx::Result<Vec<Activity>> {
         "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), n_live_tup, \
                 n_mod_since_analyze, n_dead_tup \
          FROM pg_stat_user_tables \
-         WHERE schemaname NOT LIKE 'pg\\_temp\\_%' AND schemaname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+         WHERE schemaname NOT LIKE 'pg\\_temp\\_%' \
          ORDER BY schemaname, relname",
     )
     .fetch_all(pool)
@@ -133,9 +133,8 @@ pub async fn pass(pool: &PgPool) -> sqlx::Result<Vec<(String, Chore)>> {
 /// under a running service).
 pub async fn run(pool: PgPool, interval: Duration, stop: CancellationToken) {
     loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+        if !crate::shutdown::pause(interval, &stop).await {
+            return;
         }
         match autovacuum_on(&pool).await {
             Ok(true) => continue,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use civicgrid_host::{Apis, Host, Job, Service, Workers};
 use civicgrid_messaging::{Consumer, Relay};
 use civicgrid_proto::centres::v1::centres_service_server::CentresServiceServer;
+use civicgrid_runtime::shutdown::pause;
 use civicgrid_runtime::transaction::transact;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
@@ -120,9 +121,8 @@ async fn sweep_forever(
             Ok(passed) => tracing::info!(passed, "lapsed waitlist offers passed on"),
             Err(error) => tracing::warn!(%error, "waitlist sweep failed; retrying next interval"),
         }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+        if !pause(interval, &stop).await {
+            return;
         }
     }
 }

@@ -10,6 +10,7 @@ use civicgrid_proto::grid::v1::directory_service_server::DirectoryServiceServer;
 use civicgrid_proto::grid::v1::grid_service_server::GridServiceServer;
 use civicgrid_proto::grid::v1::task_service_server::TaskServiceServer;
 use civicgrid_runtime::crypto::DataKey;
+use civicgrid_runtime::shutdown::pause;
 use civicgrid_runtime::{CancellationToken, Settings};
 use sqlx::PgPool;
 
@@ -130,9 +131,8 @@ async fn fold_forever(pool: PgPool, interval: Duration, stop: CancellationToken)
             tracing::warn!(%error, "vacuuming the statistics' tallies failed; retrying after the next fold");
         }
         first = false;
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+        if !pause(interval, &stop).await {
+            return;
         }
     }
 }
@@ -149,9 +149,8 @@ async fn sweep_forever(pool: PgPool, ladder: Ladder, interval: Duration, stop: C
                 tracing::warn!(%error, "supervision sweep failed; retrying next interval")
             }
         }
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
+        if !pause(interval, &stop).await {
+            return;
         }
     }
 }
