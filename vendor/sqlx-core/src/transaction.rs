@@ -120,14 +120,24 @@ where
     pub async fn commit(mut self) -> Result<(), Error> {
         DB::TransactionManager::commit(&mut self.connection).await?;
         self.open = false;
+        self.settle();
 
         Ok(())
+    }
+
+    /// civicgrid: a pooled connection whose transaction ended (its COMMIT or
+    /// ROLLBACK answered) goes back to the pool without the release ping.
+    fn settle(&mut self) {
+        if let MaybePoolConnection::PoolConnection(connection) = &mut self.connection {
+            connection.settle();
+        }
     }
 
     /// Aborts this transaction or savepoint.
     pub async fn rollback(mut self) -> Result<(), Error> {
         DB::TransactionManager::rollback(&mut self.connection).await?;
         self.open = false;
+        self.settle();
 
         Ok(())
     }

@@ -63,9 +63,9 @@ impl TaskApi {
     ) -> Result<Task, Status> {
         let id = parse::task_name(name, field)?;
         let mut conn = self.pool.acquire().await.map_err(status::database)?;
-        Ok(tasks::get(&mut conn, id)
-            .await
-            .map_err(status::database)?
+        let task = tasks::get(&mut conn, id).await.map_err(status::database)?;
+        conn.settle();
+        Ok(task
             .filter(|t| scope.sees(&t.cell_path, &t.departments()))
             .ok_or_else(|| UseCaseError::NotFound(name.to_owned()))?)
     }

@@ -34,10 +34,12 @@ pub async fn get_by_request(pool: &PgPool, request_id: Uuid) -> sqlx::Result<Opt
         .bind(request_id)
         .fetch_optional(&mut *conn)
         .await?;
-    match id {
-        Some(id) => get(&mut conn, TaskId::from_uuid(id)).await,
-        None => Ok(None),
-    }
+    let task = match id {
+        Some(id) => get(&mut conn, TaskId::from_uuid(id)).await?,
+        None => None,
+    };
+    conn.settle();
+    Ok(task)
 }
 
 /// The task `id`, locked until the transaction ends.
@@ -421,7 +423,9 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<Task>>
         .map(task_from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
     let mut conn = pool.acquire().await?;
-    with_assignments(&mut conn, tasks).await
+    let tasks = with_assignments(&mut conn, tasks).await?;
+    conn.settle();
+    Ok(tasks)
 }
 
 /// A task a department is assigned to, in a scope (the list's sense).
@@ -520,7 +524,9 @@ pub async fn likely_duplicates(
         .map(task_from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
     let mut conn = pool.acquire().await?;
-    with_assignments(&mut conn, tasks).await
+    let tasks = with_assignments(&mut conn, tasks).await?;
+    conn.settle();
+    Ok(tasks)
 }
 
 /// Attaches each task's assignments (one query for all).

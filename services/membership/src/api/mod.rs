@@ -180,6 +180,8 @@ impl MembershipService for MembershipApi {
             .await
             .map_err(civicgrid_runtime::status::database)?;
         let row = register_member(&mut conn, caller, &self.keys, input).await?;
+        // Its statements completed: back to the pool without a ping.
+        conn.settle();
         Ok(Response::new(pb::RegisterMemberResponse {
             member: Some(members::masked(&row, &self.keys)?),
         }))

@@ -21,6 +21,9 @@ const CLOSE_ON_DROP_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PoolConnection<DB: Database> {
     live: Option<Live<DB>>,
     close_on_drop: bool,
+    // civicgrid: set once the connection's last statement ran to completion
+    // (every response read), so it goes back without the release ping.
+    settled: bool,
     pub(crate) pool: Arc<PoolInner<DB>>,
 }
 
@@ -123,6 +126,41 @@ impl<DB: Database> PoolConnection<DB> {
         self.take_live().raw
     }
 
+    /// civicgrid: every statement run on this connection completed, every
+    /// response read: on drop it goes straight back to the idle queue,
+    /// without the release ping's round trip. The pool's own executor and
+    /// a committed or rolled-back transaction settle their connection; a
+    /// caller holding one from `acquire` settles it once its work succeeded.
+    /// A connection left mid-statement, with a rollback queued, or after an
+    /// error must not be settled: it is pinged, and closed if broken. (Were
+    /// one settled by mistake, the next statement on it still reads what is
+    /// pending first, or fails once if the connection is broken; that
+    /// failure is not settled, so the connection is then closed.)
+    pub fn settle(&mut self) {
+        self.settled = true;
+    }
+
+    /// civicgrid: back to the idle queue at once if settled and nothing else
+    /// wants to see it first; `false` leaves it to `return_to_pool`.
+    fn release_settled(&mut self) -> bool {
+        let releasable = self.settled
+            && !self.pool.is_closed()
+            && self.pool.options.after_release.is_none()
+            && self.live.as_ref().is_some_and(|live| {
+                !live.raw.should_flush() && !is_beyond_max_lifetime(live, &self.pool.options)
+            });
+        if !releasable {
+            return false;
+        }
+        match self.live.take() {
+            Some(live) => {
+                live.float(self.pool.clone()).release();
+                true
+            }
+            None => false,
+        }
+    }
+
     fn take_live(&mut self) -> Live<DB> {
         self.live.take().expect(EXPECT_MSG)
     }
@@ -203,6 +241,10 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        if self.release_settled() {
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());
@@ -261,6 +303,7 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         PoolConnection {
             live: Some(inner),
             close_on_drop: false,
+            settled: false,
             pool,
         }
     }

@@ -32,6 +32,9 @@ where
                 r#yield!(v);
             }
 
+            // civicgrid: read to the end, so nothing is left on the connection.
+            drop(s);
+            conn.settle();
             Ok(())
         })
     }
@@ -45,7 +48,13 @@ where
     {
         let pool = self.clone();
 
-        Box::pin(async move { pool.acquire().await?.fetch_optional(query).await })
+        Box::pin(async move {
+            let mut conn = pool.acquire().await?;
+            let row = conn.fetch_optional(query).await?;
+            // civicgrid: the driver read the statement's every response.
+            conn.settle();
+            Ok(row)
+        })
     }
 
     fn prepare_with<'e>(
