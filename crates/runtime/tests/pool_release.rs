@@ -25,6 +25,17 @@ fn one_connection_pool(database: &TestDatabase) -> PgPool {
     db::pool(&settings).expect("pool")
 }
 
+/// The one value `sql` selects.
+async fn scalar<T>(pool: &PgPool, sql: &'static str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
 async fn idle_soon(pool: &PgPool) {
     eventually(
         Duration::from_secs(10),
@@ -39,11 +50,7 @@ async fn a_completed_statement_or_transaction_returns_its_connection_without_a_p
     let database = TestDatabase::create_empty().await.expect("database");
     let pool = one_connection_pool(&database);
 
-    let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&pool)
-        .await
-        .expect("select");
-    assert_eq!(one, 1);
+    assert_eq!(scalar::<i32>(&pool, "SELECT 1").await, 1);
     assert_eq!(pool.num_idle(), 1, "a completed statement is idle at once");
 
     sqlx::query("CREATE TABLE marks (n int)")
@@ -80,11 +87,11 @@ async fn a_failed_statement_is_pinged_before_its_connection_is_reused() {
         "after an error the connection waits for its release ping"
     );
     idle_soon(&pool).await;
-    let two: i32 = sqlx::query_scalar("SELECT 2")
-        .fetch_one(&pool)
-        .await
-        .expect("the connection serves the next statement");
-    assert_eq!(two, 2);
+    assert_eq!(
+        scalar::<i32>(&pool, "SELECT 2").await,
+        2,
+        "the next statement"
+    );
 
     pool.close().await;
 }
@@ -116,17 +123,9 @@ async fn a_statement_abandoned_mid_flight_leaves_nothing_for_the_next_caller() {
     assert_eq!(pool.num_idle(), 0, "a queued rollback is sent before reuse");
     idle_soon(&pool).await;
 
-    let two: i32 = sqlx::query_scalar("SELECT 2")
-        .fetch_one(&pool)
-        .await
-        .expect("the next statement gets its own answer");
-    assert_eq!(two, 2);
+    assert_eq!(scalar::<i32>(&pool, "SELECT 2").await, 2, "its own answer");
     // Were the transaction still open, this would be inside it and see its row.
-    let marks: i64 = sqlx::query_scalar("SELECT count(*) FROM marks")
-        .fetch_one(&pool)
-        .await
-        .expect("count");
-    assert_eq!(marks, 0);
+    assert_eq!(scalar::<i64>(&pool, "SELECT count(*) FROM marks").await, 0);
 
     pool.close().await;
 }
@@ -135,10 +134,7 @@ async fn a_statement_abandoned_mid_flight_leaves_nothing_for_the_next_caller() {
 async fn a_connection_whose_server_side_ended_is_replaced_after_one_failure() {
     let database = TestDatabase::create_empty().await.expect("database");
     let pool = one_connection_pool(&database);
-    let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&pool)
-        .await
-        .expect("pid");
+    let first: i32 = scalar(&pool, "SELECT pg_backend_pid()").await;
     // Settled, so back without a ping; now its backend goes away.
     let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
         .bind(first)
