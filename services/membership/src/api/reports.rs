@@ -184,10 +184,13 @@ pub async fn feedback_card(
     let mut conn = pool.acquire().await.map_err(status::database)?;
     let report = reports::get_unit(&mut conn, id, false)
         .await
-        .map_err(status::database)?
+        .map_err(status::database)?;
+    // Its one read completed: back to the pool without a ping.
+    conn.settle();
+    drop(conn);
+    let report = report
         .filter(|r| visible(&r.community_path, caller.scope_roots("cells").as_deref()))
         .ok_or_else(|| UseCaseError::NotFound(request.report.clone()))?;
-    drop(conn);
     let reported = reports::active_member_reports(
         pool,
         &report.community_id,
