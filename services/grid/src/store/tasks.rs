@@ -422,10 +422,7 @@ pub async fn list(pool: &PgPool, filter: &TaskFilter) -> sqlx::Result<Vec<Task>>
         .iter()
         .map(task_from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
-    let mut conn = pool.acquire().await?;
-    let tasks = with_assignments(&mut conn, tasks).await?;
-    conn.settle();
-    Ok(tasks)
+    with_assignments(pool, tasks).await
 }
 
 /// A task a department is assigned to, in a scope (the list's sense).
@@ -523,15 +520,12 @@ pub async fn likely_duplicates(
         .iter()
         .map(task_from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
-    let mut conn = pool.acquire().await?;
-    let tasks = with_assignments(&mut conn, tasks).await?;
-    conn.settle();
-    Ok(tasks)
+    with_assignments(pool, tasks).await
 }
 
 /// Attaches each task's assignments (one query for all).
-async fn with_assignments(
-    conn: &mut PgConnection,
+async fn with_assignments<'c>(
+    executor: impl sqlx::PgExecutor<'c>,
     mut tasks: Vec<Task>,
 ) -> sqlx::Result<Vec<Task>> {
     if tasks.is_empty() {
@@ -544,7 +538,7 @@ async fn with_assignments(
          FROM task_assignments WHERE task_id = ANY($1) ORDER BY task_id, position",
     )
     .bind(&ids)
-    .fetch_all(conn)
+    .fetch_all(executor)
     .await?;
     let mut by_task: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
     for row in &rows {

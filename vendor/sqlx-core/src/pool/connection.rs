@@ -62,6 +62,9 @@ impl<DB: Database> Deref for PoolConnection<DB> {
 
 impl<DB: Database> DerefMut for PoolConnection<DB> {
     fn deref_mut(&mut self) -> &mut Self::Target {
+        // civicgrid: work after `settle()` unsettles it; only a last step
+        // that completed lets the connection skip the release ping.
+        self.settled = false;
         &mut self.live.as_mut().expect(EXPECT_MSG).raw
     }
 }
@@ -127,7 +130,8 @@ impl<DB: Database> PoolConnection<DB> {
     }
 
     /// civicgrid: every statement run on this connection completed, every
-    /// response read: on drop it goes straight back to the idle queue,
+    /// response read (any use of the connection afterwards undoes this):
+    /// on drop it goes straight back to the idle queue,
     /// without the release ping's round trip. The pool's own executor and
     /// a committed or rolled-back transaction settle their connection; a
     /// caller holding one from `acquire` settles it once its work succeeded.
